@@ -1,0 +1,122 @@
+//! Dry run: the real path (plugins, decompression, parsing, mapping) on one object, with
+//! nothing written anywhere — no table data, no job record.
+
+use arrow::array::RecordBatch;
+use serde::Serialize;
+
+use super::file::{FileContext, FileFailure, FileReport, Sink, process};
+use super::{EngineError, Ferry, Prepared, RunOptions};
+use crate::diagnostic::RowDiagnostic;
+use crate::host::{CancelToken, InstanceOptions};
+use crate::store::{ErrorInfo, RowMetrics};
+use crate::table::Table;
+
+/// How many rows a dry run shows.
+pub const PREVIEW_ROWS: usize = 20;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationResult {
+    /// `passed` or `failed`.
+    pub validation_status: &'static str,
+    pub file_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRun {
+    pub validation_result: ValidationResult,
+    pub metrics: RowMetrics,
+    /// Row problems (the first 100).
+    pub diagnostics: Vec<RowDiagnostic>,
+    /// Column names and types the table would get.
+    pub columns: Vec<(String, String)>,
+    /// The first rows that would have been ingested, as JSON objects.
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Ferry {
+    /// Runs the import, validate and mapping path on `file` (or the first object listed).
+    pub async fn dry_run(&self, p: &Prepared, file: Option<&str>) -> Result<DryRun, EngineError> {
+        let wf = &p.workflow;
+        let options = InstanceOptions {
+            step: wf.import.name.as_str().into(),
+            sandbox: p.source_sandbox.clone(),
+            limits: p.limits,
+            cancel: CancelToken::default(),
+        };
+        let mut source = self.host.source(&p.source, &options).await?;
+        let run_options = RunOptions {
+            only_file: file.map(str::to_owned),
+        };
+        let listed = super::job::list_objects(&mut source, p, &run_options).await?;
+        let Some(object) = listed.into_iter().next() else {
+            return Err(EngineError::NoSuchObject("no objects match the import step's prefix and glob".into()));
+        };
+        let mut parser = self
+            .host
+            .parser(
+                &p.parser,
+                &InstanceOptions {
+                    sandbox: p.parser_sandbox.clone(),
+                    ..options.clone()
+                },
+            )
+            .await?;
+        // Reading the table's schema writes nothing, and shows type conflicts a real run would hit.
+        let table = Table::open(&self.home.table(&wf.ingest.table)).await?;
+        let mut schema = table.arrow_schema();
+        let mut report = FileReport::default();
+        let mut sink = Sink::Preview {
+            batches: Vec::new(),
+            limit: PREVIEW_ROWS,
+        };
+        let on_bytes = |_| {};
+        let mut ctx = FileContext {
+            mapping: &p.mapping,
+            compression: wf.import.compression,
+            schema: &mut schema,
+            exceptions_before: 0,
+            max_exceptions: wf.ingest.max_parse_exceptions,
+            on_bytes: &on_bytes,
+        };
+        let result = process(&object.name, &mut source, &mut parser, &mut ctx, &mut sink, &mut report).await;
+        let error = match result {
+            Ok(()) => None,
+            Err(FileFailure::File(e)) | Err(FileFailure::TooManyExceptions(e)) => Some(e),
+            Err(FileFailure::Canceled) => Some(ErrorInfo {
+                code: "canceled".into(),
+                message: "canceled".into(),
+                row: None,
+            }),
+            Err(FileFailure::Table(e)) => return Err(e.into()),
+        };
+        let Sink::Preview { batches, .. } = sink else { unreachable!("preview sink") };
+        let columns = schema
+            .map(|s| s.fields().iter().map(|f| (f.name().clone(), f.data_type().to_string())).collect())
+            .unwrap_or_default();
+        report.diagnostics.truncate(100);
+        Ok(DryRun {
+            validation_result: ValidationResult {
+                validation_status: if error.is_none() { "passed" } else { "failed" },
+                file_path: object.name,
+                error,
+            },
+            metrics: report.metrics,
+            diagnostics: report.diagnostics,
+            columns,
+            rows: to_json_rows(&batches),
+        })
+    }
+}
+
+fn to_json_rows(batches: &[RecordBatch]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    if writer.write_batches(&refs).is_err() || writer.finish().is_err() {
+        return Vec::new();
+    }
+    serde_json::from_slice(&writer.into_inner()).unwrap_or_default()
+}

@@ -1,0 +1,218 @@
+//! One object through the pipeline: read it from the source in chunks, decompress if needed,
+//! push the bytes through the parser, map each batch, and hand the rows to a sink (a table
+//! writer, or the dry run's preview). Nothing here commits: the caller decides.
+
+use std::io::Write;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use flate2::write::MultiGzDecoder;
+
+use crate::diagnostic::RowDiagnostic;
+use crate::host::{Decoded, ParserInstance, PluginError, SourceInstance};
+use crate::mapping::Mapping;
+use crate::store::{ErrorInfo, RowMetrics};
+use crate::table::{TableError, TableWriter};
+use crate::workflow::Compression;
+
+/// Bytes asked of the source per read, and the most pushed to the parser at once.
+pub const CHUNK: u64 = 1 << 20;
+
+/// Where mapped rows go.
+pub enum Sink<'a> {
+    /// Staged into table data files (committed later by the caller).
+    Table {
+        writer: Option<TableWriter>,
+        open: &'a dyn Fn(SchemaRef) -> Result<TableWriter, TableError>,
+    },
+    /// Kept in memory for a dry run, up to `limit` rows.
+    Preview { batches: Vec<RecordBatch>, limit: usize },
+}
+
+/// What happened to one object.
+#[derive(Default)]
+pub struct FileReport {
+    pub metrics: RowMetrics,
+    pub diagnostics: Vec<RowDiagnostic>,
+}
+
+/// Why an object could not be read to the end.
+#[derive(Debug)]
+pub enum FileFailure {
+    /// The object itself is bad (or a plugin failed on it): the file fails, the job goes on.
+    File(ErrorInfo),
+    /// Too many rows were skipped by error: the job fails.
+    TooManyExceptions(ErrorInfo),
+    /// The job was canceled while this object was being read.
+    Canceled,
+    /// Writing staged data failed: the table or disk is at fault, not the object.
+    Table(TableError),
+}
+
+impl From<PluginError> for FileFailure {
+    fn from(e: PluginError) -> Self {
+        match e {
+            PluginError::Canceled { .. } => FileFailure::Canceled,
+            e => FileFailure::File(ErrorInfo {
+                code: e.code().to_owned(),
+                message: e.to_string(),
+                row: e.row(),
+            }),
+        }
+    }
+}
+
+/// Everything `process` needs besides the object.
+pub struct FileContext<'a> {
+    pub mapping: &'a Mapping,
+    pub compression: Compression,
+    /// The schema rows must fit: the table's, or the one this job established first.
+    pub schema: &'a mut Option<SchemaRef>,
+    /// Rows skipped by error so far in the job, and the limit.
+    pub exceptions_before: u64,
+    pub max_exceptions: Option<u64>,
+    pub on_bytes: &'a (dyn Fn(u64) + Sync),
+}
+
+pub async fn process(
+    key: &str,
+    source: &mut SourceInstance,
+    parser: &mut ParserInstance,
+    ctx: &mut FileContext<'_>,
+    sink: &mut Sink<'_>,
+    report: &mut FileReport,
+) -> Result<(), FileFailure> {
+    let gzip = match ctx.compression {
+        Compression::Gzip => true,
+        Compression::None => false,
+        Compression::Auto => key.ends_with(".gz"),
+    };
+    let mut gz = gzip.then(|| MultiGzDecoder::new(Vec::new()));
+    parser.open(key).await?;
+    let mut offset = 0u64;
+    loop {
+        let bytes = source.read(key, offset, CHUNK).await?;
+        let n = bytes.len() as u64;
+        offset += n;
+        (ctx.on_bytes)(n);
+        let plain = match gz.as_mut() {
+            None => bytes,
+            Some(decoder) => {
+                decoder.write_all(&bytes).map_err(|e| gzip_error(key, offset, e))?;
+                std::mem::take(decoder.get_mut())
+            }
+        };
+        for piece in plain.chunks(CHUNK as usize) {
+            let decoded = parser.push(piece).await?;
+            absorb(decoded, ctx, sink, report).await?;
+        }
+        if n < CHUNK {
+            break;
+        }
+    }
+    if let Some(mut decoder) = gz {
+        // `try_finish` checks the gzip trailer, so a cut-off file is an error, not short data.
+        decoder.try_finish().map_err(|_| {
+            FileFailure::File(ErrorInfo {
+                code: "truncated_gzip".into(),
+                message: format!("{key}: the gzip stream ends early (after {offset} compressed bytes): the file is truncated"),
+                row: None,
+            })
+        })?;
+        let rest = std::mem::take(decoder.get_mut());
+        if !rest.is_empty() {
+            let decoded = parser.push(&rest).await?;
+            absorb(decoded, ctx, sink, report).await?;
+        }
+    }
+    let decoded = parser.finish().await?;
+    absorb(decoded, ctx, sink, report).await
+}
+
+fn gzip_error(key: &str, offset: u64, e: std::io::Error) -> FileFailure {
+    FileFailure::File(ErrorInfo {
+        code: "invalid_gzip".into(),
+        message: format!("{key}: not a valid gzip stream near compressed byte {offset}: {e}"),
+        row: None,
+    })
+}
+
+async fn absorb(decoded: Decoded, ctx: &mut FileContext<'_>, sink: &mut Sink<'_>, report: &mut FileReport) -> Result<(), FileFailure> {
+    let parse_skipped = decoded.diagnostics.len() as u64;
+    report.metrics.num_rows_processed += parse_skipped;
+    report.metrics.num_rows_skipped_by_error += parse_skipped;
+    report.diagnostics.extend(decoded.diagnostics);
+    for batch in &decoded.batches {
+        let mapped = ctx.mapping.apply(batch, ctx.schema.as_ref()).map_err(|message| {
+            FileFailure::File(ErrorInfo {
+                code: "mapping_failed".into(),
+                message,
+                row: batch.rows.first().copied(),
+            })
+        })?;
+        let m = &mut report.metrics;
+        m.num_rows_processed += mapped.rows_in;
+        m.num_rows_processed_with_warning += mapped.rows_with_warning;
+        m.num_rows_skipped_by_filter += mapped.skipped_by_filter;
+        m.num_rows_skipped_by_error += mapped.skipped_by_error;
+        m.num_rows_persisted += mapped.batch.num_rows() as u64;
+        report.diagnostics.extend(mapped.diagnostics);
+        if mapped.batch.num_rows() > 0 {
+            widen_schema(ctx.schema, &mapped.batch.schema());
+            write(sink, mapped.batch).await?;
+        }
+    }
+    let total = ctx.exceptions_before + report.metrics.num_rows_skipped_by_error;
+    if let Some(max) = ctx.max_exceptions
+        && total > max
+    {
+        let first = report.diagnostics.iter().find(|d| d.severity == crate::diagnostic::Severity::Error);
+        return Err(FileFailure::TooManyExceptions(ErrorInfo {
+            code: "max_parse_exceptions".into(),
+            message: format!(
+                "{total} rows were skipped by error, more than max_parse_exceptions = {max}{}",
+                first.map(|d| format!("; first: {d}")).unwrap_or_default()
+            ),
+            row: first.map(|d| d.row),
+        }));
+    }
+    Ok(())
+}
+
+/// The job's schema grows with columns that later objects add (nullable, at the end).
+fn widen_schema(schema: &mut Option<SchemaRef>, batch: &SchemaRef) {
+    match schema {
+        None => *schema = Some(batch.clone()),
+        Some(current) => {
+            let new: Vec<_> = batch
+                .fields()
+                .iter()
+                .filter(|f| current.field_with_name(f.name()).is_err())
+                .cloned()
+                .collect();
+            if !new.is_empty() {
+                let fields: Vec<_> = current.fields().iter().cloned().chain(new).collect();
+                *schema = Some(std::sync::Arc::new(arrow::datatypes::Schema::new(fields)));
+            }
+        }
+    }
+}
+
+async fn write(sink: &mut Sink<'_>, batch: RecordBatch) -> Result<(), FileFailure> {
+    match sink {
+        Sink::Preview { batches, limit } => {
+            let have: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            if have < *limit {
+                batches.push(batch.slice(0, batch.num_rows().min(*limit - have)));
+            }
+            Ok(())
+        }
+        Sink::Table { writer, open } => {
+            if writer.is_none() {
+                *writer = Some(open(batch.schema()).map_err(FileFailure::Table)?);
+            }
+            let w = writer.as_mut().expect("writer opened above");
+            w.write(&batch).await.map_err(FileFailure::Table)
+        }
+    }
+}

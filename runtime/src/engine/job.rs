@@ -1,0 +1,313 @@
+//! The job loop: list once, then take each object in order — parse, map, stage, commit with
+//! its application transaction, record — until done, failed or canceled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::datatypes::SchemaRef;
+use uuid::Uuid;
+
+use super::file::{FileContext, FileFailure, FileReport, Sink, process};
+use super::outcome::{Stop, decide};
+use super::{EngineError, Ferry, Prepared, Progress};
+use crate::host::{CancelToken, InstanceOptions, SourceInstance};
+use crate::store::{DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, Job, JobFile, NewFile, NewJob, RowMetrics};
+use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
+use crate::workflow::{IngestMode, Workflow};
+
+/// Choices for one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Import only the object with this key.
+    pub only_file: Option<String>,
+}
+
+/// The table's application id for a job: its transactions say which objects are in.
+fn app_id(job: Uuid) -> String {
+    format!("ferry-job-{job}")
+}
+
+impl Ferry {
+    /// Creates a job for the workflow and runs it to a terminal state.
+    pub async fn run(&self, prepared: &Prepared, options: &RunOptions, progress: &dyn Progress) -> Result<Job, EngineError> {
+        let wf = &prepared.workflow;
+        let job = self
+            .store
+            .create_job(&NewJob {
+                workflow: wf.name.clone(),
+                workflow_path: wf.path.display().to_string(),
+                workflow_text: wf.text.clone(),
+                table: wf.ingest.table.clone(),
+            })
+            .await?;
+        tracing::info!(job = %job.id, workflow = %wf.name, "job created");
+        self.execute(job.id, prepared, options, progress).await
+    }
+
+    /// Continues a killed or interrupted job from its first object not yet passed, with the
+    /// workflow exactly as the job started.
+    pub async fn resume(&self, id: Uuid, progress: &dyn Progress) -> Result<Job, EngineError> {
+        let job = self.store.job(id).await?;
+        if job.execution_status.is_terminal() {
+            return Err(crate::store::StoreError::Terminal {
+                id,
+                status: job.execution_status,
+            }
+            .into());
+        }
+        if let Some(pid) = job.runner_pid
+            && pid != std::process::id()
+            && process_alive(pid)
+        {
+            return Err(EngineError::Busy { id, pid });
+        }
+        let workflow = Workflow::parse(std::path::Path::new(&job.workflow_path), &job.workflow_text)?;
+        let prepared = self.prepare(&workflow)?;
+        tracing::info!(job = %id, "resuming job");
+        self.execute(id, &prepared, &RunOptions::default(), progress).await
+    }
+
+    async fn execute(&self, id: Uuid, prepared: &Prepared, options: &RunOptions, progress: &dyn Progress) -> Result<Job, EngineError> {
+        self.store.mark_running(id, std::process::id()).await?;
+        let cancel = CancelToken::default();
+        let watcher = self.watch_cancel(id, cancel.clone());
+        let result = self.drive(id, prepared, options, progress, &cancel).await;
+        watcher.abort();
+        let stop = match result {
+            Ok(stop) => stop,
+            Err(e) => Stop::Failed(ErrorInfo {
+                code: error_code(&e).into(),
+                message: e.to_string(),
+                row: None,
+            }),
+        };
+        if let Stop::Failed(reason) = &stop {
+            self.store.skip_remaining(id, reason).await?;
+        } else if let Stop::Canceled = stop {
+            let reason = ErrorInfo {
+                code: "canceled".into(),
+                message: "the job was canceled before this file".into(),
+                row: None,
+            };
+            self.store.skip_remaining(id, &reason).await?;
+        }
+        let job = self.store.job(id).await?;
+        let (status, health, failure) = decide(&job, &stop);
+        let job = self.store.finish_job(id, status, &health, failure.as_ref()).await?;
+        tracing::info!(job = %id, status = %job.execution_status, rows = job.metrics.num_rows_persisted, "job finished");
+        Ok(job)
+    }
+
+    /// Turns the stored desired status into a cancel signal that interrupts running plugins.
+    fn watch_cancel(&self, id: Uuid, cancel: CancelToken) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if let Ok(DesiredStatus::Canceled) = store.desired_status(id).await {
+                    cancel.cancel();
+                    return;
+                }
+            }
+        })
+    }
+
+    async fn drive(&self, id: Uuid, p: &Prepared, options: &RunOptions, progress: &dyn Progress, cancel: &CancelToken) -> Result<Stop, EngineError> {
+        let wf = &p.workflow;
+        let step: Arc<str> = wf.import.name.as_str().into();
+        let source_opts = InstanceOptions {
+            step: step.clone(),
+            sandbox: p.source_sandbox.clone(),
+            limits: p.limits,
+            cancel: cancel.clone(),
+        };
+        let parser_opts = InstanceOptions {
+            sandbox: p.parser_sandbox.clone(),
+            ..source_opts.clone()
+        };
+        let mut source = self.host.source(&p.source, &source_opts).await?;
+
+        let mut files = self.store.files(id, &FileFilter::default()).await?;
+        if files.is_empty() {
+            let listed = list_objects(&mut source, p, options).await?;
+            self.store.add_files(id, &listed).await?;
+            files = self.store.files(id, &FileFilter::default()).await?;
+        }
+        progress.listed(files.len() as u64, files.iter().map(|f| f.size).sum());
+
+        let table_path = self.home.table(&wf.ingest.table);
+        let mut table = Table::open(&table_path).await?;
+        let app = app_id(id);
+        let mode = wf.ingest.mode;
+        let total_files = files.len() as i64;
+        self.reconcile(id, &files, &table, &app).await?;
+        let files = self.store.files(id, &FileFilter::default()).await?;
+
+        let mut schema: Option<SchemaRef> = table.arrow_schema();
+        let mut exceptions = files.iter().map(|f| f.metrics.num_rows_skipped_by_error).sum::<u64>();
+        let mut parser = self.host.parser(&p.parser, &parser_opts).await?;
+        let mut staged_for_replace: Vec<(JobFile, StagedFiles, FileReport)> = Vec::new();
+
+        for file in files.iter().filter(|f| f.status == FileStatus::Pending) {
+            if cancel.is_canceled() || self.store.desired_status(id).await? == DesiredStatus::Canceled {
+                return Ok(Stop::Canceled);
+            }
+            self.store.start_file(id, file.seq).await?;
+            progress.file_started(&file.name);
+            let mut report = FileReport::default();
+            let open = |schema: SchemaRef| table.writer(schema);
+            let mut sink = Sink::Table { writer: None, open: &open };
+            let on_bytes = |n: u64| progress.bytes(n);
+            let mut ctx = FileContext {
+                mapping: &p.mapping,
+                compression: wf.import.compression,
+                schema: &mut schema,
+                exceptions_before: exceptions,
+                max_exceptions: wf.ingest.max_parse_exceptions,
+                on_bytes: &on_bytes,
+            };
+            let result = process(&file.name, &mut source, &mut parser, &mut ctx, &mut sink, &mut report).await;
+            let Sink::Table { writer, .. } = sink else { unreachable!("sink is a table sink") };
+            match result {
+                Ok(()) => {
+                    let staged = match writer {
+                        Some(w) => Some(w.finish().await?),
+                        None => None,
+                    };
+                    exceptions += report.metrics.num_rows_skipped_by_error;
+                    match mode {
+                        IngestMode::Append => {
+                            let version = file.seq as i64 + 1;
+                            let table_version = match staged {
+                                Some(staged) => {
+                                    self.store.prepare_commit(id, file.seq, &report.metrics, version).await?;
+                                    let info = commit_info(id, &file.name);
+                                    Some(table.commit(staged, WriteMode::Append, Some(AppTxn::new(&app, version)), info).await?)
+                                }
+                                None => None,
+                            };
+                            self.store
+                                .finish_file(id, file.seq, &file.name, FileOutcome::Passed { table_version }, &report.metrics, &report.diagnostics)
+                                .await?;
+                            progress.file_finished(&file.name, FileStatus::Passed);
+                        }
+                        IngestMode::Replace => {
+                            self.store.prepare_commit(id, file.seq, &report.metrics, total_files).await?;
+                            let staged = staged.unwrap_or_default();
+                            staged_for_replace.push((file.clone(), staged, report));
+                        }
+                    }
+                }
+                Err(FileFailure::File(error)) => {
+                    tracing::warn!(job = %id, file = %file.name, code = %error.code, "file failed: {}", error.message);
+                    exceptions += report.metrics.num_rows_skipped_by_error;
+                    let metrics = RowMetrics {
+                        num_rows_persisted: 0,
+                        ..report.metrics
+                    };
+                    self.store
+                        .finish_file(id, file.seq, &file.name, FileOutcome::Failed(&error), &metrics, &report.diagnostics)
+                        .await?;
+                    progress.file_finished(&file.name, FileStatus::Failed);
+                    // A plugin that failed may be in any state: start the next object afresh.
+                    parser = self.host.parser(&p.parser, &parser_opts).await?;
+                    source = self.host.source(&p.source, &source_opts).await?;
+                }
+                Err(FileFailure::TooManyExceptions(error)) => {
+                    let metrics = RowMetrics {
+                        num_rows_persisted: 0,
+                        ..report.metrics
+                    };
+                    self.store
+                        .finish_file(id, file.seq, &file.name, FileOutcome::Failed(&error), &metrics, &report.diagnostics)
+                        .await?;
+                    progress.file_finished(&file.name, FileStatus::Failed);
+                    return Ok(Stop::Failed(error));
+                }
+                Err(FileFailure::Canceled) => {
+                    self.store.reset_file(id, file.seq).await?;
+                    return Ok(Stop::Canceled);
+                }
+                Err(FileFailure::Table(e)) => return Err(e.into()),
+            }
+        }
+
+        if mode == IngestMode::Replace && !staged_for_replace.is_empty() {
+            let mut all = StagedFiles::default();
+            for (_, staged, _) in &mut staged_for_replace {
+                all.extend(std::mem::take(staged));
+            }
+            let info = commit_info(id, "*");
+            let version = table.commit(all, WriteMode::Replace, Some(AppTxn::new(&app, total_files)), info).await?;
+            for (file, _, report) in &staged_for_replace {
+                self.store
+                    .finish_file(id, file.seq, &file.name, FileOutcome::Passed { table_version: Some(version) }, &report.metrics, &report.diagnostics)
+                    .await?;
+                progress.file_finished(&file.name, FileStatus::Passed);
+            }
+        }
+        Ok(Stop::Completed)
+    }
+
+    /// Settles files a previous run left `running`: committed ones (the table has their
+    /// transaction) become passed with the counts stored before the commit; others go back to
+    /// pending and are read again.
+    async fn reconcile(&self, id: Uuid, files: &[JobFile], table: &Table, app: &str) -> Result<(), EngineError> {
+        let committed = table.app_version(app).await?.unwrap_or(0);
+        for f in files.iter().filter(|f| f.status == FileStatus::Running) {
+            match f.commit_version {
+                Some(v) if v <= committed => {
+                    tracing::info!(job = %id, file = %f.name, "file was committed before the interruption");
+                    self.store
+                        .finish_file(id, f.seq, &f.name, FileOutcome::Passed { table_version: None }, &f.metrics, &[])
+                        .await?;
+                }
+                _ => self.store.reset_file(id, f.seq).await?,
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn list_objects(source: &mut SourceInstance, p: &Prepared, options: &RunOptions) -> Result<Vec<NewFile>, EngineError> {
+    let objects = source.list_all(&p.workflow.import.prefix).await?;
+    let mut files: Vec<NewFile> = objects
+        .into_iter()
+        .filter(|o| p.glob.as_ref().is_none_or(|g| g.is_match(&o.key)))
+        .filter(|o| options.only_file.as_ref().is_none_or(|only| &o.key == only))
+        .map(|o| NewFile {
+            name: o.key,
+            size: o.size,
+            etag: o.etag,
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(only) = &options.only_file
+        && files.is_empty()
+    {
+        return Err(EngineError::NoSuchObject(format!("no object `{only}` under the import step's prefix and glob")));
+    }
+    Ok(files)
+}
+
+fn commit_info(job: Uuid, file: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut info = serde_json::Map::new();
+    info.insert("ferry.jobId".into(), job.to_string().into());
+    info.insert("ferry.file".into(), file.into());
+    info
+}
+
+fn error_code(e: &EngineError) -> &str {
+    match e {
+        EngineError::Plugin(p) => p.code(),
+        EngineError::Table(_) => "table_error",
+        EngineError::Store(_) => "store_error",
+        EngineError::Workflow(_) | EngineError::Plugins(_) => "invalid_workflow",
+        EngineError::NoSuchObject(_) => "no_such_object",
+        _ => "internal",
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}

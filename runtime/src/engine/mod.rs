@@ -1,0 +1,97 @@
+//! Runs workflows as jobs. [`Ferry`] is the library's front door: the CLI (and later the HTTP
+//! server) are thin faces on it and share every path below.
+//!
+//! The job loop commits each object's rows to the table in one Delta commit that carries an
+//! application transaction `(ferry-job-<id>, seq + 1)`. The store records the object's counts
+//! and that version just before the commit and its status just after, so whichever of the two
+//! a crash interrupts, a resume reads the table's transaction version and knows the truth: no
+//! object is lost and none is stored twice.
+
+mod dry_run;
+mod file;
+mod job;
+mod outcome;
+mod prepare;
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+pub use dry_run::{DryRun, ValidationResult};
+pub use job::RunOptions;
+pub use prepare::{Prepared, prepare};
+
+use crate::home::Home;
+use crate::host::{Catalog, PluginError, PluginHost};
+use crate::store::{FileStatus, Store, StoreError};
+use crate::table::TableError;
+use crate::workflow::{Problem, Workflow, WorkflowError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    Plugins(Vec<Problem>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error("cannot create state directory {path}: {source}")]
+    Home { path: String, source: std::io::Error },
+    #[error("job {id} is still being run by process {pid}; stop it first or wait")]
+    Busy { id: Uuid, pid: u32 },
+    #[error("{0}")]
+    NoSuchObject(String),
+}
+
+impl EngineError {
+    /// Whether the fault lies in the workflow file (exit code 78, EX_CONFIG).
+    pub fn is_config(&self) -> bool {
+        matches!(self, EngineError::Workflow(_) | EngineError::Plugins(_))
+    }
+}
+
+/// Hooks for showing progress; all optional.
+pub trait Progress: Send + Sync {
+    fn listed(&self, _files: u64, _bytes: u64) {}
+    fn file_started(&self, _name: &str) {}
+    fn bytes(&self, _n: u64) {}
+    fn file_finished(&self, _name: &str, _status: FileStatus) {}
+}
+
+/// Shows nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// One ferry state directory, opened: its job store and plugin host.
+pub struct Ferry {
+    pub home: Home,
+    pub store: Store,
+    pub host: Arc<PluginHost>,
+    pub catalog: Catalog,
+}
+
+impl Ferry {
+    pub async fn open(home: Home, catalog: Catalog) -> Result<Ferry, EngineError> {
+        home.create().map_err(|source| EngineError::Home {
+            path: home.root().display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&home.database()).await?;
+        let host = Arc::new(PluginHost::new(home.compile_cache())?);
+        Ok(Ferry {
+            home,
+            store,
+            host,
+            catalog,
+        })
+    }
+
+    /// Loads a workflow's plugins and checks everything `ferry validate` checks.
+    pub fn prepare(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
+        prepare(workflow, &self.host, &self.catalog).map_err(EngineError::Plugins)
+    }
+}

@@ -1,0 +1,114 @@
+//! Turning a structurally valid workflow into something runnable: find each plugin, compile
+//! it (or load it from the cache), check its world and WIT version, and build each plugin's
+//! sandbox from the step's grants. `ferry validate` stops here.
+
+use std::sync::Arc;
+
+use crate::host::{CallLimits, Catalog, DirAccess, LoadedPlugin, PluginError, PluginHost, PluginKind, Sandbox};
+use crate::mapping::Mapping;
+use crate::units::ByteSize;
+use crate::workflow::{Problem, Workflow, did_you_mean, plugin_settings};
+
+/// A workflow with its plugins loaded and its sandboxes decided.
+#[derive(Clone)]
+pub struct Prepared {
+    pub workflow: Workflow,
+    pub source: Arc<LoadedPlugin>,
+    pub parser: Arc<LoadedPlugin>,
+    /// The source sees the granted directories; the parser sees nothing but its settings.
+    pub source_sandbox: Sandbox,
+    pub parser_sandbox: Sandbox,
+    pub limits: CallLimits,
+    pub mapping: Mapping,
+    pub glob: Option<globset::GlobMatcher>,
+}
+
+/// Loads the workflow's plugins, reporting every problem with its place in the file.
+pub fn prepare(workflow: &Workflow, host: &PluginHost, catalog: &Catalog) -> Result<Prepared, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let step = &workflow.import;
+    let mut load = |name: &str, key: &str, kind: PluginKind| -> Option<Arc<LoadedPlugin>> {
+        let result = catalog
+            .resolve(name, &workflow.plugins)
+            .and_then(|path| host.load(name, &path, kind));
+        match result {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let mut message = e.to_string();
+                if let PluginError::NotFound { .. } = e {
+                    let builtins = catalog.builtin_names();
+                    let known = builtins.iter().map(String::as_str).chain(workflow.plugins.keys().map(String::as_str));
+                    if let Some(close) = did_you_mean(name, known) {
+                        message = format!("unknown plugin `{name}`, did you mean `{close}`? ({message})");
+                    }
+                }
+                problems.push(Problem {
+                    location: workflow.location(&step.name, key),
+                    message,
+                });
+                None
+            }
+        }
+    };
+    let source = load(&step.source, "source", PluginKind::Source);
+    let parser = load(&step.parser, "parser", PluginKind::Parser);
+
+    let mapping = match &workflow.validate {
+        None => Mapping::identity(),
+        Some(v) => Mapping::new(v).unwrap_or_else(|message| {
+            problems.push(Problem {
+                location: workflow.location(&v.name, "schema"),
+                message,
+            });
+            Mapping::identity()
+        }),
+    };
+    let settings = |table, key: &str, problems: &mut Vec<Problem>| {
+        plugin_settings(table).unwrap_or_else(|message| {
+            problems.push(Problem {
+                location: workflow.location(&step.name, key),
+                message,
+            });
+            Default::default()
+        })
+    };
+    let source_settings = settings(&step.source_settings, "source_settings", &mut problems);
+    let parser_settings = settings(&step.parser_settings, "parser_settings", &mut problems);
+    let glob = step.glob.as_ref().and_then(|g| globset::Glob::new(g).ok()).map(|g| g.compile_matcher());
+
+    let (Some(source), Some(parser)) = (source, parser) else {
+        return Err(problems);
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let defaults = CallLimits::default();
+    Ok(Prepared {
+        workflow: workflow.clone(),
+        source,
+        parser,
+        source_sandbox: Sandbox {
+            dirs: step
+                .grants
+                .dirs
+                .iter()
+                .map(|d| DirAccess {
+                    host: workflow.resolve(&d.path),
+                    mount: d.mount.clone(),
+                    write: d.write,
+                })
+                .collect(),
+            settings: source_settings,
+        },
+        parser_sandbox: Sandbox {
+            dirs: Vec::new(),
+            settings: parser_settings,
+        },
+        limits: CallLimits {
+            memory: step.limits.memory.unwrap_or(ByteSize(defaults.memory.0)),
+            timeout: step.limits.timeout.map(|t| t.0).unwrap_or(defaults.timeout),
+        },
+        mapping,
+        glob,
+    })
+}

@@ -1,0 +1,40 @@
+//! The state directory (`--home`, `FERRY_HOME`, default `./.ferry`): where the job store,
+//! tables and the compiled-plugin cache live. One place, so every face of ferry agrees.
+
+use std::path::{Path, PathBuf};
+
+/// Paths inside one ferry state directory.
+#[derive(Debug, Clone)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Home { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The SQLite job store.
+    pub fn database(&self) -> PathBuf {
+        self.root.join("ferry.db")
+    }
+
+    /// Where table `name` is stored (a Delta table directory).
+    pub fn table(&self, name: &str) -> PathBuf {
+        self.root.join("tables").join(name)
+    }
+
+    /// Compiled plugin artifacts, keyed by content hash and engine compatibility.
+    pub fn compile_cache(&self) -> PathBuf {
+        self.root.join("cache").join("compiled")
+    }
+
+    pub fn create(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.root.join("tables"))?;
+        std::fs::create_dir_all(self.compile_cache())
+    }
+}

@@ -1,0 +1,184 @@
+//! Columnar batches from plugins into Arrow arrays. Value buffers move without copying; every
+//! length, offset and UTF-8 sequence is checked, because a plugin is not trusted to be right.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, RecordBatchOptions, StringArray,
+    TimestampMicrosecondArray,
+};
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::datatypes::{Field, Schema};
+
+use super::bindings::wit::{Batch, Column, ColumnValues, Utf8Buffer};
+
+/// A batch with the source row number of each of its rows.
+#[derive(Debug, Clone)]
+pub struct RowBatch {
+    pub rows: Vec<u64>,
+    pub batch: RecordBatch,
+}
+
+pub(crate) fn to_record_batch(batch: Batch) -> Result<RowBatch, String> {
+    let n = batch.num_rows as usize;
+    if batch.row_numbers.len() != n {
+        return Err(format!("batch of {n} rows carries {} row numbers", batch.row_numbers.len()));
+    }
+    let mut fields: Vec<Field> = Vec::with_capacity(batch.columns.len());
+    let mut arrays = Vec::with_capacity(batch.columns.len());
+    for column in batch.columns {
+        if fields.iter().any(|f| f.name() == &column.name) {
+            return Err(format!("column `{}` appears twice", column.name));
+        }
+        let name = column.name.clone();
+        let array = to_array(column, n).map_err(|e| format!("column `{name}`: {e}"))?;
+        fields.push(Field::new(name, array.data_type().clone(), true));
+        arrays.push(array);
+    }
+    let options = RecordBatchOptions::new().with_row_count(Some(n));
+    let record = RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+        .map_err(|e| e.to_string())?;
+    Ok(RowBatch {
+        rows: batch.row_numbers,
+        batch: record,
+    })
+}
+
+fn to_array(column: Column, n: usize) -> Result<ArrayRef, String> {
+    let nulls = match column.validity {
+        None => None,
+        Some(bits) => {
+            if bits.len() < n.div_ceil(8) {
+                return Err(format!("validity bitmap has {} bytes for {n} rows", bits.len()));
+            }
+            Some(NullBuffer::new(arrow::buffer::BooleanBuffer::new(Buffer::from_vec(bits), 0, n)))
+        }
+    };
+    let check_len = |len: usize| {
+        if len == n {
+            Ok(())
+        } else {
+            Err(format!("{len} values for {n} rows"))
+        }
+    };
+    let array: ArrayRef = match column.values {
+        ColumnValues::Boolean(values) => {
+            check_len(values.len())?;
+            Arc::new(BooleanArray::new(values.into_iter().collect(), nulls))
+        }
+        ColumnValues::Int64(values) => {
+            check_len(values.len())?;
+            Arc::new(Int64Array::new(ScalarBuffer::from(values), nulls))
+        }
+        ColumnValues::Float64(values) => {
+            check_len(values.len())?;
+            Arc::new(Float64Array::new(ScalarBuffer::from(values), nulls))
+        }
+        ColumnValues::TimestampMicros(values) => {
+            check_len(values.len())?;
+            Arc::new(TimestampMicrosecondArray::new(ScalarBuffer::from(values), nulls).with_timezone("UTC"))
+        }
+        ColumnValues::Utf8(buffer) => Arc::new(to_string_array(buffer, n, nulls)?),
+    };
+    Ok(array)
+}
+
+fn to_string_array(buffer: Utf8Buffer, n: usize, nulls: Option<NullBuffer>) -> Result<StringArray, String> {
+    let Utf8Buffer { offsets, bytes } = buffer;
+    if offsets.len() != n + 1 {
+        return Err(format!("{} offsets for {n} rows (expected {})", offsets.len(), n + 1));
+    }
+    if offsets.windows(2).any(|w| w[0] > w[1]) {
+        return Err("string offsets are not increasing".into());
+    }
+    let last = *offsets.last().expect("n + 1 >= 1 offsets") as usize;
+    if last > bytes.len() || last > i32::MAX as usize {
+        return Err(format!("string offsets reach {last} but there are {} bytes", bytes.len()));
+    }
+    // Same bits as i32: every offset was checked to be <= i32::MAX above (they increase).
+    let offsets: ScalarBuffer<i32> = ScalarBuffer::new(Buffer::from_vec(offsets), 0, n + 1);
+    StringArray::try_new(OffsetBuffer::new(offsets), Buffer::from_vec(bytes), nulls).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Array;
+
+    fn utf8(values: &[&str]) -> ColumnValues {
+        let mut offsets = vec![0u32];
+        let mut bytes = Vec::new();
+        for v in values {
+            bytes.extend_from_slice(v.as_bytes());
+            offsets.push(bytes.len() as u32);
+        }
+        ColumnValues::Utf8(Utf8Buffer { offsets, bytes })
+    }
+
+    #[test]
+    fn converts_typed_columns_with_validity() {
+        let batch = Batch {
+            num_rows: 3,
+            row_numbers: vec![1, 2, 4],
+            columns: vec![
+                Column {
+                    name: "id".into(),
+                    validity: None,
+                    values: utf8(&["a", "bé", ""]),
+                },
+                Column {
+                    name: "score".into(),
+                    validity: Some(vec![0b101]),
+                    values: ColumnValues::Float64(vec![0.5, 0.0, 1.5]),
+                },
+            ],
+        };
+        let out = to_record_batch(batch).unwrap();
+        assert_eq!(out.rows, vec![1, 2, 4]);
+        let ids = out.batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(ids.value(1), "bé");
+        let scores = out.batch.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+        assert!(scores.is_null(1));
+        assert_eq!(scores.value(2), 1.5);
+    }
+
+    #[test]
+    fn rejects_lying_buffers() {
+        let bad_offsets = Batch {
+            num_rows: 1,
+            row_numbers: vec![1],
+            columns: vec![Column {
+                name: "s".into(),
+                validity: None,
+                values: ColumnValues::Utf8(Utf8Buffer {
+                    offsets: vec![0, 10],
+                    bytes: b"abc".to_vec(),
+                }),
+            }],
+        };
+        assert!(to_record_batch(bad_offsets).unwrap_err().contains("offsets reach 10"));
+        let bad_utf8 = Batch {
+            num_rows: 1,
+            row_numbers: vec![1],
+            columns: vec![Column {
+                name: "s".into(),
+                validity: None,
+                values: ColumnValues::Utf8(Utf8Buffer {
+                    offsets: vec![0, 2],
+                    bytes: vec![0xff, 0xfe],
+                }),
+            }],
+        };
+        assert!(to_record_batch(bad_utf8).is_err());
+        let short = Batch {
+            num_rows: 2,
+            row_numbers: vec![1, 2],
+            columns: vec![Column {
+                name: "n".into(),
+                validity: None,
+                values: ColumnValues::Int64(vec![1]),
+            }],
+        };
+        assert!(to_record_batch(short).unwrap_err().contains("1 values for 2 rows"));
+    }
+}

@@ -1,0 +1,291 @@
+//! The wasmtime side of ferry: one [`Engine`] with the pooling allocator and epoch
+//! interruption, a compile cache on disk, one [`InstancePre`](wasmtime::component::InstancePre)
+//! per plugin, and a WASI context per instance built from exactly what the step grants.
+//!
+//! Everything a plugin does wrong (trap, endless loop, memory exhaustion, a bad batch) comes
+//! back as a [`PluginError`] for that call; the host process carries on.
+
+mod batch;
+mod bindings;
+mod cache;
+mod call;
+mod catalog;
+mod error;
+mod limits;
+mod parser;
+mod source;
+mod state;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+pub use batch::RowBatch;
+pub use catalog::Catalog;
+pub use error::PluginError;
+pub use limits::{CallLimits, CancelToken};
+pub use parser::{Decoded, ParserInstance};
+pub use source::{ListPage, ObjectInfo, SourceInstance};
+pub use state::{DirAccess, Sandbox};
+
+use bindings::parser::ParserPluginPre;
+use bindings::source::SourcePluginPre;
+use cache::CompileCache;
+use limits::{EpochTicker, Guard};
+use state::PluginState;
+
+/// The WIT package version this host implements. Plugins built for any semver-compatible
+/// version (0.1.x) load; others are refused with a message saying so.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// The kinds of plugin, one WIT world each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PluginKind {
+    Source,
+    Parser,
+}
+
+impl PluginKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginKind::Source => "source",
+            PluginKind::Parser => "parser",
+        }
+    }
+
+    /// The interface a plugin of this kind exports, without version.
+    fn interface(self) -> String {
+        format!("ferry:plugin/{}", self.name())
+    }
+}
+
+/// A plugin compiled and linked, ready to instantiate cheaply any number of times.
+pub struct LoadedPlugin {
+    pub name: String,
+    pub path: PathBuf,
+    pre: Pre,
+}
+
+enum Pre {
+    Source(SourcePluginPre<PluginState>),
+    Parser(ParserPluginPre<PluginState>),
+}
+
+impl LoadedPlugin {
+    pub fn kind(&self) -> PluginKind {
+        match self.pre {
+            Pre::Source(_) => PluginKind::Source,
+            Pre::Parser(_) => PluginKind::Parser,
+        }
+    }
+}
+
+/// Where an instance runs: which step it serves, what it may touch, and its limits.
+#[derive(Debug, Clone)]
+pub struct InstanceOptions {
+    pub step: Arc<str>,
+    pub sandbox: Sandbox,
+    pub limits: CallLimits,
+    pub cancel: CancelToken,
+}
+
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: CompileCache,
+    loaded: Mutex<HashMap<(PathBuf, PluginKind), Arc<LoadedPlugin>>>,
+    _ticker: EpochTicker,
+}
+
+impl PluginHost {
+    /// Creates the engine; compiled artifacts are cached under `cache_dir`.
+    pub fn new(cache_dir: PathBuf) -> Result<Self, PluginError> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(256)
+            .total_core_instances(1024)
+            .total_memories(512)
+            .total_tables(1024)
+            .total_stacks(256)
+            .max_memories_per_component(8)
+            .max_tables_per_component(16)
+            .max_core_instances_per_component(32)
+            .max_component_instance_size(1 << 20)
+            .max_core_instance_size(4 << 20)
+            .max_memory_size(4 << 30);
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(|e| PluginError::Link {
+            plugin: "(engine)".into(),
+            message: cache::first_line(&e),
+        })?;
+        let mut linker = Linker::new(&engine);
+        let link = |r: wasmtime::Result<()>| {
+            r.map_err(|e| PluginError::Link {
+                plugin: "(host)".into(),
+                message: cache::first_line(&e),
+            })
+        };
+        link(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
+        link(bindings::source::SourcePlugin::add_to_linker::<_, HasSelf<PluginState>>(
+            &mut linker,
+            |s| s,
+        ))?;
+        let cache = CompileCache::new(&engine, cache_dir);
+        let ticker = EpochTicker::start(&engine);
+        Ok(PluginHost {
+            engine,
+            linker,
+            cache,
+            loaded: Mutex::new(HashMap::new()),
+            _ticker: ticker,
+        })
+    }
+
+    /// Compiles (or loads from cache), checks the world and version, and pre-links a plugin.
+    /// Repeated loads of the same file return the same [`LoadedPlugin`].
+    pub fn load(&self, name: &str, path: &Path, kind: PluginKind) -> Result<Arc<LoadedPlugin>, PluginError> {
+        let key = (path.to_owned(), kind);
+        if let Some(p) = self.loaded.lock().expect("plugin map lock").get(&key) {
+            return Ok(p.clone());
+        }
+        let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        check_header(path, &bytes)?;
+        let component = self.cache.load(&self.engine, path, &bytes)?;
+        self.check_exports(name, &component, kind)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| PluginError::Link {
+            plugin: name.to_owned(),
+            message: format!(
+                "{} (a {} plugin may import only wasi:cli, wasi:clocks, wasi:io, wasi:random, wasi:filesystem and ferry:plugin/host)",
+                cache::first_line(&e),
+                kind.name()
+            ),
+        })?;
+        let link_err = |e: wasmtime::Error| PluginError::Link {
+            plugin: name.to_owned(),
+            message: cache::first_line(&e),
+        };
+        let pre = match kind {
+            PluginKind::Source => Pre::Source(SourcePluginPre::new(pre).map_err(link_err)?),
+            PluginKind::Parser => Pre::Parser(ParserPluginPre::new(pre).map_err(link_err)?),
+        };
+        let plugin = Arc::new(LoadedPlugin {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            pre,
+        });
+        self.loaded.lock().expect("plugin map lock").insert(key, plugin.clone());
+        Ok(plugin)
+    }
+
+    fn check_exports(&self, name: &str, component: &Component, kind: PluginKind) -> Result<(), PluginError> {
+        let interface = kind.interface();
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let Some(found) = exports.iter().find(|e| e.split('@').next() == Some(interface.as_str())) else {
+            return Err(PluginError::WrongWorld {
+                plugin: name.to_owned(),
+                kind: kind.name(),
+                expected: format!("{interface}@{WIT_VERSION}"),
+                exports,
+            });
+        };
+        let version = found.split_once('@').map(|(_, v)| v).unwrap_or("");
+        let compatible = semver::Version::parse(version).is_ok_and(|v| {
+            semver::VersionReq::parse(&format!("^{WIT_VERSION}")).is_ok_and(|req| req.matches(&v))
+        });
+        if !compatible {
+            return Err(PluginError::IncompatibleVersion {
+                plugin: name.to_owned(),
+                found: found.clone(),
+                supported: format!("{interface}@{WIT_VERSION}"),
+            });
+        }
+        Ok(())
+    }
+
+    fn store(&self, plugin: &LoadedPlugin, options: &InstanceOptions) -> Result<Store<PluginState>, PluginError> {
+        let guard = Guard::new(options.limits, options.cancel.clone());
+        let state = PluginState::new(plugin.name.as_str().into(), options.step.clone(), &options.sandbox, guard)
+            .map_err(|e| PluginError::Link {
+                plugin: plugin.name.clone(),
+                message: format!("cannot grant directory {e}"),
+            })?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.guard);
+        store.epoch_deadline_callback(|mut ctx| match ctx.data_mut().guard.on_tick() {
+            Ok(()) => Ok(wasmtime::UpdateDeadline::Yield(1)),
+            Err(why) => Err(wasmtime::Error::msg(format!("interrupted: {why:?}"))),
+        });
+        store.set_epoch_deadline(1);
+        Ok(store)
+    }
+
+    pub async fn source(&self, plugin: &LoadedPlugin, options: &InstanceOptions) -> Result<SourceInstance, PluginError> {
+        let Pre::Source(pre) = &plugin.pre else {
+            return Err(wrong_kind(plugin, PluginKind::Source));
+        };
+        let mut store = self.store(plugin, options)?;
+        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| pre.instantiate_async(s).await).await?;
+        Ok(SourceInstance::new(plugin.name.clone(), store, bindings))
+    }
+
+    pub async fn parser(&self, plugin: &LoadedPlugin, options: &InstanceOptions) -> Result<ParserInstance, PluginError> {
+        let Pre::Parser(pre) = &plugin.pre else {
+            return Err(wrong_kind(plugin, PluginKind::Parser));
+        };
+        let mut store = self.store(plugin, options)?;
+        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| pre.instantiate_async(s).await).await?;
+        Ok(ParserInstance::new(plugin.name.clone(), store, bindings))
+    }
+}
+
+fn wrong_kind(plugin: &LoadedPlugin, kind: PluginKind) -> PluginError {
+    PluginError::WrongWorld {
+        plugin: plugin.name.clone(),
+        kind: kind.name(),
+        expected: format!("{}@{WIT_VERSION}", kind.interface()),
+        exports: vec![format!("{}@{WIT_VERSION}", plugin.kind().interface())],
+    }
+}
+
+/// Tells a core module or a random file from a component before wasmtime's parser does, to
+/// give a message that says what to do about it.
+fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
+    const MAGIC: &[u8] = b"\0asm";
+    const TEXT_COMPONENT: &[u8] = b"(component";
+    if bytes.starts_with(MAGIC) {
+        return match bytes.get(4..8) {
+            Some([0x0d, 0x00, 0x01, 0x00]) => Ok(()),
+            Some([0x01, 0x00, 0x00, 0x00]) => Err(PluginError::CoreModule { path: path.to_owned() }),
+            _ => Err(PluginError::NotWasm { path: path.to_owned() }),
+        };
+    }
+    // The text format is accepted too, which keeps hand-written test components readable.
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let code = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(";;"))
+        .unwrap_or_default();
+    if code.as_bytes().starts_with(TEXT_COMPONENT) {
+        Ok(())
+    } else if code.starts_with("(module") {
+        Err(PluginError::CoreModule { path: path.to_owned() })
+    } else {
+        Err(PluginError::NotWasm { path: path.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! A running source plugin: lists objects and reads byte ranges of them.
+
+use wasmtime::Store;
+
+use super::bindings::source::SourcePlugin;
+use super::bindings::wit;
+use super::call::guarded;
+use super::error::PluginError;
+use super::state::PluginState;
+
+/// One object as a source describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub objects: Vec<ObjectInfo>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct SourceInstance {
+    plugin: String,
+    store: Store<PluginState>,
+    bindings: SourcePlugin,
+}
+
+impl SourceInstance {
+    pub(crate) fn new(plugin: String, store: Store<PluginState>, bindings: SourcePlugin) -> Self {
+        SourceInstance { plugin, store, bindings }
+    }
+
+    pub async fn list(&mut self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, PluginError> {
+        let source = self.bindings.ferry_plugin_source();
+        let page = guarded(&mut self.store, &self.plugin, "list", async |s| source.call_list_objects(s, prefix, cursor).await).await?;
+        let page = page.map_err(|e| reported(&self.plugin, e))?;
+        Ok(ListPage {
+            objects: page
+                .objects
+                .into_iter()
+                .map(|o| ObjectInfo {
+                    key: o.key,
+                    size: o.size,
+                    etag: o.etag,
+                    last_modified: o.last_modified,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Lists every object under `prefix`, following cursors to the end.
+    pub async fn list_all(&mut self, prefix: &str) -> Result<Vec<ObjectInfo>, PluginError> {
+        let mut objects = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.list(prefix, cursor.as_deref()).await?;
+            objects.extend(page.objects);
+            match page.next_cursor {
+                Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                Some(_) => {
+                    return Err(PluginError::InvalidOutput {
+                        plugin: self.plugin.clone(),
+                        message: "list returned the same cursor twice".into(),
+                    });
+                }
+                None => return Ok(objects),
+            }
+        }
+    }
+
+    pub async fn read(&mut self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, PluginError> {
+        let source = self.bindings.ferry_plugin_source();
+        let bytes = guarded(&mut self.store, &self.plugin, "read", async |s| source.call_read(s, key, offset, len).await).await?;
+        let bytes = bytes.map_err(|e| reported(&self.plugin, e))?;
+        if bytes.len() as u64 > len {
+            return Err(PluginError::InvalidOutput {
+                plugin: self.plugin.clone(),
+                message: format!("read of {len} bytes returned {}", bytes.len()),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+pub(crate) fn reported(plugin: &str, e: wit::Error) -> PluginError {
+    PluginError::Reported {
+        plugin: plugin.to_owned(),
+        code: e.code,
+        message: e.message,
+        row: e.row,
+    }
+}

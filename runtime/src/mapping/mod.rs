@@ -1,0 +1,333 @@
+//! The validate step, run by the host on Arrow batches: maps source columns to roles
+//! (Arize-style `prediction_id`, `timestamp`, labels, scores, feature/tag/SHAP prefixes), types
+//! them, enforces required columns, applies the filter, and lines each batch up with the
+//! table's schema. Every rejected row gets a diagnostic naming its row and field.
+
+mod filter;
+mod timestamp;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, new_null_array};
+use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::util::display::array_value_to_string;
+
+pub use timestamp::TimestampFormat;
+
+use crate::diagnostic::{RowDiagnostic, Severity};
+use crate::host::RowBatch;
+use crate::workflow::{ColumnType, Condition, ValidateStep};
+
+/// How one output column is made from the input.
+#[derive(Debug, Clone)]
+struct Rule {
+    source: String,
+    name: String,
+    /// `None` keeps the parser's type.
+    ty: Option<DataType>,
+    required: bool,
+    timestamp: Option<TimestampFormat>,
+}
+
+/// A compiled validate step (or the identity, for workflows without one).
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    roles: Vec<Rule>,
+    prefixes: Vec<(String, Option<DataType>)>,
+    columns: BTreeMap<String, (DataType, bool)>,
+    filter: Vec<Condition>,
+    passthrough: bool,
+}
+
+/// The outcome of mapping one batch.
+#[derive(Debug)]
+pub struct Mapped {
+    /// The rows to store, typed and in table order.
+    pub batch: RecordBatch,
+    pub rows_in: u64,
+    pub rows_with_warning: u64,
+    pub skipped_by_filter: u64,
+    pub skipped_by_error: u64,
+    pub diagnostics: Vec<RowDiagnostic>,
+}
+
+pub fn data_type(ty: ColumnType) -> DataType {
+    match ty {
+        ColumnType::Utf8 => DataType::Utf8,
+        ColumnType::Int64 => DataType::Int64,
+        ColumnType::Float64 => DataType::Float64,
+        ColumnType::Boolean => DataType::Boolean,
+        ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+    }
+}
+
+impl Mapping {
+    /// Passes every column through with the parser's types.
+    pub fn identity() -> Self {
+        Mapping {
+            passthrough: true,
+            ..Default::default()
+        }
+    }
+
+    pub fn new(step: &ValidateStep) -> Result<Self, String> {
+        let s = &step.schema;
+        let role = |source: &Option<String>, name: &str, ty: DataType, required: bool| {
+            source.as_ref().map(|source| Rule {
+                source: source.clone(),
+                name: name.to_owned(),
+                ty: Some(ty),
+                required,
+                timestamp: None,
+            })
+        };
+        let timestamp = match &s.timestamp {
+            Some(ts) => Some(Rule {
+                source: ts.column().to_owned(),
+                name: "timestamp".into(),
+                ty: Some(data_type(ColumnType::Timestamp)),
+                required: true,
+                timestamp: Some(TimestampFormat::parse(ts.format())?),
+            }),
+            None => None,
+        };
+        let roles: Vec<Rule> = [
+            role(&s.prediction_id, "prediction_id", DataType::Utf8, true),
+            timestamp,
+            role(&s.prediction_label, "prediction_label", DataType::Utf8, false),
+            role(&s.prediction_score, "prediction_score", DataType::Float64, false),
+            role(&s.actual_label, "actual_label", DataType::Utf8, false),
+            role(&s.actual_score, "actual_score", DataType::Float64, false),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut prefixes = Vec::new();
+        if let Some(p) = &s.feature_prefix {
+            prefixes.push((p.clone(), None));
+        }
+        if let Some(p) = &s.tag_prefix {
+            prefixes.push((p.clone(), Some(DataType::Utf8)));
+        }
+        if let Some(p) = &s.shap_prefix {
+            prefixes.push((p.clone(), Some(DataType::Float64)));
+        }
+        let columns = step
+            .columns
+            .iter()
+            .map(|(name, rule)| (name.clone(), (data_type(rule.ty), rule.required)))
+            .collect();
+        Ok(Mapping {
+            roles,
+            prefixes,
+            columns,
+            filter: step.filter.clone(),
+            passthrough: false,
+        })
+    }
+
+    /// The output rules for a batch with these input columns.
+    fn rules(&self, input: &Schema) -> Vec<Rule> {
+        if self.passthrough {
+            return input
+                .fields()
+                .iter()
+                .map(|f| Rule {
+                    source: f.name().clone(),
+                    name: f.name().clone(),
+                    ty: None,
+                    required: false,
+                    timestamp: None,
+                })
+                .collect();
+        }
+        let mut rules = self.roles.clone();
+        for field in input.fields() {
+            let name = field.name();
+            if rules.iter().any(|r| &r.source == name) {
+                continue;
+            }
+            let declared = self.columns.get(name);
+            let by_prefix = self.prefixes.iter().find(|(p, _)| name.starts_with(p.as_str()));
+            if declared.is_none() && by_prefix.is_none() {
+                continue;
+            }
+            let ty = declared.map(|(t, _)| t.clone()).or_else(|| by_prefix.and_then(|(_, t)| t.clone()));
+            rules.push(Rule {
+                source: name.clone(),
+                name: name.clone(),
+                timestamp: matches!(ty, Some(DataType::Timestamp(..))).then_some(TimestampFormat::Rfc3339),
+                ty,
+                required: declared.is_some_and(|(_, r)| *r),
+            });
+        }
+        // Declared columns the object lacks: null, and an error per row when required.
+        for (name, (ty, required)) in &self.columns {
+            if !rules.iter().any(|r| &r.name == name) {
+                rules.push(Rule {
+                    source: name.clone(),
+                    name: name.clone(),
+                    ty: Some(ty.clone()),
+                    required: *required,
+                    timestamp: None,
+                });
+            }
+        }
+        rules
+    }
+
+    /// Maps one decoded batch. `table` is the schema the rows must fit (the table's, or the one
+    /// this job established); columns it has that the batch lacks come out null.
+    pub fn apply(&self, input: &RowBatch, table: Option<&SchemaRef>) -> Result<Mapped, String> {
+        let batch = &input.batch;
+        let n = batch.num_rows();
+        let mut errors: Vec<Option<RowDiagnostic>> = vec![None; n];
+        let mut warnings: Vec<Option<RowDiagnostic>> = vec![None; n];
+        let mut fields = Vec::new();
+        let mut arrays: Vec<ArrayRef> = Vec::new();
+        let diag = |i: usize, column: &str, code: &str, message: String, severity| RowDiagnostic {
+            row: input.rows[i],
+            line: None,
+            column: Some(column.to_owned()),
+            code: code.to_owned(),
+            message,
+            severity,
+        };
+
+        for rule in self.rules(batch.schema_ref()) {
+            let table_type = table
+                .and_then(|t| t.field_with_name(&rule.name).ok())
+                .map(|f| f.data_type().clone());
+            let target = table_type.clone().or(rule.ty.clone());
+            let Some(source) = batch.column_by_name(&rule.source) else {
+                if rule.required {
+                    for (i, slot) in errors.iter_mut().enumerate() {
+                        slot.get_or_insert_with(|| {
+                            diag(i, &rule.source, "missing_column", format!("required column `{}` is missing", rule.source), Severity::Error)
+                        });
+                    }
+                }
+                let ty = target.unwrap_or(DataType::Utf8);
+                fields.push(Field::new(&rule.name, ty.clone(), true));
+                arrays.push(new_null_array(&ty, n));
+                continue;
+            };
+            let converted = match (&target, &rule.timestamp) {
+                (Some(DataType::Timestamp(..)), Some(format)) => format.convert(source),
+                (Some(DataType::Timestamp(..)), None) => TimestampFormat::Rfc3339.convert(source),
+                (Some(ty), _) if ty != source.data_type() => cast_safely(source, ty),
+                _ => source.clone(),
+            };
+            for i in 0..n {
+                let failed = source.is_valid(i) && converted.is_null(i);
+                let missing = source.is_null(i) && rule.required;
+                if !(failed || missing) {
+                    continue;
+                }
+                let shown = || truncate(&array_value_to_string(source, i).unwrap_or_default());
+                let (code, message) = if missing {
+                    ("missing_required", format!("required column `{}` is empty", rule.source))
+                } else {
+                    let ty = converted.data_type();
+                    match &rule.timestamp {
+                        Some(format) if matches!(ty, DataType::Timestamp(..)) => {
+                            ("invalid_timestamp", format!("`{}` is not a {format:?} timestamp", shown()))
+                        }
+                        _ => ("invalid_value", format!("`{}` is not a valid {}", shown(), type_name(ty))),
+                    }
+                };
+                if rule.required {
+                    errors[i].get_or_insert_with(|| diag(i, &rule.source, code, message, Severity::Error));
+                } else {
+                    warnings[i].get_or_insert_with(|| {
+                        diag(i, &rule.source, code, format!("{message}; stored as null"), Severity::Warning)
+                    });
+                }
+            }
+            fields.push(Field::new(&rule.name, converted.data_type().clone(), true));
+            arrays.push(converted);
+        }
+
+        // Table columns this batch does not have come out null, in the table's order.
+        if let Some(table) = table {
+            for field in table.fields() {
+                if !fields.iter().any(|f| f.name() == field.name()) {
+                    fields.push(Field::new(field.name(), field.data_type().clone(), true));
+                    arrays.push(new_null_array(field.data_type(), n));
+                }
+            }
+            let position = |name: &str| table.index_of(name).unwrap_or(usize::MAX);
+            let mut order: Vec<usize> = (0..fields.len()).collect();
+            order.sort_by_key(|&i| position(fields[i].name()));
+            fields = order.iter().map(|&i| fields[i].clone()).collect();
+            arrays = order.iter().map(|&i| arrays[i].clone()).collect();
+        }
+        let mapped = RecordBatch::try_new_with_options(
+            Arc::new(Schema::new(fields)),
+            arrays,
+            &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
+        )
+        .map_err(|e| e.to_string())?;
+
+        let passes = filter::evaluate(&self.filter, &mapped)?;
+        let mut keep = Vec::with_capacity(n);
+        let mut result = Mapped {
+            batch: mapped.slice(0, 0),
+            rows_in: n as u64,
+            rows_with_warning: 0,
+            skipped_by_filter: 0,
+            skipped_by_error: 0,
+            diagnostics: Vec::new(),
+        };
+        for i in 0..n {
+            if let Some(error) = errors[i].take() {
+                result.skipped_by_error += 1;
+                result.diagnostics.push(error);
+                keep.push(false);
+            } else if !passes.value(i) {
+                result.skipped_by_filter += 1;
+                keep.push(false);
+            } else {
+                if let Some(warning) = warnings[i].take() {
+                    result.rows_with_warning += 1;
+                    result.diagnostics.push(warning);
+                }
+                keep.push(true);
+            }
+        }
+        result.batch = filter_record_batch(&mapped, &BooleanArray::from(keep)).map_err(|e| e.to_string())?;
+        Ok(result)
+    }
+}
+
+fn cast_safely(array: &ArrayRef, to: &DataType) -> ArrayRef {
+    let options = CastOptions {
+        safe: true,
+        ..Default::default()
+    };
+    cast_with_options(array, to, &options).unwrap_or_else(|_| new_null_array(to, array.len()))
+}
+
+fn type_name(ty: &DataType) -> &'static str {
+    match ty {
+        DataType::Utf8 => "string",
+        DataType::Int64 => "int64",
+        DataType::Float64 => "float64",
+        DataType::Boolean => "boolean",
+        DataType::Timestamp(..) => "timestamp",
+        _ => "value of the column's type",
+    }
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,140 @@
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+
+use super::*;
+use crate::workflow::{ColumnRule, Condition, FilterOp, SchemaMapping, StepKind, TimestampColumn};
+
+fn step(schema: SchemaMapping) -> ValidateStep {
+    ValidateStep {
+        name: "check".into(),
+        kind: StepKind::Validate,
+        input: "import".into(),
+        schema,
+        columns: Default::default(),
+        filter: Vec::new(),
+    }
+}
+
+fn input() -> RowBatch {
+    let schema = Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("ts", DataType::Utf8, true),
+        Field::new("score", DataType::Utf8, true),
+        Field::new("feature_age", DataType::Int64, true),
+        Field::new("tag/env", DataType::Utf8, true),
+        Field::new("ignored", DataType::Utf8, true),
+    ]);
+    let batch = RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(Int64Array::from(vec![Some(1), None, Some(3), Some(4)])),
+            Arc::new(StringArray::from(vec!["2024-08-19T10:00:00Z", "2024-08-19T10:00:00Z", "yesterday", "2024-08-19T11:00:00Z"])),
+            Arc::new(StringArray::from(vec!["0.9", "0.1", "0.5", "high"])),
+            Arc::new(Int64Array::from(vec![30, 40, 50, 60])),
+            Arc::new(StringArray::from(vec!["prod", "prod", "dev", "prod"])),
+            Arc::new(StringArray::from(vec!["a", "b", "c", "d"])),
+        ],
+    )
+    .unwrap();
+    RowBatch {
+        rows: vec![2, 3, 5, 6],
+        batch,
+    }
+}
+
+fn mapping() -> Mapping {
+    Mapping::new(&step(SchemaMapping {
+        prediction_id: Some("id".into()),
+        timestamp: Some(TimestampColumn::Name("ts".into())),
+        prediction_score: Some("score".into()),
+        feature_prefix: Some("feature_".into()),
+        tag_prefix: Some("tag/".into()),
+        ..Default::default()
+    }))
+    .unwrap()
+}
+
+#[test]
+fn roles_are_typed_renamed_and_bad_rows_named() {
+    let out = mapping().apply(&input(), None).unwrap();
+    let names: Vec<_> = out.batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["prediction_id", "timestamp", "prediction_score", "feature_age", "tag/env"]);
+    // Row 3 has no id, row 5 a bad timestamp: both skipped. Row 6's score is optional: kept as null.
+    assert_eq!(out.skipped_by_error, 2);
+    assert_eq!(out.rows_with_warning, 1);
+    assert_eq!(out.batch.num_rows(), 2);
+    let ids = out.batch.column(0).as_string::<i32>();
+    assert_eq!((ids.value(0), ids.value(1)), ("1", "4"));
+    let scores = out.batch.column(2).as_primitive::<Float64Type>();
+    assert_eq!(scores.value(0), 0.9);
+    assert!(scores.is_null(1));
+    let by_row: Vec<(u64, &str, &str)> = out.diagnostics.iter().map(|d| (d.row, d.code.as_str(), d.column.as_deref().unwrap())).collect();
+    assert!(by_row.contains(&(3, "missing_required", "id")), "{by_row:?}");
+    assert!(by_row.contains(&(5, "invalid_timestamp", "ts")), "{by_row:?}");
+    assert!(by_row.contains(&(6, "invalid_value", "score")), "{by_row:?}");
+}
+
+#[test]
+fn filter_skips_rows_without_counting_them_as_errors() {
+    let mut s = step(SchemaMapping {
+        prediction_id: Some("id".into()),
+        prediction_score: Some("score".into()),
+        tag_prefix: Some("tag/".into()),
+        ..Default::default()
+    });
+    s.filter = vec![Condition {
+        column: "tag/env".into(),
+        op: FilterOp::Eq,
+        value: Some(toml::Value::String("prod".into())),
+    }];
+    let out = Mapping::new(&s).unwrap().apply(&input(), None).unwrap();
+    assert_eq!(out.skipped_by_error, 1);
+    assert_eq!(out.skipped_by_filter, 1);
+    assert_eq!(out.batch.num_rows(), 2);
+}
+
+#[test]
+fn batches_line_up_with_the_table_schema() {
+    let table = Arc::new(Schema::new(vec![
+        Field::new("prediction_id", DataType::Utf8, true),
+        Field::new("extra", DataType::Float64, true),
+        Field::new("timestamp", data_type(ColumnType::Timestamp), true),
+        Field::new("prediction_score", DataType::Float64, true),
+        Field::new("feature_age", DataType::Float64, true),
+        Field::new("tag/env", DataType::Utf8, true),
+    ]));
+    let out = mapping().apply(&input(), Some(&table)).unwrap();
+    assert_eq!(out.batch.schema().fields().len(), 6);
+    assert_eq!(out.batch.schema().field(1).name(), "extra");
+    assert!(out.batch.column(1).is_null(0));
+    let ages = out.batch.column(4).as_any().downcast_ref::<Float64Array>().unwrap();
+    assert_eq!(ages.value(0), 30.0);
+}
+
+#[test]
+fn declared_required_columns_must_be_present() {
+    let mut s = step(SchemaMapping {
+        prediction_id: Some("id".into()),
+        prediction_score: Some("score".into()),
+        ..Default::default()
+    });
+    s.columns.insert(
+        "region".into(),
+        ColumnRule {
+            ty: ColumnType::Utf8,
+            required: true,
+        },
+    );
+    let out = Mapping::new(&s).unwrap().apply(&input(), None).unwrap();
+    assert_eq!(out.batch.num_rows(), 0);
+    assert!(out.diagnostics.iter().all(|d| d.code == "missing_column" || d.code == "missing_required"));
+}
+
+#[test]
+fn identity_keeps_every_column() {
+    let out = Mapping::identity().apply(&input(), None).unwrap();
+    assert_eq!(out.batch.num_columns(), 6);
+    assert_eq!(out.batch.num_rows(), 4);
+}

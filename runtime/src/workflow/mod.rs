@@ -1,0 +1,399 @@
+//! Workflow files: the TOML model ([`model`]), loading with positioned errors, and the checks
+//! that need nothing but the file itself (wiring, names, grants). Plugin checks need the plugin
+//! host and live in [`crate::engine::check`].
+
+pub mod model;
+mod problem;
+mod settings;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use model::*;
+pub use problem::{Location, Problem, WorkflowError, did_you_mean};
+use problem::{Source, explain_unknown_field};
+pub use settings::plugin_settings;
+
+/// A loaded workflow whose structure is valid: one import, an optional validate, one ingest.
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    pub name: String,
+    pub description: Option<String>,
+    /// Absolute path of the file it was loaded from.
+    pub path: PathBuf,
+    /// The file's text, kept so a job can be resumed with exactly what it started with.
+    pub text: String,
+    /// Custom plugins by name, paths made absolute.
+    pub plugins: BTreeMap<String, PathBuf>,
+    pub import: ImportStep,
+    pub validate: Option<ValidateStep>,
+    pub ingest: IngestStep,
+    step_spans: BTreeMap<String, Range<usize>>,
+}
+
+impl Workflow {
+    /// Reads and checks a workflow file.
+    pub fn load(path: &Path) -> Result<Workflow, WorkflowError> {
+        let text = std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Checks workflow `text` as if read from `path` (used to resume a job from its snapshot).
+    pub fn parse(path: &Path, text: &str) -> Result<Workflow, WorkflowError> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        let src = Source { path: &path, text };
+        let raw: RawWorkflow = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_owned();
+            let problem = match explain_unknown_field(&message) {
+                Some((_, text)) => src.problem(span, text),
+                None => src.problem(span, message),
+            };
+            WorkflowError::Invalid(vec![problem])
+        })?;
+        Checker::new(src, raw).check()
+    }
+
+    /// Where step `step`'s key `key` is written (or the step itself, or the file start).
+    pub fn location(&self, step: &str, key: &str) -> Location {
+        let src = Source {
+            path: &self.path,
+            text: &self.text,
+        };
+        let span = self.step_spans.get(step).cloned().unwrap_or(0..0);
+        let at = src.key_span(&span, key).unwrap_or(span);
+        Location::at(&self.path, &self.text, at.start)
+    }
+
+    /// The directory relative paths in the workflow are resolved against.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// A granted directory's host path, resolved against the workflow's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        self.dir().join(path)
+    }
+}
+
+/// Collects every problem rather than stopping at the first, as `ferry validate` should.
+struct Checker<'a> {
+    src: Source<'a>,
+    raw: RawWorkflow,
+    problems: Vec<Problem>,
+}
+
+enum Decoded {
+    Import(ImportStep),
+    Validate(ValidateStep),
+    Ingest(IngestStep),
+}
+
+impl Decoded {
+    fn name(&self) -> &str {
+        match self {
+            Decoded::Import(s) => &s.name,
+            Decoded::Validate(s) => &s.name,
+            Decoded::Ingest(s) => &s.name,
+        }
+    }
+
+    fn input(&self) -> Option<&str> {
+        match self {
+            Decoded::Import(_) => None,
+            Decoded::Validate(s) => Some(&s.input),
+            Decoded::Ingest(s) => Some(&s.input),
+        }
+    }
+
+    fn kind(&self) -> StepKind {
+        match self {
+            Decoded::Import(_) => StepKind::Import,
+            Decoded::Validate(_) => StepKind::Validate,
+            Decoded::Ingest(_) => StepKind::Ingest,
+        }
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn new(src: Source<'a>, raw: RawWorkflow) -> Self {
+        Checker {
+            src,
+            raw,
+            problems: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.problems.push(self.src.problem(span, message));
+    }
+
+    /// Points at `key` inside the step when it can be found, else at the step header.
+    fn step_problem(&mut self, span: &Range<usize>, key: &str, message: impl Into<String>) {
+        let at = self.src.key_span(span, key).unwrap_or(span.clone());
+        self.problem(at, message);
+    }
+
+    fn check(mut self) -> Result<Workflow, WorkflowError> {
+        let steps = std::mem::take(&mut self.raw.steps);
+        if steps.is_empty() {
+            self.problem(0..0, "the workflow has no steps: add [[steps]] tables (import, validate, ingest)");
+        }
+        let mut decoded: Vec<(Decoded, Range<usize>)> = Vec::new();
+        let total = steps.len();
+        for step in steps {
+            let span = step.span();
+            if let Some(d) = self.decode_step(step.into_inner(), &span) {
+                decoded.push((d, span));
+            }
+        }
+        // Wiring is judged only on a complete set of steps, to avoid errors that merely echo
+        // a step that did not decode.
+        if decoded.len() == total {
+            self.check_wiring(&decoded);
+        }
+        for (step, span) in &decoded {
+            match step {
+                Decoded::Import(s) => self.check_import(s, span),
+                Decoded::Validate(s) => self.check_validate(s, span),
+                Decoded::Ingest(s) => self.check_ingest(s, span),
+            }
+        }
+        let file_stem = self
+            .src
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "workflow".to_owned());
+        let name = self.raw.name.clone().unwrap_or(file_stem);
+        if !is_identifier(&name) {
+            self.problem(0..0, format!("workflow name `{name}` must use only letters, digits, `-` and `_`"));
+        }
+        let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
+        let plugins = self
+            .raw
+            .plugins
+            .iter()
+            .map(|(k, v)| (k.clone(), dir.join(v)))
+            .collect();
+
+        if !self.problems.is_empty() {
+            return Err(WorkflowError::Invalid(self.problems));
+        }
+        let mut import = None;
+        let mut validate = None;
+        let mut ingest = None;
+        let mut step_spans = BTreeMap::new();
+        for (step, span) in decoded {
+            step_spans.insert(step.name().to_owned(), span);
+            match step {
+                Decoded::Import(s) => import = Some(s),
+                Decoded::Validate(s) => validate = Some(s),
+                Decoded::Ingest(s) => ingest = Some(s),
+            }
+        }
+        Ok(Workflow {
+            name,
+            description: self.raw.description.clone(),
+            path: self.src.path.to_owned(),
+            text: self.src.text.to_owned(),
+            plugins,
+            import: import.expect("wiring check guarantees an import step"),
+            validate,
+            ingest: ingest.expect("wiring check guarantees an ingest step"),
+            step_spans,
+        })
+    }
+
+    fn decode_step(&mut self, table: toml::Table, span: &Range<usize>) -> Option<Decoded> {
+        let Some(kind) = table.get("kind").and_then(|k| k.as_str()).map(str::to_owned) else {
+            self.problem(span.clone(), format!("step has no `kind`; use one of: {}", StepKind::ALL.join(", ")));
+            return None;
+        };
+        if table.get("name").and_then(|n| n.as_str()).is_none() {
+            self.problem(span.clone(), "step has no `name`");
+            return None;
+        }
+        let value = toml::Value::Table(table);
+        let result = match kind.as_str() {
+            "import" => ImportStep::deserialize(value).map(Decoded::Import),
+            "validate" => ValidateStep::deserialize(value).map(Decoded::Validate),
+            "ingest" => IngestStep::deserialize(value).map(Decoded::Ingest),
+            other => {
+                let mut message = format!("unknown step kind `{other}`");
+                match did_you_mean(other, StepKind::ALL) {
+                    Some(close) => message.push_str(&format!(", did you mean `{close}`?")),
+                    None => message.push_str(&format!("; expected one of: {}", StepKind::ALL.join(", "))),
+                }
+                self.step_problem(span, "kind", message);
+                return None;
+            }
+        };
+        match result {
+            Ok(step) => Some(step),
+            Err(e) => {
+                let message = e.message().trim().to_owned();
+                match explain_unknown_field(&message) {
+                    Some((field, text)) => self.step_problem(span, &field, text),
+                    None => {
+                        // serde names the missing or mistyped field in backticks: point at it.
+                        let key = message.split('`').nth(1).unwrap_or("kind").to_owned();
+                        self.step_problem(span, &key, message)
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn check_wiring(&mut self, steps: &[(Decoded, Range<usize>)]) {
+        let mut seen: Vec<(&str, StepKind)> = Vec::new();
+        let mut consumed: Vec<&str> = Vec::new();
+        for (step, span) in steps {
+            let name = step.name();
+            if !is_identifier(name) {
+                self.step_problem(span, "name", format!("step name `{name}` must use only letters, digits, `-` and `_`"));
+            }
+            if seen.iter().any(|(n, _)| *n == name) {
+                self.step_problem(span, "name", format!("two steps are named `{name}`"));
+            }
+            if let Some(input) = step.input() {
+                match seen.iter().find(|(n, _)| *n == input) {
+                    None => {
+                        let mut message = format!("input `{input}` is not an earlier step");
+                        if let Some(close) = did_you_mean(input, seen.iter().map(|(n, _)| *n)) {
+                            message.push_str(&format!(", did you mean `{close}`?"));
+                        }
+                        self.step_problem(span, "input", message);
+                    }
+                    Some((_, input_kind)) => {
+                        let ok = match step.kind() {
+                            StepKind::Validate => *input_kind == StepKind::Import,
+                            StepKind::Ingest => matches!(input_kind, StepKind::Import | StepKind::Validate),
+                            StepKind::Import => true,
+                        };
+                        if !ok {
+                            self.step_problem(
+                                span,
+                                "input",
+                                format!("a {:?} step cannot take its input from the {:?} step `{input}`", step.kind(), input_kind)
+                                    .to_lowercase(),
+                            );
+                        }
+                        consumed.push(input);
+                    }
+                }
+            }
+            seen.push((name, step.kind()));
+        }
+        for kind in [StepKind::Import, StepKind::Validate, StepKind::Ingest] {
+            let count = steps.iter().filter(|(s, _)| s.kind() == kind).count();
+            let kind_name = format!("{kind:?}").to_lowercase();
+            if count > 1 {
+                let span = steps.iter().filter(|(s, _)| s.kind() == kind).nth(1).map(|(_, s)| s.clone()).unwrap_or(0..0);
+                self.problem(span, format!("only one {kind_name} step is supported per workflow"));
+            }
+            if count == 0 && kind != StepKind::Validate && !steps.is_empty() {
+                self.problem(0..0, format!("the workflow needs an {kind_name} step"));
+            }
+        }
+        for (step, span) in steps {
+            if step.kind() != StepKind::Ingest && !consumed.contains(&step.name()) {
+                self.step_problem(span, "name", format!("nothing takes step `{}` as its input", step.name()));
+            }
+        }
+    }
+
+    fn check_import(&mut self, step: &ImportStep, span: &Range<usize>) {
+        let mut mounts: Vec<&str> = Vec::new();
+        let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
+        for grant in &step.grants.dirs {
+            if !grant.mount.starts_with('/') {
+                self.step_problem(span, "dirs", format!("grant mount `{}` must be an absolute path such as `/data`", grant.mount));
+            }
+            if mounts.contains(&grant.mount.as_str()) {
+                self.step_problem(span, "dirs", format!("two grants mount at `{}`", grant.mount));
+            }
+            mounts.push(&grant.mount);
+            let host = dir.join(&grant.path);
+            if !host.is_dir() {
+                self.step_problem(
+                    span,
+                    "dirs",
+                    format!("granted directory `{}` does not exist (resolved to {})", grant.path.display(), host.display()),
+                );
+            }
+        }
+        if let Some(glob) = &step.glob
+            && let Err(e) = globset::Glob::new(glob)
+        {
+            self.step_problem(span, "glob", format!("invalid glob `{glob}`: {e}"));
+        }
+        if let Some(memory) = step.limits.memory
+            && !(1 << 20..=4 << 30).contains(&memory.0)
+        {
+            self.step_problem(span, "memory", format!("memory limit {memory} must be between 1MiB and 4GiB"));
+        }
+        if let Some(timeout) = step.limits.timeout
+            && timeout.0.is_zero()
+        {
+            self.step_problem(span, "timeout", "timeout must be more than zero");
+        }
+        for (what, settings) in [("source_settings", &step.source_settings), ("parser_settings", &step.parser_settings)] {
+            if let Err(message) = plugin_settings(settings) {
+                self.step_problem(span, what, message);
+            }
+        }
+    }
+
+    fn check_validate(&mut self, step: &ValidateStep, span: &Range<usize>) {
+        let s = &step.schema;
+        let roles = [&s.prediction_id, &s.prediction_label, &s.prediction_score, &s.actual_label, &s.actual_score];
+        let any_role = roles.iter().any(|r| r.is_some()) || s.timestamp.is_some();
+        let any_prefix = s.feature_prefix.is_some() || s.tag_prefix.is_some() || s.shap_prefix.is_some();
+        if !any_role && !any_prefix && step.columns.is_empty() {
+            self.step_problem(span, "kind", "the validate step maps no columns: set [steps.schema] roles or [steps.columns]");
+        }
+        if any_role && s.prediction_id.is_none() {
+            self.step_problem(span, "schema", "schema maps roles but no `prediction_id` column");
+        }
+        if any_role && s.prediction_label.is_none() && s.prediction_score.is_none() {
+            self.step_problem(span, "schema", "schema needs `prediction_label` or `prediction_score`");
+        }
+        if let Some(ts) = &s.timestamp
+            && let Err(message) = crate::mapping::TimestampFormat::parse(ts.format())
+        {
+            self.step_problem(span, "timestamp", message);
+        }
+        for cond in &step.filter {
+            let needs_value = !matches!(cond.op, FilterOp::IsNull | FilterOp::NotNull);
+            match (&cond.value, needs_value) {
+                (None, true) => self.step_problem(span, "filter", format!("filter on `{}` with op {:?} needs a `value`", cond.column, cond.op)),
+                (Some(_), false) => self.step_problem(span, "filter", format!("filter on `{}` with op {:?} takes no `value`", cond.column, cond.op)),
+                (Some(v), true) if !matches!(v, toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)) => {
+                    self.step_problem(span, "filter", format!("filter value for `{}` must be a string, number or boolean", cond.column))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn check_ingest(&mut self, step: &IngestStep, span: &Range<usize>) {
+        if !is_identifier(&step.table) {
+            self.step_problem(span, "table", format!("table name `{}` must use only letters, digits, `-` and `_`", step.table));
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,236 @@
+//! The workflow file as written: serde types that mirror the TOML one to one. Every table
+//! denies unknown keys, so a typo is an error rather than a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::units::{ByteSize, HumanDuration};
+
+/// Top level of a workflow file. Steps are kept as raw tables here and decoded per `kind`
+/// afterwards, so that an error inside a step can name the step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWorkflow {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PathBuf>,
+    #[serde(default)]
+    pub steps: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// The kinds of step ferry knows. `package` and `deploy` arrive with later issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    Import,
+    Validate,
+    Ingest,
+}
+
+impl StepKind {
+    pub const ALL: [&'static str; 3] = ["import", "validate", "ingest"];
+}
+
+/// `kind = "import"`: a source plugin lists and reads objects, a parser plugin decodes them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportStep {
+    pub name: String,
+    pub kind: StepKind,
+    /// Source plugin: a built-in name (`source-local`) or a key of `[plugins]`.
+    pub source: String,
+    /// Parser plugin: a built-in name (`parser-csv`, `parser-ndjson`) or a key of `[plugins]`.
+    pub parser: String,
+    /// Only objects whose key starts with this.
+    #[serde(default)]
+    pub prefix: String,
+    /// Only objects whose key matches this glob (`*.csv`, `**/*.json.gz`).
+    pub glob: Option<String>,
+    /// `auto` decompresses `.gz` keys; `gzip` and `none` force the choice.
+    #[serde(default)]
+    pub compression: Compression,
+    #[serde(default)]
+    pub source_settings: toml::Table,
+    #[serde(default)]
+    pub parser_settings: toml::Table,
+    #[serde(default)]
+    pub grants: Grants,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    #[default]
+    Auto,
+    Gzip,
+    None,
+}
+
+/// What a step's plugins may touch. Everything not granted is denied.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grants {
+    #[serde(default)]
+    pub dirs: Vec<DirGrant>,
+}
+
+/// A host directory made visible to the source plugin at `mount`, read-only unless `write`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirGrant {
+    /// Host path, relative to the workflow file's directory.
+    pub path: PathBuf,
+    /// Path the plugin sees (absolute, for example `/data`).
+    pub mount: String,
+    #[serde(default)]
+    pub write: bool,
+}
+
+/// Resource limits for every plugin call of the step.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub memory: Option<ByteSize>,
+    pub timeout: Option<HumanDuration>,
+}
+
+/// `kind = "validate"`: the Arize-style schema mapping, typed columns and an optional filter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateStep {
+    pub name: String,
+    pub kind: StepKind,
+    pub input: String,
+    #[serde(default)]
+    pub schema: SchemaMapping,
+    /// Extra typed columns kept as they are, by source column name.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnRule>,
+    /// Rows must match every condition, or they are skipped by filter.
+    #[serde(default)]
+    pub filter: Vec<Condition>,
+}
+
+/// Which source columns play which role. Role columns are stored under their role's name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaMapping {
+    pub prediction_id: Option<String>,
+    pub timestamp: Option<TimestampColumn>,
+    pub prediction_label: Option<String>,
+    pub prediction_score: Option<String>,
+    pub actual_label: Option<String>,
+    pub actual_score: Option<String>,
+    /// Columns starting with this are features, stored under their own names.
+    pub feature_prefix: Option<String>,
+    /// Columns starting with this are tags (strings).
+    pub tag_prefix: Option<String>,
+    /// Columns starting with this are SHAP values (float64).
+    pub shap_prefix: Option<String>,
+}
+
+/// `timestamp = "ts"` or `timestamp = { column = "ts", format = "unix_millis" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TimestampColumn {
+    Name(String),
+    Detailed {
+        column: String,
+        #[serde(default = "default_timestamp_format")]
+        format: String,
+    },
+}
+
+fn default_timestamp_format() -> String {
+    "rfc3339".to_owned()
+}
+
+impl TimestampColumn {
+    pub fn column(&self) -> &str {
+        match self {
+            TimestampColumn::Name(c) | TimestampColumn::Detailed { column: c, .. } => c,
+        }
+    }
+
+    pub fn format(&self) -> &str {
+        match self {
+            TimestampColumn::Name(_) => "rfc3339",
+            TimestampColumn::Detailed { format, .. } => format,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnRule {
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// Column types a table can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    #[serde(alias = "string")]
+    Utf8,
+    #[serde(alias = "int", alias = "integer")]
+    Int64,
+    #[serde(alias = "float", alias = "double")]
+    Float64,
+    #[serde(alias = "bool")]
+    Boolean,
+    Timestamp,
+}
+
+/// One filter condition on a (mapped) column.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub column: String,
+    pub op: FilterOp,
+    pub value: Option<toml::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    IsNull,
+    NotNull,
+}
+
+/// `kind = "ingest"`: commit rows to a table, one commit per source object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestStep {
+    pub name: String,
+    pub kind: StepKind,
+    pub input: String,
+    pub table: String,
+    #[serde(default)]
+    pub mode: IngestMode,
+    /// The job fails once more rows than this were skipped by error. Unlimited when absent.
+    pub max_parse_exceptions: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IngestMode {
+    /// Each object's rows are committed as soon as it is read, resumable object by object.
+    #[default]
+    Append,
+    /// The job's rows atomically replace the table in one commit at the end.
+    Replace,
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real `ferry` binary, the real plugin components (built for
+//! wasm32-wasip2 by `scripts/test` before this runs), a real SQLite job store, and tables read
+//! back from the Delta log and Parquet files directly — as another tool would read them.
+
+mod support;
+
+mod bad_input;
+mod dry_run;
+mod ingest;
+mod jobs;
+mod plugin_authoring;
+mod resume;
+mod sandbox;
