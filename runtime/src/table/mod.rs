@@ -57,10 +57,7 @@ impl Table {
     /// Opens the table at `path`; a directory without a Delta log is an empty table that the
     /// first commit creates.
     pub async fn open(path: &Path) -> Result<Table, TableError> {
-        std::fs::create_dir_all(path).map_err(|e| TableError::Io {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        // Nothing is created here: a dry run opens tables too, and must leave no trace.
         let abs = std::path::absolute(path).map_err(|e| TableError::Io {
             path: path.to_owned(),
             message: e.to_string(),
@@ -69,9 +66,13 @@ impl Table {
             path: abs.clone(),
             message: "not a usable directory path".into(),
         })?;
-        let delta = DeltaTable::try_from_url(url.clone())
-            .await
-            .map_err(|source| delta_error(&abs, "open", source))?;
+        // Only a directory with a log is loaded: the kernel logs an error for an empty one.
+        let delta = if abs.join("_delta_log").is_dir() {
+            deltalake::open_table(url.clone()).await
+        } else {
+            deltalake::DeltaTableBuilder::from_url(url.clone()).and_then(|b| b.build())
+        }
+        .map_err(|source| delta_error(&abs, "open", source))?;
         Ok(Table { path: abs, url, delta })
     }
 
