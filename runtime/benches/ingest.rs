@@ -13,11 +13,16 @@ use std::time::{Duration, Instant};
 
 use ferry::engine::{Ferry, NoProgress, RunOptions};
 use ferry::home::Home;
-use ferry::host::{CallLimits, CancelToken, Catalog, InstanceOptions, PluginHost, PluginKind, Sandbox};
+use ferry::host::{
+    CallLimits, CancelToken, Catalog, InstanceOptions, PluginHost, PluginKind, Sandbox,
+};
 use ferry::workflow::Workflow;
 
 fn main() {
-    let mb: u64 = std::env::var("FERRY_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let mb: u64 = std::env::var("FERRY_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -64,11 +69,16 @@ table = "bench"
     )
     .unwrap();
     let (end_to_end, persisted) = runtime.block_on(async {
-        let ferry = Ferry::open(Home::new(dir.path().join("home")), catalog.clone()).await.unwrap();
+        let ferry = Ferry::open(Home::new(dir.path().join("home")), catalog.clone())
+            .await
+            .unwrap();
         let wf = Workflow::load(&workflow).unwrap();
         let prepared = ferry.prepare(&wf).unwrap();
         let started = Instant::now();
-        let job = ferry.run(&prepared, &RunOptions::default(), &NoProgress).await.unwrap();
+        let job = ferry
+            .run(&prepared, &RunOptions::default(), &NoProgress)
+            .await
+            .unwrap();
         (started.elapsed(), job.metrics.num_rows_persisted)
     });
     assert_eq!(persisted, rows);
@@ -79,9 +89,18 @@ table = "bench"
     let (e_mb, e_rows) = rate(end_to_end);
     println!();
     println!("{:<44} {:>10} {:>14}", "path", "MB/s", "rows/s");
-    println!("{:<44} {:>10.1} {:>14.0}", "native arrow-csv (parse only)", n_mb, n_rows);
-    println!("{:<44} {:>10.1} {:>14.0}", "wasm parser-csv (parse only, via host)", p_mb, p_rows);
-    println!("{:<44} {:>10.1} {:>14.0}", "wasm end to end (source → parse → Delta)", e_mb, e_rows);
+    println!(
+        "{:<44} {:>10.1} {:>14.0}",
+        "native arrow-csv (parse only)", n_mb, n_rows
+    );
+    println!(
+        "{:<44} {:>10.1} {:>14.0}",
+        "wasm parser-csv (parse only, via host)", p_mb, p_rows
+    );
+    println!(
+        "{:<44} {:>10.1} {:>14.0}",
+        "wasm end to end (source → parse → Delta)", e_mb, e_rows
+    );
     println!("ratio wasm parse / native parse: {:.2}", p_mb / n_mb);
     println!("ratio wasm end to end / native parse: {:.2}", e_mb / n_mb);
 
@@ -91,7 +110,11 @@ table = "bench"
 /// Prediction-like rows: id, timestamp, label, score, three features, a tag.
 fn generate(path: &Path, target: u64) -> u64 {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
-    writeln!(out, "prediction_id,ts,label,score,feature_age,feature_income,feature_state,tag_env").unwrap();
+    writeln!(
+        out,
+        "prediction_id,ts,label,score,feature_age,feature_income,feature_state,tag_env"
+    )
+    .unwrap();
     let states = ["CA", "NY", "TX", "WA", "\"North, Carolina\""];
     let mut written = 0u64;
     let mut rows = 0u64;
@@ -105,12 +128,20 @@ fn generate(path: &Path, target: u64) -> u64 {
             (x >> 8) % 24,
             (x >> 16) % 60,
             (x >> 24) % 60,
-            if x % 2 == 0 { "fraud" } else { "legit" },
+            if x.is_multiple_of(2) {
+                "fraud"
+            } else {
+                "legit"
+            },
             (x % 10_000) as f64 / 10_000.0,
             18 + (x >> 32) % 70,
             (x >> 20) as f64 / 1e9,
             states[(x % 5) as usize],
-            if x % 7 == 0 { "staging" } else { "prod" },
+            if x.is_multiple_of(7) {
+                "staging"
+            } else {
+                "prod"
+            },
         );
         out.write_all(line.as_bytes()).unwrap();
         written += line.len() as u64;
@@ -153,10 +184,18 @@ async fn wasm_parse_only(path: &Path, catalog: &Catalog, cache: &Path) -> (Durat
     let mut rows = 0u64;
     for chunk in bytes.chunks(1 << 20) {
         let out = parser.push(chunk).await.unwrap();
-        rows += out.batches.iter().map(|b| b.batch.num_rows() as u64).sum::<u64>();
+        rows += out
+            .batches
+            .iter()
+            .map(|b| b.batch.num_rows() as u64)
+            .sum::<u64>();
     }
     let out = parser.finish().await.unwrap();
-    rows += out.batches.iter().map(|b| b.batch.num_rows() as u64).sum::<u64>();
+    rows += out
+        .batches
+        .iter()
+        .map(|b| b.batch.num_rows() as u64)
+        .sum::<u64>();
     (started.elapsed(), rows)
 }
 
@@ -181,6 +220,12 @@ async fn instantiate_costs(catalog: &Catalog, cache: &Path) {
     }
     let per = started.elapsed() / n;
     println!();
-    println!("load parser-csv from the compile cache: {:.2} ms", load.as_secs_f64() * 1e3);
-    println!("instantiate parser-csv from InstancePre: {:.1} µs (mean of {n})", per.as_secs_f64() * 1e6);
+    println!(
+        "load parser-csv from the compile cache: {:.2} ms",
+        load.as_secs_f64() * 1e3
+    );
+    println!(
+        "instantiate parser-csv from InstancePre: {:.1} µs (mean of {n})",
+        per.as_secs_f64() * 1e6
+    );
 }

@@ -28,7 +28,11 @@ impl FromStr for ByteSize {
             "mib" => 1 << 20,
             "g" | "gb" => 1_000_000_000,
             "gib" => 1 << 30,
-            other => return Err(format!("unknown size unit `{other}` in `{s}` (use B, KiB, MiB, GiB)")),
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}` in `{s}` (use B, KiB, MiB, GiB)"
+                ));
+            }
         };
         number
             .checked_mul(factor)
@@ -41,7 +45,7 @@ impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
         for (factor, unit) in UNITS {
-            if self.0 >= factor && self.0 % factor == 0 {
+            if self.0 >= factor && self.0.is_multiple_of(factor) {
                 return write!(f, "{}{unit}", self.0 / factor);
             }
         }
@@ -83,7 +87,11 @@ impl FromStr for HumanDuration {
             "s" | "" => Duration::from_secs(n),
             "m" | "min" => Duration::from_secs(n * 60),
             "h" => Duration::from_secs(n * 3600),
-            other => return Err(format!("unknown duration unit `{other}` in `{s}` (use ms, s, m, h)")),
+            other => {
+                return Err(format!(
+                    "unknown duration unit `{other}` in `{s}` (use ms, s, m, h)"
+                ));
+            }
         };
         Ok(HumanDuration(d))
     }
@@ -92,7 +100,7 @@ impl FromStr for HumanDuration {
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             write!(f, "{}s", ms / 1000)
         } else {
             write!(f, "{ms}ms")
@@ -124,9 +132,18 @@ mod tests {
 
     #[test]
     fn durations_parse_common_units() {
-        assert_eq!("30s".parse::<HumanDuration>().unwrap().0, Duration::from_secs(30));
-        assert_eq!("250ms".parse::<HumanDuration>().unwrap().0, Duration::from_millis(250));
-        assert_eq!("2m".parse::<HumanDuration>().unwrap().0, Duration::from_secs(120));
+        assert_eq!(
+            "30s".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            "250ms".parse::<HumanDuration>().unwrap().0,
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            "2m".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(120)
+        );
         assert!("soon".parse::<HumanDuration>().is_err());
     }
 }

@@ -53,16 +53,19 @@ fn exceeding_max_parse_exceptions_fails_the_job_and_keeps_earlier_files() {
     let env = Env::new();
     env.write("in/a.csv", "id,n\n1,10\n2,20\n");
     env.write("in/b.csv", "id,n\n3,30\n4\n5\n6\n");
-    let wf = simple_workflow("t", "in", "parser-csv", "", "").replace(
-        "table = \"t\"",
-        "table = \"t\"\nmax_parse_exceptions = 2",
-    );
+    let wf = simple_workflow("t", "in", "parser-csv", "", "")
+        .replace("table = \"t\"", "table = \"t\"\nmax_parse_exceptions = 2");
     let wf = env.write("wf.toml", wf);
     let (code, job) = env.json(&["run", wf.to_str().unwrap()]);
     assert_eq!(code, 1, "{job}");
     assert_eq!(job["executionStatus"], "FAILED");
     assert_eq!(job["failure"]["code"], "max_parse_exceptions");
-    assert!(job["failure"]["message"].as_str().unwrap().contains("max_parse_exceptions = 2"));
+    assert!(
+        job["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_parse_exceptions = 2")
+    );
     // a.csv was committed before b.csv went over the limit; b.csv added nothing.
     assert_eq!(column_text(&env.table("t"), "id"), ["1", "2"]);
 }
@@ -97,11 +100,22 @@ fn a_failed_object_never_touches_rows_already_stored() {
     let cut = by_name("cut.csv.gz");
     assert_eq!(cut["status"], "failed");
     assert_eq!(cut["error"]["code"], "truncated_gzip");
-    assert!(cut["error"]["message"].as_str().unwrap().contains("cut.csv.gz"));
+    assert!(
+        cut["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cut.csv.gz")
+    );
     let quote = by_name("quote.csv");
     assert_eq!(quote["status"], "failed");
     assert_eq!(quote["error"]["code"], "unterminated_quote");
-    assert!(quote["error"]["message"].as_str().unwrap().contains("line 2"), "{quote}");
+    assert!(
+        quote["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 2"),
+        "{quote}"
+    );
     assert_eq!(by_name("empty.csv")["status"], "passed");
     assert_eq!(by_name("empty.csv")["metrics"]["numRowsPersisted"], 0);
     let mut ids = column_text(&env.table("t"), "id");
@@ -114,7 +128,11 @@ fn validate_rejects_broken_workflows_with_positions_and_exit_78() {
     let env = Env::new();
     env.write("in/a.csv", "x\n1\n");
     let cases: Vec<(&str, String, &str)> = vec![
-        ("malformed", "name = \"x\"\n[[steps]\nkind = 1\n".into(), "malformed.toml:2:"),
+        (
+            "malformed",
+            "name = \"x\"\n[[steps]\nkind = 1\n".into(),
+            "malformed.toml:2:",
+        ),
         (
             "unknown-plugin",
             simple_workflow("t", "in", "parser-cvs", "", ""),
@@ -122,7 +140,8 @@ fn validate_rejects_broken_workflows_with_positions_and_exit_78() {
         ),
         (
             "unknown-step",
-            simple_workflow("t", "in", "parser-csv", "", "").replace("kind = \"ingest\"", "kind = \"ingets\""),
+            simple_workflow("t", "in", "parser-csv", "", "")
+                .replace("kind = \"ingest\"", "kind = \"ingets\""),
             "unknown step kind `ingets`, did you mean `ingest`?",
         ),
         (
@@ -132,24 +151,41 @@ fn validate_rejects_broken_workflows_with_positions_and_exit_78() {
         ),
         (
             "not-component",
-            format!("[plugins]\nmine = \"core.wat\"\n{}", simple_workflow("t", "in", "mine", "", "")),
+            format!(
+                "[plugins]\nmine = \"core.wat\"\n{}",
+                simple_workflow("t", "in", "mine", "", "")
+            ),
             "is a core WebAssembly module, not a component",
         ),
         (
             "other-version",
-            format!("[plugins]\nmine = \"v2.wat\"\n{}", simple_workflow("t", "in", "mine", "", "")),
+            format!(
+                "[plugins]\nmine = \"v2.wat\"\n{}",
+                simple_workflow("t", "in", "mine", "", "")
+            ),
             "was built for ferry:plugin/parser@0.2.0",
         ),
     ];
     env.write("core.wat", "(module)");
-    env.write("v2.wat", r#"(component (instance $i) (export "ferry:plugin/parser@0.2.0" (instance $i)))"#);
+    env.write(
+        "v2.wat",
+        r#"(component (instance $i) (export "ferry:plugin/parser@0.2.0" (instance $i)))"#,
+    );
     for (name, text, expected) in cases {
         let path = env.write(&format!("{name}.toml"), text);
         let out = env.ferry(&["validate", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(78), "{name}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{name}: expected `{expected}` in:\n{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{name}: expected `{expected}` in:\n{}",
+            stderr(&out)
+        );
         // Every problem names the file and a line.
-        assert!(stderr(&out).contains(&format!("{name}.toml:")), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{name}.toml:")),
+            "{name}: {}",
+            stderr(&out)
+        );
         // `run` refuses the same way, writing nothing.
         let run = env.ferry(&["run", path.to_str().unwrap()]);
         assert_eq!(run.status.code(), Some(78), "{name}");

@@ -15,9 +15,15 @@ fn dry_run_validates_one_file_and_writes_nothing() {
     let rows = result["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 20);
     assert_eq!(rows[0]["prediction_id"], "p-20-000");
-    assert!(!env.home().join("tables/predictions").exists(), "a dry run writes no table");
+    assert!(
+        !env.home().join("tables/predictions").exists(),
+        "a dry run writes no table"
+    );
     let (_, jobs) = env.json(&["jobs", "list"]);
-    assert!(jobs["items"].as_array().unwrap().is_empty(), "a dry run records no job");
+    assert!(
+        jobs["items"].as_array().unwrap().is_empty(),
+        "a dry run records no job"
+    );
 
     // Without --file, the first object in listing order.
     let (_, first) = env.json(&["run", wf, "--dry-run"]);
@@ -35,6 +41,9 @@ fn dry_run_of_a_bad_file_reports_the_error_and_row() {
     let (code, result) = env.json(&["run", wf.to_str().unwrap(), "--dry-run"]);
     assert_eq!(code, 65, "{result}");
     assert_eq!(result["validationResult"]["validationStatus"], "failed");
-    assert_eq!(result["validationResult"]["error"]["code"], "unterminated_quote");
+    assert_eq!(
+        result["validationResult"]["error"]["code"],
+        "unterminated_quote"
+    );
     assert_eq!(result["validationResult"]["error"]["row"], 2);
 }

@@ -9,7 +9,9 @@ use crate::support::*;
 fn source_predictions() -> BTreeSet<(String, String)> {
     let mut rows = BTreeSet::new();
     for day in ["2024-08-19", "2024-08-20"] {
-        let text = std::fs::read_to_string(repo().join(format!("workflows/data/predictions/{day}.csv"))).unwrap();
+        let text =
+            std::fs::read_to_string(repo().join(format!("workflows/data/predictions/{day}.csv")))
+                .unwrap();
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split(',').collect();
             rows.insert((fields[0].to_owned(), fields[3].to_owned()));
@@ -26,7 +28,11 @@ fn predictions_csv_lands_in_a_delta_table_with_mapped_types() {
 
     let out = env.ferry(&["validate", wf]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("valid workflow `predictions`"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("valid workflow `predictions`"),
+        "{}",
+        stdout(&out)
+    );
 
     let (code, job) = env.json(&["run", wf]);
     assert_eq!(code, 0, "{job}");
@@ -40,13 +46,50 @@ fn predictions_csv_lands_in_a_delta_table_with_mapped_types() {
     assert_eq!(row_count(&table), 100);
     let schema = table[0].schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    for expected in ["prediction_id", "timestamp", "prediction_label", "prediction_score", "actual_label", "feature_age", "feature_state", "tag/env", "shap/age"] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    for expected in [
+        "prediction_id",
+        "timestamp",
+        "prediction_label",
+        "prediction_score",
+        "actual_label",
+        "feature_age",
+        "feature_state",
+        "tag/env",
+        "shap/age",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
-    assert!(!names.contains(&"prediction_ts"), "source names of roles are replaced: {names:?}");
-    assert_eq!(schema.field_with_name("prediction_score").unwrap().data_type().to_string(), "Float64");
-    assert_eq!(schema.field_with_name("feature_income").unwrap().data_type().to_string(), "Float64");
-    assert!(schema.field_with_name("timestamp").unwrap().data_type().to_string().starts_with("Timestamp(µs"));
+    assert!(
+        !names.contains(&"prediction_ts"),
+        "source names of roles are replaced: {names:?}"
+    );
+    assert_eq!(
+        schema
+            .field_with_name("prediction_score")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Float64"
+    );
+    assert_eq!(
+        schema
+            .field_with_name("feature_income")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Float64"
+    );
+    assert!(
+        schema
+            .field_with_name("timestamp")
+            .unwrap()
+            .data_type()
+            .to_string()
+            .starts_with("Timestamp(µs")
+    );
 
     // Values match the source files exactly.
     let ids = column_text(&table, "prediction_id");
@@ -58,9 +101,19 @@ fn predictions_csv_lands_in_a_delta_table_with_mapped_types() {
         .collect();
     assert_eq!(stored, expected);
     let states = column_text(&table, "feature_state");
-    assert!(states.iter().any(|s| s == "North, Carolina"), "quoted field with a comma survives");
+    assert!(
+        states.iter().any(|s| s == "North, Carolina"),
+        "quoted field with a comma survives"
+    );
     let first_ts = column_text(&table, "timestamp");
-    assert!(first_ts.contains(&"2024-08-19T09:00:00Z".to_owned()) || first_ts.iter().any(|t| t.starts_with("2024-08-19T09:00:00")), "{:?}", &first_ts[..3]);
+    assert!(
+        first_ts.contains(&"2024-08-19T09:00:00Z".to_owned())
+            || first_ts
+                .iter()
+                .any(|t| t.starts_with("2024-08-19T09:00:00")),
+        "{:?}",
+        &first_ts[..3]
+    );
 
     // Appending again doubles the rows; the job record tells both runs apart.
     let (code, second) = env.json(&["run", wf]);
@@ -76,10 +129,15 @@ fn gzipped_ndjson_is_decompressed_filtered_and_replaced() {
     let wf = wf.to_str().unwrap();
 
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(repo().join("workflows/data/events/kttm-2019-08-19.json.gz")).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(repo().join("workflows/data/events/kttm-2019-08-19.json.gz")).unwrap(),
+    )
+    .read_to_string(&mut text)
+    .unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let humans = events.iter().filter(|e| e["agent_type"] != "Robot").count();
     let robots = events.len() - humans;
     assert!(robots > 0 && humans > 0);
@@ -96,7 +154,22 @@ fn gzipped_ndjson_is_decompressed_filtered_and_replaced() {
     }
     let table = env.table("kttm_events");
     let countries = column_text(&table, "geo.country");
-    assert!(countries.iter().any(|c| c == "Japan"), "nested objects are flattened");
-    assert!(column_text(&table, "agent_type").iter().all(|a| a != "Robot"));
-    assert_eq!(table[0].schema().field_with_name("session_length").unwrap().data_type().to_string(), "Int64");
+    assert!(
+        countries.iter().any(|c| c == "Japan"),
+        "nested objects are flattened"
+    );
+    assert!(
+        column_text(&table, "agent_type")
+            .iter()
+            .all(|a| a != "Robot")
+    );
+    assert_eq!(
+        table[0]
+            .schema()
+            .field_with_name("session_length")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Int64"
+    );
 }

@@ -7,7 +7,10 @@ fn csv_workflow(env: &Env, table: &str, files: &[(&str, &str)]) -> String {
         env.write(&format!("in-{table}/{name}"), content);
     }
     let wf = simple_workflow(table, &format!("in-{table}"), "parser-csv", "", "");
-    env.write(&format!("{table}.toml"), wf).to_str().unwrap().to_owned()
+    env.write(&format!("{table}.toml"), wf)
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
@@ -33,7 +36,13 @@ fn jobs_list_pages_newest_first_and_filters_by_status_and_time() {
         let (code, page) = env.json(&args);
         assert_eq!(code, 0);
         pages += 1;
-        seen.extend(page["items"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["id"].as_str().unwrap().to_owned()),
+        );
         match page["nextCursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
@@ -44,7 +53,14 @@ fn jobs_list_pages_newest_first_and_filters_by_status_and_time() {
 
     let (_, page) = env.json(&["jobs", "list", "--status", "NO_ROWS_INGESTED"]);
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
-    let (_, page) = env.json(&["jobs", "list", "--status", "success", "--status", "no_rows_ingested"]);
+    let (_, page) = env.json(&[
+        "jobs",
+        "list",
+        "--status",
+        "success",
+        "--status",
+        "no_rows_ingested",
+    ]);
     assert_eq!(page["items"].as_array().unwrap().len(), 5);
     let (_, page) = env.json(&["jobs", "list", "--since", "2999-01-01T00:00:00Z"]);
     assert!(page["items"].as_array().unwrap().is_empty());
@@ -59,14 +75,22 @@ fn jobs_list_pages_newest_first_and_filters_by_status_and_time() {
 #[test]
 fn job_show_and_files_report_per_file_status_and_counts() {
     let env = Env::new();
-    let wf = csv_workflow(&env, "mixed", &[("a.csv", "id,n\n1,10\n2,20\n"), ("b.csv", "id,n\n3,30\n")]);
+    let wf = csv_workflow(
+        &env,
+        "mixed",
+        &[("a.csv", "id,n\n1,10\n2,20\n"), ("b.csv", "id,n\n3,30\n")],
+    );
     let (code, job) = env.json(&["run", &wf]);
     assert_eq!(code, 0);
     let id = job["id"].as_str().unwrap();
     assert_eq!(job["executionStatus"], "SUCCESS");
     assert_eq!(job["desiredExecutionStatus"], "RUNNING");
     for key in ["createdAt", "updatedAt", "startedAt", "finishedAt"] {
-        assert!(job[key].as_str().unwrap().ends_with('Z'), "{key}: {}", job[key]);
+        assert!(
+            job[key].as_str().unwrap().ends_with('Z'),
+            "{key}: {}",
+            job[key]
+        );
     }
 
     let (code, shown) = env.json(&["jobs", "show", id]);

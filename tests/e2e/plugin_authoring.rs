@@ -13,7 +13,14 @@ fn the_logfmt_example_plugin_ingests_serving_logs() {
     assert_eq!(job["metrics"]["numRowsPersisted"], 30);
     let table = env.table("serving_logs");
     let schema = table[0].schema();
-    assert_eq!(schema.field_with_name("latency_ms").unwrap().data_type().to_string(), "Int64");
+    assert_eq!(
+        schema
+            .field_with_name("latency_ms")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Int64"
+    );
     let msgs = column_text(&table, "msg");
     assert!(msgs.contains(&"scored request 7".to_owned()), "{msgs:?}");
     let levels = column_text(&table, "level");

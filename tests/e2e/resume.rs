@@ -14,7 +14,10 @@ fn a_killed_job_resumes_without_losing_or_duplicating_rows() {
     }
     let wf = simple_workflow("t", "in", "test-misbehave", "mode = \"slow\", ms = 400", "");
     let wf = env.write("wf.toml", wf);
-    let mut child = env.command(&["run", wf.to_str().unwrap(), "--json"]).spawn().unwrap();
+    let mut child = env
+        .command(&["run", wf.to_str().unwrap(), "--json"])
+        .spawn()
+        .unwrap();
 
     // Wait until some files are committed, then kill -9 in the middle of the job.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -31,16 +34,25 @@ fn a_killed_job_resumes_without_losing_or_duplicating_rows() {
     child.kill().unwrap();
     child.wait().unwrap();
     let (_, job) = env.json(&["jobs", "show", &id]);
-    assert_eq!(job["executionStatus"], "RUNNING", "a killed job is left resumable");
+    assert_eq!(
+        job["executionStatus"], "RUNNING",
+        "a killed job is left resumable"
+    );
     let committed = row_count(&env.table("t"));
-    assert!((2..8).contains(&committed), "killed mid-way, {committed} rows in");
+    assert!(
+        (2..8).contains(&committed),
+        "killed mid-way, {committed} rows in"
+    );
 
     let (code, job) = env.json(&["jobs", "resume", &id]);
     assert_eq!(code, 0, "{job}");
     assert_eq!(job["executionStatus"], "SUCCESS", "{job}");
     assert_eq!(job["files"]["passed"], 8);
     assert_eq!(job["metrics"]["numRowsPersisted"], 8);
-    let mut stored: Vec<usize> = column_text(&env.table("t"), "n").iter().map(|v| v.parse().unwrap()).collect();
+    let mut stored: Vec<usize> = column_text(&env.table("t"), "n")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
     stored.sort();
     assert_eq!(stored, sizes, "every object exactly once");
 

@@ -9,7 +9,10 @@ use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 pub struct Env {
@@ -41,7 +44,11 @@ impl Env {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
-        cmd.arg("--home").arg(self.home()).args(args).env_remove("FERRY_HOME").env("FERRY_LOG", "warn");
+        cmd.arg("--home")
+            .arg(self.home())
+            .args(args)
+            .env_remove("FERRY_HOME")
+            .env("FERRY_LOG", "warn");
         cmd
     }
 
@@ -118,12 +125,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -139,7 +147,9 @@ pub fn row_count(batches: &[RecordBatch]) -> usize {
 pub fn column_text(batches: &[RecordBatch], column: &str) -> Vec<String> {
     let mut out = Vec::new();
     for b in batches {
-        let array = b.column_by_name(column).unwrap_or_else(|| panic!("no column {column} in {:?}", b.schema()));
+        let array = b
+            .column_by_name(column)
+            .unwrap_or_else(|| panic!("no column {column} in {:?}", b.schema()));
         for i in 0..array.len() {
             out.push(if array.is_null(i) {
                 "null".to_owned()
@@ -151,9 +161,14 @@ pub fn column_text(batches: &[RecordBatch], column: &str) -> Vec<String> {
     out
 }
 
-
 /// A workflow with one import from `dir` (relative to the workflow), a parser and settings.
-pub fn simple_workflow(table: &str, dir: &str, parser: &str, parser_settings: &str, extra_import: &str) -> String {
+pub fn simple_workflow(
+    table: &str,
+    dir: &str,
+    parser: &str,
+    parser_settings: &str,
+    extra_import: &str,
+) -> String {
     format!(
         r#"
 [[steps]]

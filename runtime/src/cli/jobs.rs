@@ -87,7 +87,10 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
                 since,
                 until,
             };
-            let page = ferry.store.list_jobs(&filter, limit, cursor.as_deref()).await?;
+            let page = ferry
+                .store
+                .list_jobs(&filter, limit, cursor.as_deref())
+                .await?;
             if json {
                 print::json(&page);
             } else {
@@ -110,7 +113,17 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
             json,
         } => {
             ferry.store.job(id).await?;
-            let files = ferry.store.files(id, &FileFilter { statuses, since, until }).await?;
+            let files = ferry
+                .store
+                .files(
+                    id,
+                    &FileFilter {
+                        statuses,
+                        since,
+                        until,
+                    },
+                )
+                .await?;
             if json {
                 print::json(&serde_json::json!({ "items": files }));
             } else {
@@ -133,7 +146,10 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
             if json {
                 print::json(&job);
             } else {
-                println!("job {id}: desired status CANCELED (now {})", job.execution_status);
+                println!(
+                    "job {id}: desired status CANCELED (now {})",
+                    job.execution_status
+                );
             }
         }
     }

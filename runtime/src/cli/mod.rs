@@ -32,7 +32,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "ferry", version, about = "Move ML data from where it lives to where it serves, through sandboxed WASI plugins.")]
+#[command(
+    name = "ferry",
+    version,
+    about = "Move ML data from where it lives to where it serves, through sandboxed WASI plugins."
+)]
 pub struct Cli {
     /// State directory: job store, tables, compiled-plugin cache.
     #[arg(long, global = true, env = "FERRY_HOME", default_value = ".ferry")]
@@ -63,10 +67,15 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

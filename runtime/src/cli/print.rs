@@ -17,7 +17,10 @@ pub async fn job_json(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
     let exceptions = ferry.store.parse_exceptions(job.id).await?;
     let mut value = serde_json::to_value(job).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
-        map.insert("parseExceptions".into(), serde_json::to_value(exceptions).unwrap_or_default());
+        map.insert(
+            "parseExceptions".into(),
+            serde_json::to_value(exceptions).unwrap_or_default(),
+        );
         map.insert(
             "tablePath".into(),
             ferry.home.table(&job.table).display().to_string().into(),
@@ -31,14 +34,27 @@ pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
     let m = &job.metrics;
     let f = &job.files;
     println!("job {}  {}", job.id, job.execution_status);
-    println!("  workflow  {} → table `{}` ({})", job.workflow, job.table, ferry.home.table(&job.table).display());
+    println!(
+        "  workflow  {} → table `{}` ({})",
+        job.workflow,
+        job.table,
+        ferry.home.table(&job.table).display()
+    );
     println!(
         "  files     {} total: {} passed, {} failed, {} skipped, {} pending",
-        f.total, f.passed, f.failed, f.skipped, f.pending + f.running
+        f.total,
+        f.passed,
+        f.failed,
+        f.skipped,
+        f.pending + f.running
     );
     println!(
         "  rows      {} processed, {} persisted, {} skipped by filter, {} skipped by error, {} with warning",
-        m.num_rows_processed, m.num_rows_persisted, m.num_rows_skipped_by_filter, m.num_rows_skipped_by_error, m.num_rows_processed_with_warning
+        m.num_rows_processed,
+        m.num_rows_persisted,
+        m.num_rows_skipped_by_filter,
+        m.num_rows_skipped_by_error,
+        m.num_rows_processed_with_warning
     );
     let health = if job.health.messages.is_empty() {
         String::new()
@@ -71,19 +87,34 @@ pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
         for e in exceptions.iter().take(5) {
             let row = e.row.map(|r| format!(" row {r}")).unwrap_or_default();
             let line = e.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            let column = e.column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default();
-            println!("    {}{row}{line}{column}: {} [{}]", e.file, e.message, e.code);
+            let column = e
+                .column
+                .as_ref()
+                .map(|c| format!(", column `{c}`"))
+                .unwrap_or_default();
+            println!(
+                "    {}{row}{line}{column}: {} [{}]",
+                e.file, e.message, e.code
+            );
         }
     }
     Ok(())
 }
 
 pub fn job_table(page: &Page<Job>) {
-    println!("{:<36}  {:<20}  {:<6}  {:<24}  {:>10}  WORKFLOW", "ID", "STATUS", "HEALTH", "CREATED", "ROWS");
+    println!(
+        "{:<36}  {:<20}  {:<6}  {:<24}  {:>10}  WORKFLOW",
+        "ID", "STATUS", "HEALTH", "CREATED", "ROWS"
+    );
     for job in &page.items {
         println!(
             "{:<36}  {:<20}  {:<6}  {:<24}  {:>10}  {}",
-            job.id, job.execution_status, job.health.status, job.created_at, job.metrics.num_rows_persisted, job.workflow
+            job.id,
+            job.execution_status,
+            job.health.status,
+            job.created_at,
+            job.metrics.num_rows_persisted,
+            job.workflow
         );
     }
     if let Some(cursor) = &page.next_cursor {
@@ -92,11 +123,19 @@ pub fn job_table(page: &Page<Job>) {
 }
 
 pub fn file_table(files: &[JobFile]) {
-    println!("{:>4}  {:<8}  {:>10}  {:>10}  {:>8}  NAME / ERROR", "SEQ", "STATUS", "PROCESSED", "PERSISTED", "ERRORS");
+    println!(
+        "{:>4}  {:<8}  {:>10}  {:>10}  {:>8}  NAME / ERROR",
+        "SEQ", "STATUS", "PROCESSED", "PERSISTED", "ERRORS"
+    );
     for f in files {
         println!(
             "{:>4}  {:<8}  {:>10}  {:>10}  {:>8}  {}",
-            f.seq, f.status, f.metrics.num_rows_processed, f.metrics.num_rows_persisted, f.metrics.num_rows_skipped_by_error, f.name
+            f.seq,
+            f.status,
+            f.metrics.num_rows_processed,
+            f.metrics.num_rows_persisted,
+            f.metrics.num_rows_skipped_by_error,
+            f.name
         );
         if let Some(e) = &f.error {
             println!("{:>48}{} [{}]", "", e.message, e.code);
@@ -114,10 +153,18 @@ pub fn dry_run(result: &DryRun) {
     let m = &result.metrics;
     println!(
         "  rows      {} processed, {} would be persisted, {} skipped by filter, {} skipped by error, {} with warning",
-        m.num_rows_processed, m.num_rows_persisted, m.num_rows_skipped_by_filter, m.num_rows_skipped_by_error, m.num_rows_processed_with_warning
+        m.num_rows_processed,
+        m.num_rows_persisted,
+        m.num_rows_skipped_by_filter,
+        m.num_rows_skipped_by_error,
+        m.num_rows_processed_with_warning
     );
     if !result.columns.is_empty() {
-        let cols: Vec<String> = result.columns.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+        let cols: Vec<String> = result
+            .columns
+            .iter()
+            .map(|(n, t)| format!("{n}: {t}"))
+            .collect();
         println!("  columns   {}", cols.join(", "));
     }
     for d in result.diagnostics.iter().take(10) {

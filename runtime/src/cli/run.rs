@@ -43,7 +43,13 @@ pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
     }
     let bar = progress::Bar::new(args.json);
     let job = ferry
-        .run(&prepared, &RunOptions { only_file: args.only }, &bar)
+        .run(
+            &prepared,
+            &RunOptions {
+                only_file: args.only,
+            },
+            &bar,
+        )
         .await?;
     bar.done();
     if args.json {
@@ -56,7 +62,9 @@ pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
 
 pub fn job_exit(status: ExecutionStatus) -> ExitCode {
     match status {
-        ExecutionStatus::Success | ExecutionStatus::SuccessWithWarning | ExecutionStatus::NoRowsIngested => ExitCode::SUCCESS,
+        ExecutionStatus::Success
+        | ExecutionStatus::SuccessWithWarning
+        | ExecutionStatus::NoRowsIngested => ExitCode::SUCCESS,
         _ => ExitCode::from(exit::JOB_FAILED),
     }
 }
@@ -82,7 +90,11 @@ pub fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, Engin
             wf.name,
             p.source.name,
             p.parser.name,
-            if wf.validate.is_some() { " → validate" } else { "" },
+            if wf.validate.is_some() {
+                " → validate"
+            } else {
+                ""
+            },
             wf.ingest.table
         );
     } else {
@@ -92,7 +104,10 @@ pub fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, Engin
     }
     Ok(if problems.is_empty() {
         ExitCode::SUCCESS
-    } else if matches!(outcome, Err(EngineError::Workflow(WorkflowError::Read { .. }))) {
+    } else if matches!(
+        outcome,
+        Err(EngineError::Workflow(WorkflowError::Read { .. }))
+    ) {
         ExitCode::from(exit::NO_INPUT)
     } else {
         ExitCode::from(exit::CONFIG)

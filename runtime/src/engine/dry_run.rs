@@ -53,7 +53,9 @@ impl Ferry {
         };
         let listed = super::job::list_objects(&mut source, p, &run_options).await?;
         let Some(object) = listed.into_iter().next() else {
-            return Err(EngineError::NoSuchObject("no objects match the import step's prefix and glob".into()));
+            return Err(EngineError::NoSuchObject(
+                "no objects match the import step's prefix and glob".into(),
+            ));
         };
         let mut parser = self
             .host
@@ -82,7 +84,15 @@ impl Ferry {
             max_exceptions: wf.ingest.max_parse_exceptions,
             on_bytes: &on_bytes,
         };
-        let result = process(&object.name, &mut source, &mut parser, &mut ctx, &mut sink, &mut report).await;
+        let result = process(
+            &object.name,
+            &mut source,
+            &mut parser,
+            &mut ctx,
+            &mut sink,
+            &mut report,
+        )
+        .await;
         let error = match result {
             Ok(()) => None,
             Err(FileFailure::File(e)) | Err(FileFailure::TooManyExceptions(e)) => Some(e),
@@ -93,9 +103,16 @@ impl Ferry {
             }),
             Err(FileFailure::Table(e)) => return Err(e.into()),
         };
-        let Sink::Preview { batches, .. } = sink else { unreachable!("preview sink") };
+        let Sink::Preview { batches, .. } = sink else {
+            unreachable!("preview sink")
+        };
         let columns = schema
-            .map(|s| s.fields().iter().map(|f| (f.name().clone(), f.data_type().to_string())).collect())
+            .map(|s| {
+                s.fields()
+                    .iter()
+                    .map(|f| (f.name().clone(), f.data_type().to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
         report.diagnostics.truncate(100);
         Ok(DryRun {

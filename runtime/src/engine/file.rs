@@ -22,11 +22,14 @@ pub const CHUNK: u64 = 1 << 20;
 pub enum Sink<'a> {
     /// Staged into table data files (committed later by the caller).
     Table {
-        writer: Option<TableWriter>,
+        writer: Option<Box<TableWriter>>,
         open: &'a dyn Fn(SchemaRef) -> Result<TableWriter, TableError>,
     },
     /// Kept in memory for a dry run, up to `limit` rows.
-    Preview { batches: Vec<RecordBatch>, limit: usize },
+    Preview {
+        batches: Vec<RecordBatch>,
+        limit: usize,
+    },
 }
 
 /// What happened to one object.
@@ -98,7 +101,9 @@ pub async fn process(
         let plain = match gz.as_mut() {
             None => bytes,
             Some(decoder) => {
-                decoder.write_all(&bytes).map_err(|e| gzip_error(key, offset, e))?;
+                decoder
+                    .write_all(&bytes)
+                    .map_err(|e| gzip_error(key, offset, e))?;
                 std::mem::take(decoder.get_mut())
             }
         };
@@ -137,19 +142,27 @@ fn gzip_error(key: &str, offset: u64, e: std::io::Error) -> FileFailure {
     })
 }
 
-async fn absorb(decoded: Decoded, ctx: &mut FileContext<'_>, sink: &mut Sink<'_>, report: &mut FileReport) -> Result<(), FileFailure> {
+async fn absorb(
+    decoded: Decoded,
+    ctx: &mut FileContext<'_>,
+    sink: &mut Sink<'_>,
+    report: &mut FileReport,
+) -> Result<(), FileFailure> {
     let parse_skipped = decoded.diagnostics.len() as u64;
     report.metrics.num_rows_processed += parse_skipped;
     report.metrics.num_rows_skipped_by_error += parse_skipped;
     report.diagnostics.extend(decoded.diagnostics);
     for batch in &decoded.batches {
-        let mapped = ctx.mapping.apply(batch, ctx.schema.as_ref()).map_err(|message| {
-            FileFailure::File(ErrorInfo {
-                code: "mapping_failed".into(),
-                message,
-                row: batch.rows.first().copied(),
-            })
-        })?;
+        let mapped = ctx
+            .mapping
+            .apply(batch, ctx.schema.as_ref())
+            .map_err(|message| {
+                FileFailure::File(ErrorInfo {
+                    code: "mapping_failed".into(),
+                    message,
+                    row: batch.rows.first().copied(),
+                })
+            })?;
         let m = &mut report.metrics;
         m.num_rows_processed += mapped.rows_in;
         m.num_rows_processed_with_warning += mapped.rows_with_warning;
@@ -166,7 +179,10 @@ async fn absorb(decoded: Decoded, ctx: &mut FileContext<'_>, sink: &mut Sink<'_>
     if let Some(max) = ctx.max_exceptions
         && total > max
     {
-        let first = report.diagnostics.iter().find(|d| d.severity == crate::diagnostic::Severity::Error);
+        let first = report
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == crate::diagnostic::Severity::Error);
         return Err(FileFailure::TooManyExceptions(ErrorInfo {
             code: "max_parse_exceptions".into(),
             message: format!(
@@ -209,7 +225,7 @@ async fn write(sink: &mut Sink<'_>, batch: RecordBatch) -> Result<(), FileFailur
         }
         Sink::Table { writer, open } => {
             if writer.is_none() {
-                *writer = Some(open(batch.schema()).map_err(FileFailure::Table)?);
+                *writer = Some(Box::new(open(batch.schema()).map_err(FileFailure::Table)?));
             }
             let w = writer.as_mut().expect("writer opened above");
             w.write(&batch).await.map_err(FileFailure::Table)

@@ -11,7 +11,10 @@ use super::file::{FileContext, FileFailure, FileReport, Sink, process};
 use super::outcome::{Stop, decide};
 use super::{EngineError, Ferry, Prepared, Progress};
 use crate::host::{CancelToken, InstanceOptions, SourceInstance};
-use crate::store::{DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, Job, JobFile, NewFile, NewJob, RowMetrics};
+use crate::store::{
+    DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, Job, JobFile, NewFile, NewJob,
+    RowMetrics,
+};
 use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
 use crate::workflow::{IngestMode, Workflow};
 
@@ -29,7 +32,12 @@ fn app_id(job: Uuid) -> String {
 
 impl Ferry {
     /// Creates a job for the workflow and runs it to a terminal state.
-    pub async fn run(&self, prepared: &Prepared, options: &RunOptions, progress: &dyn Progress) -> Result<Job, EngineError> {
+    pub async fn run(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        progress: &dyn Progress,
+    ) -> Result<Job, EngineError> {
         let wf = &prepared.workflow;
         let job = self
             .store
@@ -61,13 +69,21 @@ impl Ferry {
         {
             return Err(EngineError::Busy { id, pid });
         }
-        let workflow = Workflow::parse(std::path::Path::new(&job.workflow_path), &job.workflow_text)?;
+        let workflow =
+            Workflow::parse(std::path::Path::new(&job.workflow_path), &job.workflow_text)?;
         let prepared = self.prepare(&workflow)?;
         tracing::info!(job = %id, "resuming job");
-        self.execute(id, &prepared, &RunOptions::default(), progress).await
+        self.execute(id, &prepared, &RunOptions::default(), progress)
+            .await
     }
 
-    async fn execute(&self, id: Uuid, prepared: &Prepared, options: &RunOptions, progress: &dyn Progress) -> Result<Job, EngineError> {
+    async fn execute(
+        &self,
+        id: Uuid,
+        prepared: &Prepared,
+        options: &RunOptions,
+        progress: &dyn Progress,
+    ) -> Result<Job, EngineError> {
         self.store.mark_running(id, std::process::id()).await?;
         let cancel = CancelToken::default();
         let watcher = self.watch_cancel(id, cancel.clone());
@@ -93,7 +109,10 @@ impl Ferry {
         }
         let job = self.store.job(id).await?;
         let (status, health, failure) = decide(&job, &stop);
-        let job = self.store.finish_job(id, status, &health, failure.as_ref()).await?;
+        let job = self
+            .store
+            .finish_job(id, status, &health, failure.as_ref())
+            .await?;
         tracing::info!(job = %id, status = %job.execution_status, rows = job.metrics.num_rows_persisted, "job finished");
         Ok(job)
     }
@@ -112,7 +131,14 @@ impl Ferry {
         })
     }
 
-    async fn drive(&self, id: Uuid, p: &Prepared, options: &RunOptions, progress: &dyn Progress, cancel: &CancelToken) -> Result<Stop, EngineError> {
+    async fn drive(
+        &self,
+        id: Uuid,
+        p: &Prepared,
+        options: &RunOptions,
+        progress: &dyn Progress,
+        cancel: &CancelToken,
+    ) -> Result<Stop, EngineError> {
         let wf = &p.workflow;
         let step: Arc<str> = wf.import.name.as_str().into();
         let source_opts = InstanceOptions {
@@ -144,19 +170,27 @@ impl Ferry {
         let files = self.store.files(id, &FileFilter::default()).await?;
 
         let mut schema: Option<SchemaRef> = table.arrow_schema();
-        let mut exceptions = files.iter().map(|f| f.metrics.num_rows_skipped_by_error).sum::<u64>();
+        let mut exceptions = files
+            .iter()
+            .map(|f| f.metrics.num_rows_skipped_by_error)
+            .sum::<u64>();
         let mut parser = self.host.parser(&p.parser, &parser_opts).await?;
         let mut staged_for_replace: Vec<(JobFile, StagedFiles, FileReport)> = Vec::new();
 
         for file in files.iter().filter(|f| f.status == FileStatus::Pending) {
-            if cancel.is_canceled() || self.store.desired_status(id).await? == DesiredStatus::Canceled {
+            if cancel.is_canceled()
+                || self.store.desired_status(id).await? == DesiredStatus::Canceled
+            {
                 return Ok(Stop::Canceled);
             }
             self.store.start_file(id, file.seq).await?;
             progress.file_started(&file.name);
             let mut report = FileReport::default();
             let open = |schema: SchemaRef| table.writer(schema);
-            let mut sink = Sink::Table { writer: None, open: &open };
+            let mut sink = Sink::Table {
+                writer: None,
+                open: &open,
+            };
             let on_bytes = |n: u64| progress.bytes(n);
             let mut ctx = FileContext {
                 mapping: &p.mapping,
@@ -166,8 +200,18 @@ impl Ferry {
                 max_exceptions: wf.ingest.max_parse_exceptions,
                 on_bytes: &on_bytes,
             };
-            let result = process(&file.name, &mut source, &mut parser, &mut ctx, &mut sink, &mut report).await;
-            let Sink::Table { writer, .. } = sink else { unreachable!("sink is a table sink") };
+            let result = process(
+                &file.name,
+                &mut source,
+                &mut parser,
+                &mut ctx,
+                &mut sink,
+                &mut report,
+            )
+            .await;
+            let Sink::Table { writer, .. } = sink else {
+                unreachable!("sink is a table sink")
+            };
             match result {
                 Ok(()) => {
                     let staged = match writer {
@@ -180,19 +224,39 @@ impl Ferry {
                             let version = file.seq as i64 + 1;
                             let table_version = match staged {
                                 Some(staged) => {
-                                    self.store.prepare_commit(id, file.seq, &report.metrics, version).await?;
+                                    self.store
+                                        .prepare_commit(id, file.seq, &report.metrics, version)
+                                        .await?;
                                     let info = commit_info(id, &file.name);
-                                    Some(table.commit(staged, WriteMode::Append, Some(AppTxn::new(&app, version)), info).await?)
+                                    Some(
+                                        table
+                                            .commit(
+                                                staged,
+                                                WriteMode::Append,
+                                                Some(AppTxn::new(&app, version)),
+                                                info,
+                                            )
+                                            .await?,
+                                    )
                                 }
                                 None => None,
                             };
                             self.store
-                                .finish_file(id, file.seq, &file.name, FileOutcome::Passed { table_version }, &report.metrics, &report.diagnostics)
+                                .finish_file(
+                                    id,
+                                    file.seq,
+                                    &file.name,
+                                    FileOutcome::Passed { table_version },
+                                    &report.metrics,
+                                    &report.diagnostics,
+                                )
                                 .await?;
                             progress.file_finished(&file.name, FileStatus::Passed);
                         }
                         IngestMode::Replace => {
-                            self.store.prepare_commit(id, file.seq, &report.metrics, total_files).await?;
+                            self.store
+                                .prepare_commit(id, file.seq, &report.metrics, total_files)
+                                .await?;
                             let staged = staged.unwrap_or_default();
                             staged_for_replace.push((file.clone(), staged, report));
                         }
@@ -206,7 +270,14 @@ impl Ferry {
                         ..report.metrics
                     };
                     self.store
-                        .finish_file(id, file.seq, &file.name, FileOutcome::Failed(&error), &metrics, &report.diagnostics)
+                        .finish_file(
+                            id,
+                            file.seq,
+                            &file.name,
+                            FileOutcome::Failed(&error),
+                            &metrics,
+                            &report.diagnostics,
+                        )
                         .await?;
                     progress.file_finished(&file.name, FileStatus::Failed);
                     // A plugin that failed may be in any state: start the next object afresh.
@@ -219,7 +290,14 @@ impl Ferry {
                         ..report.metrics
                     };
                     self.store
-                        .finish_file(id, file.seq, &file.name, FileOutcome::Failed(&error), &metrics, &report.diagnostics)
+                        .finish_file(
+                            id,
+                            file.seq,
+                            &file.name,
+                            FileOutcome::Failed(&error),
+                            &metrics,
+                            &report.diagnostics,
+                        )
                         .await?;
                     progress.file_finished(&file.name, FileStatus::Failed);
                     return Ok(Stop::Failed(error));
@@ -238,10 +316,26 @@ impl Ferry {
                 all.extend(std::mem::take(staged));
             }
             let info = commit_info(id, "*");
-            let version = table.commit(all, WriteMode::Replace, Some(AppTxn::new(&app, total_files)), info).await?;
+            let version = table
+                .commit(
+                    all,
+                    WriteMode::Replace,
+                    Some(AppTxn::new(&app, total_files)),
+                    info,
+                )
+                .await?;
             for (file, _, report) in &staged_for_replace {
                 self.store
-                    .finish_file(id, file.seq, &file.name, FileOutcome::Passed { table_version: Some(version) }, &report.metrics, &report.diagnostics)
+                    .finish_file(
+                        id,
+                        file.seq,
+                        &file.name,
+                        FileOutcome::Passed {
+                            table_version: Some(version),
+                        },
+                        &report.metrics,
+                        &report.diagnostics,
+                    )
                     .await?;
                 progress.file_finished(&file.name, FileStatus::Passed);
             }
@@ -252,14 +346,29 @@ impl Ferry {
     /// Settles files a previous run left `running`: committed ones (the table has their
     /// transaction) become passed with the counts stored before the commit; others go back to
     /// pending and are read again.
-    async fn reconcile(&self, id: Uuid, files: &[JobFile], table: &Table, app: &str) -> Result<(), EngineError> {
+    async fn reconcile(
+        &self,
+        id: Uuid,
+        files: &[JobFile],
+        table: &Table,
+        app: &str,
+    ) -> Result<(), EngineError> {
         let committed = table.app_version(app).await?.unwrap_or(0);
         for f in files.iter().filter(|f| f.status == FileStatus::Running) {
             match f.commit_version {
                 Some(v) if v <= committed => {
                     tracing::info!(job = %id, file = %f.name, "file was committed before the interruption");
                     self.store
-                        .finish_file(id, f.seq, &f.name, FileOutcome::Passed { table_version: None }, &f.metrics, &[])
+                        .finish_file(
+                            id,
+                            f.seq,
+                            &f.name,
+                            FileOutcome::Passed {
+                                table_version: None,
+                            },
+                            &f.metrics,
+                            &[],
+                        )
                         .await?;
                 }
                 _ => self.store.reset_file(id, f.seq).await?,
@@ -269,7 +378,11 @@ impl Ferry {
     }
 }
 
-pub(super) async fn list_objects(source: &mut SourceInstance, p: &Prepared, options: &RunOptions) -> Result<Vec<NewFile>, EngineError> {
+pub(super) async fn list_objects(
+    source: &mut SourceInstance,
+    p: &Prepared,
+    options: &RunOptions,
+) -> Result<Vec<NewFile>, EngineError> {
     let objects = source.list_all(&p.workflow.import.prefix).await?;
     let mut files: Vec<NewFile> = objects
         .into_iter()
@@ -285,7 +398,9 @@ pub(super) async fn list_objects(source: &mut SourceInstance, p: &Prepared, opti
     if let Some(only) = &options.only_file
         && files.is_empty()
     {
-        return Err(EngineError::NoSuchObject(format!("no object `{only}` under the import step's prefix and glob")));
+        return Err(EngineError::NoSuchObject(format!(
+            "no object `{only}` under the import step's prefix and glob"
+        )));
     }
     Ok(files)
 }

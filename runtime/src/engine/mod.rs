@@ -40,7 +40,10 @@ pub enum EngineError {
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error("cannot create state directory {path}: {source}")]
-    Home { path: String, source: std::io::Error },
+    Home {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("job {id} is still being run by process {pid}; stop it first or wait")]
     Busy { id: Uuid, pid: u32 },
     #[error("{0}")]

@@ -15,10 +15,16 @@ pub fn decide(job: &Job, stop: &Stop) -> (ExecutionStatus, Health, Option<ErrorI
     let f = &job.files;
     let mut messages = Vec::new();
     if m.num_rows_skipped_by_error > 0 {
-        messages.push(format!("{} rows skipped by error", m.num_rows_skipped_by_error));
+        messages.push(format!(
+            "{} rows skipped by error",
+            m.num_rows_skipped_by_error
+        ));
     }
     if m.num_rows_processed_with_warning > 0 {
-        messages.push(format!("{} rows stored with warnings", m.num_rows_processed_with_warning));
+        messages.push(format!(
+            "{} rows stored with warnings",
+            m.num_rows_processed_with_warning
+        ));
     }
     if f.failed > 0 {
         messages.push(format!("{} of {} files failed", f.failed, f.total));
@@ -30,7 +36,11 @@ pub fn decide(job: &Job, stop: &Stop) -> (ExecutionStatus, Health, Option<ErrorI
     };
     match stop {
         Stop::Canceled => {
-            let mut h = health(if warn { HealthStatus::Warn } else { HealthStatus::Ok });
+            let mut h = health(if warn {
+                HealthStatus::Warn
+            } else {
+                HealthStatus::Ok
+            });
             h.messages.push("canceled on request".into());
             (ExecutionStatus::Canceled, h, None)
         }
@@ -45,7 +55,11 @@ pub fn decide(job: &Job, stop: &Stop) -> (ExecutionStatus, Health, Option<ErrorI
                 message: format!("all {} files failed", f.total),
                 row: None,
             };
-            (ExecutionStatus::Failed, health(HealthStatus::Error), Some(reason))
+            (
+                ExecutionStatus::Failed,
+                health(HealthStatus::Error),
+                Some(reason),
+            )
         }
         Stop::Completed if m.num_rows_persisted == 0 => {
             let mut h = health(HealthStatus::Warn);
@@ -56,7 +70,11 @@ pub fn decide(job: &Job, stop: &Stop) -> (ExecutionStatus, Health, Option<ErrorI
             });
             (ExecutionStatus::NoRowsIngested, h, None)
         }
-        Stop::Completed if warn => (ExecutionStatus::SuccessWithWarning, health(HealthStatus::Warn), None),
+        Stop::Completed if warn => (
+            ExecutionStatus::SuccessWithWarning,
+            health(HealthStatus::Warn),
+            None,
+        ),
         Stop::Completed => (ExecutionStatus::Success, health(HealthStatus::Ok), None),
     }
 }

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::host::{CallLimits, Catalog, DirAccess, LoadedPlugin, PluginError, PluginHost, PluginKind, Sandbox};
+use crate::host::{
+    CallLimits, Catalog, DirAccess, LoadedPlugin, PluginError, PluginHost, PluginKind, Sandbox,
+};
 use crate::mapping::Mapping;
 use crate::units::ByteSize;
 use crate::workflow::{Problem, Workflow, did_you_mean, plugin_settings};
@@ -24,7 +26,11 @@ pub struct Prepared {
 }
 
 /// Loads the workflow's plugins, reporting every problem with its place in the file.
-pub fn prepare(workflow: &Workflow, host: &PluginHost, catalog: &Catalog) -> Result<Prepared, Vec<Problem>> {
+pub fn prepare(
+    workflow: &Workflow,
+    host: &PluginHost,
+    catalog: &Catalog,
+) -> Result<Prepared, Vec<Problem>> {
     let mut problems = Vec::new();
     let step = &workflow.import;
     let mut load = |name: &str, key: &str, kind: PluginKind| -> Option<Arc<LoadedPlugin>> {
@@ -37,9 +43,13 @@ pub fn prepare(workflow: &Workflow, host: &PluginHost, catalog: &Catalog) -> Res
                 let mut message = e.to_string();
                 if let PluginError::NotFound { .. } = e {
                     let builtins = catalog.builtin_names();
-                    let known = builtins.iter().map(String::as_str).chain(workflow.plugins.keys().map(String::as_str));
+                    let known = builtins
+                        .iter()
+                        .map(String::as_str)
+                        .chain(workflow.plugins.keys().map(String::as_str));
                     if let Some(close) = did_you_mean(name, known) {
-                        message = format!("unknown plugin `{name}`, did you mean `{close}`? ({message})");
+                        message =
+                            format!("unknown plugin `{name}`, did you mean `{close}`? ({message})");
                     }
                 }
                 problems.push(Problem {
@@ -74,7 +84,11 @@ pub fn prepare(workflow: &Workflow, host: &PluginHost, catalog: &Catalog) -> Res
     };
     let source_settings = settings(&step.source_settings, "source_settings", &mut problems);
     let parser_settings = settings(&step.parser_settings, "parser_settings", &mut problems);
-    let glob = step.glob.as_ref().and_then(|g| globset::Glob::new(g).ok()).map(|g| g.compile_matcher());
+    let glob = step
+        .glob
+        .as_ref()
+        .and_then(|g| globset::Glob::new(g).ok())
+        .map(|g| g.compile_matcher());
 
     let (Some(source), Some(parser)) = (source, parser) else {
         return Err(problems);

@@ -22,7 +22,10 @@ pub struct RowBatch {
 pub(crate) fn to_record_batch(batch: Batch) -> Result<RowBatch, String> {
     let n = batch.num_rows as usize;
     if batch.row_numbers.len() != n {
-        return Err(format!("batch of {n} rows carries {} row numbers", batch.row_numbers.len()));
+        return Err(format!(
+            "batch of {n} rows carries {} row numbers",
+            batch.row_numbers.len()
+        ));
     }
     let mut fields: Vec<Field> = Vec::with_capacity(batch.columns.len());
     let mut arrays = Vec::with_capacity(batch.columns.len());
@@ -49,9 +52,16 @@ fn to_array(column: Column, n: usize) -> Result<ArrayRef, String> {
         None => None,
         Some(bits) => {
             if bits.len() < n.div_ceil(8) {
-                return Err(format!("validity bitmap has {} bytes for {n} rows", bits.len()));
+                return Err(format!(
+                    "validity bitmap has {} bytes for {n} rows",
+                    bits.len()
+                ));
             }
-            Some(NullBuffer::new(arrow::buffer::BooleanBuffer::new(Buffer::from_vec(bits), 0, n)))
+            Some(NullBuffer::new(arrow::buffer::BooleanBuffer::new(
+                Buffer::from_vec(bits),
+                0,
+                n,
+            )))
         }
     };
     let check_len = |len: usize| {
@@ -76,28 +86,43 @@ fn to_array(column: Column, n: usize) -> Result<ArrayRef, String> {
         }
         ColumnValues::TimestampMicros(values) => {
             check_len(values.len())?;
-            Arc::new(TimestampMicrosecondArray::new(ScalarBuffer::from(values), nulls).with_timezone("UTC"))
+            Arc::new(
+                TimestampMicrosecondArray::new(ScalarBuffer::from(values), nulls)
+                    .with_timezone("UTC"),
+            )
         }
         ColumnValues::Utf8(buffer) => Arc::new(to_string_array(buffer, n, nulls)?),
     };
     Ok(array)
 }
 
-fn to_string_array(buffer: Utf8Buffer, n: usize, nulls: Option<NullBuffer>) -> Result<StringArray, String> {
+fn to_string_array(
+    buffer: Utf8Buffer,
+    n: usize,
+    nulls: Option<NullBuffer>,
+) -> Result<StringArray, String> {
     let Utf8Buffer { offsets, bytes } = buffer;
     if offsets.len() != n + 1 {
-        return Err(format!("{} offsets for {n} rows (expected {})", offsets.len(), n + 1));
+        return Err(format!(
+            "{} offsets for {n} rows (expected {})",
+            offsets.len(),
+            n + 1
+        ));
     }
     if offsets.windows(2).any(|w| w[0] > w[1]) {
         return Err("string offsets are not increasing".into());
     }
     let last = *offsets.last().expect("n + 1 >= 1 offsets") as usize;
     if last > bytes.len() || last > i32::MAX as usize {
-        return Err(format!("string offsets reach {last} but there are {} bytes", bytes.len()));
+        return Err(format!(
+            "string offsets reach {last} but there are {} bytes",
+            bytes.len()
+        ));
     }
     // Same bits as i32: every offset was checked to be <= i32::MAX above (they increase).
     let offsets: ScalarBuffer<i32> = ScalarBuffer::new(Buffer::from_vec(offsets), 0, n + 1);
-    StringArray::try_new(OffsetBuffer::new(offsets), Buffer::from_vec(bytes), nulls).map_err(|e| e.to_string())
+    StringArray::try_new(OffsetBuffer::new(offsets), Buffer::from_vec(bytes), nulls)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -135,9 +160,19 @@ mod tests {
         };
         let out = to_record_batch(batch).unwrap();
         assert_eq!(out.rows, vec![1, 2, 4]);
-        let ids = out.batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+        let ids = out
+            .batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
         assert_eq!(ids.value(1), "bé");
-        let scores = out.batch.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+        let scores = out
+            .batch
+            .column(1)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
         assert!(scores.is_null(1));
         assert_eq!(scores.value(2), 1.5);
     }
@@ -156,7 +191,11 @@ mod tests {
                 }),
             }],
         };
-        assert!(to_record_batch(bad_offsets).unwrap_err().contains("offsets reach 10"));
+        assert!(
+            to_record_batch(bad_offsets)
+                .unwrap_err()
+                .contains("offsets reach 10")
+        );
         let bad_utf8 = Batch {
             num_rows: 1,
             row_numbers: vec![1],
@@ -179,6 +218,10 @@ mod tests {
                 values: ColumnValues::Int64(vec![1]),
             }],
         };
-        assert!(to_record_batch(short).unwrap_err().contains("1 values for 2 rows"));
+        assert!(
+            to_record_batch(short)
+                .unwrap_err()
+                .contains("1 values for 2 rows")
+        );
     }
 }

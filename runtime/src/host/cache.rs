@@ -28,7 +28,12 @@ impl CompileCache {
     }
 
     /// Loads `bytes` (read from `path`) as a component, compiling it only on a cache miss.
-    pub fn load(&self, engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, PluginError> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Result<Component, PluginError> {
         let digest = hex::encode(Sha256::digest(bytes));
         let artifact = self.dir.join(format!("{digest}-{}.cwasm", self.engine_key));
         if artifact.exists() {
@@ -39,7 +44,9 @@ impl CompileCache {
                     tracing::debug!(plugin = %path.display(), artifact = %artifact.display(), "compiled plugin loaded from cache");
                     return Ok(component);
                 }
-                Err(e) => tracing::warn!(artifact = %artifact.display(), error = %e, "ignoring unreadable cached artifact"),
+                Err(e) => {
+                    tracing::warn!(artifact = %artifact.display(), error = %e, "ignoring unreadable cached artifact")
+                }
             }
         }
         let started = std::time::Instant::now();
@@ -65,7 +72,11 @@ impl CompileCache {
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), uuid::Uuid::new_v4()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }

@@ -25,7 +25,12 @@ pub(crate) async fn guarded<T>(
     result.map_err(|e| classify(store.data(), plugin, call, e))
 }
 
-fn classify(state: &PluginState, plugin: &str, call: &'static str, error: wasmtime::Error) -> PluginError {
+fn classify(
+    state: &PluginState,
+    plugin: &str,
+    call: &'static str,
+    error: wasmtime::Error,
+) -> PluginError {
     let plugin = plugin.to_owned();
     let limits = state.guard.limits;
     match state.guard.interrupted {
@@ -41,13 +46,22 @@ fn classify(state: &PluginState, plugin: &str, call: &'static str, error: wasmti
         },
         Some(Interrupt::Canceled) => PluginError::Canceled { plugin },
         None => {
-            let message = match (error.downcast_ref::<wasmtime::Trap>(), state.last_stderr_line()) {
-                (Some(wasmtime::Trap::UnreachableCodeReached), Some(line)) => format!("panicked: {line}"),
+            let message = match (
+                error.downcast_ref::<wasmtime::Trap>(),
+                state.last_stderr_line(),
+            ) {
+                (Some(wasmtime::Trap::UnreachableCodeReached), Some(line)) => {
+                    format!("panicked: {line}")
+                }
                 (Some(trap), _) => format!("{trap}"),
                 (None, _) => first_line(&error),
             };
             tracing::warn!(plugin = %plugin, call, error = %first_line(&error), "plugin call failed");
-            PluginError::Trap { plugin, call, message }
+            PluginError::Trap {
+                plugin,
+                call,
+                message,
+            }
         }
     }
 }

@@ -25,7 +25,10 @@ impl Catalog {
         {
             dirs.push(dir.join("plugins"));
             // <target>/release/ferry and <target>/release/deps/<test binary>
-            for up in [dir.parent(), dir.parent().and_then(Path::parent)].into_iter().flatten() {
+            for up in [dir.parent(), dir.parent().and_then(Path::parent)]
+                .into_iter()
+                .flatten()
+            {
                 dirs.push(up.join("wasm32-wasip2").join("release"));
             }
         }
@@ -37,7 +40,11 @@ impl Catalog {
     }
 
     /// The file for plugin `name`: a workflow's own plugin, or a built-in on the search path.
-    pub fn resolve(&self, name: &str, custom: &BTreeMap<String, PathBuf>) -> Result<PathBuf, PluginError> {
+    pub fn resolve(
+        &self,
+        name: &str,
+        custom: &BTreeMap<String, PathBuf>,
+    ) -> Result<PathBuf, PluginError> {
         if let Some(path) = custom.get(name) {
             return if path.is_file() {
                 Ok(path.clone())

@@ -9,7 +9,10 @@ use crate::units::ByteSize;
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     #[error("plugin `{name}` not found; looked in: {}", searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
-    NotFound { name: String, searched: Vec<PathBuf> },
+    NotFound {
+        name: String,
+        searched: Vec<PathBuf>,
+    },
     #[error("cannot read plugin {}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -28,7 +31,9 @@ pub enum PluginError {
         expected: String,
         exports: Vec<String>,
     },
-    #[error("plugin `{plugin}` was built for {found}, but this ferry supports {supported}: rebuild it against ferry's wit/ package")]
+    #[error(
+        "plugin `{plugin}` was built for {found}, but this ferry supports {supported}: rebuild it against ferry's wit/ package"
+    )]
     IncompatibleVersion {
         plugin: String,
         found: String,

@@ -131,10 +131,10 @@ impl PluginHost {
             })
         };
         link(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
-        link(bindings::source::SourcePlugin::add_to_linker::<_, HasSelf<PluginState>>(
-            &mut linker,
-            |s| s,
-        ))?;
+        link(bindings::source::SourcePlugin::add_to_linker::<
+            _,
+            HasSelf<PluginState>,
+        >(&mut linker, |s| s))?;
         let cache = CompileCache::new(&engine, cache_dir);
         let ticker = EpochTicker::start(&engine);
         Ok(PluginHost {
@@ -148,7 +148,12 @@ impl PluginHost {
 
     /// Compiles (or loads from cache), checks the world and version, and pre-links a plugin.
     /// Repeated loads of the same file return the same [`LoadedPlugin`].
-    pub fn load(&self, name: &str, path: &Path, kind: PluginKind) -> Result<Arc<LoadedPlugin>, PluginError> {
+    pub fn load(
+        &self,
+        name: &str,
+        path: &Path,
+        kind: PluginKind,
+    ) -> Result<Arc<LoadedPlugin>, PluginError> {
         let key = (path.to_owned(), kind);
         if let Some(p) = self.loaded.lock().expect("plugin map lock").get(&key) {
             return Ok(p.clone());
@@ -181,18 +186,29 @@ impl PluginHost {
             path: path.to_owned(),
             pre,
         });
-        self.loaded.lock().expect("plugin map lock").insert(key, plugin.clone());
+        self.loaded
+            .lock()
+            .expect("plugin map lock")
+            .insert(key, plugin.clone());
         Ok(plugin)
     }
 
-    fn check_exports(&self, name: &str, component: &Component, kind: PluginKind) -> Result<(), PluginError> {
+    fn check_exports(
+        &self,
+        name: &str,
+        component: &Component,
+        kind: PluginKind,
+    ) -> Result<(), PluginError> {
         let interface = kind.interface();
         let exports: Vec<String> = component
             .component_type()
             .exports(&self.engine)
             .map(|(n, _)| n.to_owned())
             .collect();
-        let Some(found) = exports.iter().find(|e| e.split('@').next() == Some(interface.as_str())) else {
+        let Some(found) = exports
+            .iter()
+            .find(|e| e.split('@').next() == Some(interface.as_str()))
+        else {
             return Err(PluginError::WrongWorld {
                 plugin: name.to_owned(),
                 kind: kind.name(),
@@ -214,13 +230,22 @@ impl PluginHost {
         Ok(())
     }
 
-    fn store(&self, plugin: &LoadedPlugin, options: &InstanceOptions) -> Result<Store<PluginState>, PluginError> {
+    fn store(
+        &self,
+        plugin: &LoadedPlugin,
+        options: &InstanceOptions,
+    ) -> Result<Store<PluginState>, PluginError> {
         let guard = Guard::new(options.limits, options.cancel.clone());
-        let state = PluginState::new(plugin.name.as_str().into(), options.step.clone(), &options.sandbox, guard)
-            .map_err(|e| PluginError::Link {
-                plugin: plugin.name.clone(),
-                message: format!("cannot grant directory {e}"),
-            })?;
+        let state = PluginState::new(
+            plugin.name.as_str().into(),
+            options.step.clone(),
+            &options.sandbox,
+            guard,
+        )
+        .map_err(|e| PluginError::Link {
+            plugin: plugin.name.clone(),
+            message: format!("cannot grant directory {e}"),
+        })?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.guard);
         store.epoch_deadline_callback(|mut ctx| match ctx.data_mut().guard.on_tick() {
@@ -231,21 +256,35 @@ impl PluginHost {
         Ok(store)
     }
 
-    pub async fn source(&self, plugin: &LoadedPlugin, options: &InstanceOptions) -> Result<SourceInstance, PluginError> {
+    pub async fn source(
+        &self,
+        plugin: &LoadedPlugin,
+        options: &InstanceOptions,
+    ) -> Result<SourceInstance, PluginError> {
         let Pre::Source(pre) = &plugin.pre else {
             return Err(wrong_kind(plugin, PluginKind::Source));
         };
         let mut store = self.store(plugin, options)?;
-        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| pre.instantiate_async(s).await).await?;
+        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| {
+            pre.instantiate_async(s).await
+        })
+        .await?;
         Ok(SourceInstance::new(plugin.name.clone(), store, bindings))
     }
 
-    pub async fn parser(&self, plugin: &LoadedPlugin, options: &InstanceOptions) -> Result<ParserInstance, PluginError> {
+    pub async fn parser(
+        &self,
+        plugin: &LoadedPlugin,
+        options: &InstanceOptions,
+    ) -> Result<ParserInstance, PluginError> {
         let Pre::Parser(pre) = &plugin.pre else {
             return Err(wrong_kind(plugin, PluginKind::Parser));
         };
         let mut store = self.store(plugin, options)?;
-        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| pre.instantiate_async(s).await).await?;
+        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| {
+            pre.instantiate_async(s).await
+        })
+        .await?;
         Ok(ParserInstance::new(plugin.name.clone(), store, bindings))
     }
 }
@@ -267,8 +306,12 @@ fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
     if bytes.starts_with(MAGIC) {
         return match bytes.get(4..8) {
             Some([0x0d, 0x00, 0x01, 0x00]) => Ok(()),
-            Some([0x01, 0x00, 0x00, 0x00]) => Err(PluginError::CoreModule { path: path.to_owned() }),
-            _ => Err(PluginError::NotWasm { path: path.to_owned() }),
+            Some([0x01, 0x00, 0x00, 0x00]) => Err(PluginError::CoreModule {
+                path: path.to_owned(),
+            }),
+            _ => Err(PluginError::NotWasm {
+                path: path.to_owned(),
+            }),
         };
     }
     // The text format is accepted too, which keeps hand-written test components readable.
@@ -281,9 +324,13 @@ fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
     if code.as_bytes().starts_with(TEXT_COMPONENT) {
         Ok(())
     } else if code.starts_with("(module") {
-        Err(PluginError::CoreModule { path: path.to_owned() })
+        Err(PluginError::CoreModule {
+            path: path.to_owned(),
+        })
     } else {
-        Err(PluginError::NotWasm { path: path.to_owned() })
+        Err(PluginError::NotWasm {
+            path: path.to_owned(),
+        })
     }
 }
 

@@ -40,7 +40,10 @@ impl ParserInstance {
     pub async fn open(&mut self, key: &str) -> Result<(), PluginError> {
         self.close().await?;
         let decoder = self.bindings.ferry_plugin_parser().decoder();
-        let handle = guarded(&mut self.store, &self.plugin, "decoder", async |s| decoder.call_constructor(s, key).await).await?;
+        let handle = guarded(&mut self.store, &self.plugin, "decoder", async |s| {
+            decoder.call_constructor(s, key).await
+        })
+        .await?;
         self.decoder = Some(handle);
         Ok(())
     }
@@ -48,7 +51,10 @@ impl ParserInstance {
     pub async fn push(&mut self, chunk: &[u8]) -> Result<Decoded, PluginError> {
         let handle = self.handle()?;
         let decoder = self.bindings.ferry_plugin_parser().decoder();
-        let output = guarded(&mut self.store, &self.plugin, "push", async |s| decoder.call_push(s, handle, chunk).await).await?;
+        let output = guarded(&mut self.store, &self.plugin, "push", async |s| {
+            decoder.call_push(s, handle, chunk).await
+        })
+        .await?;
         self.convert(output)
     }
 
@@ -56,14 +62,20 @@ impl ParserInstance {
     pub async fn finish(&mut self) -> Result<Decoded, PluginError> {
         let handle = self.handle()?;
         let decoder = self.bindings.ferry_plugin_parser().decoder();
-        let output = guarded(&mut self.store, &self.plugin, "finish", async |s| decoder.call_finish(s, handle).await).await?;
+        let output = guarded(&mut self.store, &self.plugin, "finish", async |s| {
+            decoder.call_finish(s, handle).await
+        })
+        .await?;
         self.close().await?;
         self.convert(output)
     }
 
     async fn close(&mut self) -> Result<(), PluginError> {
         if let Some(handle) = self.decoder.take() {
-            guarded(&mut self.store, &self.plugin, "drop", async |s| handle.resource_drop_async(s).await).await?;
+            guarded(&mut self.store, &self.plugin, "drop", async |s| {
+                handle.resource_drop_async(s).await
+            })
+            .await?;
         }
         Ok(())
     }
@@ -75,7 +87,10 @@ impl ParserInstance {
         })
     }
 
-    fn convert(&self, output: Result<Output, super::bindings::wit::Error>) -> Result<Decoded, PluginError> {
+    fn convert(
+        &self,
+        output: Result<Output, super::bindings::wit::Error>,
+    ) -> Result<Decoded, PluginError> {
         let output = output.map_err(|e| reported(&self.plugin, e))?;
         let batches = output
             .batches
@@ -98,6 +113,9 @@ impl ParserInstance {
                 severity: Severity::Error,
             })
             .collect();
-        Ok(Decoded { batches, diagnostics })
+        Ok(Decoded {
+            batches,
+            diagnostics,
+        })
     }
 }

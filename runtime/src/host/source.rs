@@ -31,12 +31,23 @@ pub struct SourceInstance {
 
 impl SourceInstance {
     pub(crate) fn new(plugin: String, store: Store<PluginState>, bindings: SourcePlugin) -> Self {
-        SourceInstance { plugin, store, bindings }
+        SourceInstance {
+            plugin,
+            store,
+            bindings,
+        }
     }
 
-    pub async fn list(&mut self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, PluginError> {
+    pub async fn list(
+        &mut self,
+        prefix: &str,
+        cursor: Option<&str>,
+    ) -> Result<ListPage, PluginError> {
         let source = self.bindings.ferry_plugin_source();
-        let page = guarded(&mut self.store, &self.plugin, "list", async |s| source.call_list_objects(s, prefix, cursor).await).await?;
+        let page = guarded(&mut self.store, &self.plugin, "list", async |s| {
+            source.call_list_objects(s, prefix, cursor).await
+        })
+        .await?;
         let page = page.map_err(|e| reported(&self.plugin, e))?;
         Ok(ListPage {
             objects: page
@@ -75,7 +86,10 @@ impl SourceInstance {
 
     pub async fn read(&mut self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, PluginError> {
         let source = self.bindings.ferry_plugin_source();
-        let bytes = guarded(&mut self.store, &self.plugin, "read", async |s| source.call_read(s, key, offset, len).await).await?;
+        let bytes = guarded(&mut self.store, &self.plugin, "read", async |s| {
+            source.call_read(s, key, offset, len).await
+        })
+        .await?;
         let bytes = bytes.map_err(|e| reported(&self.plugin, e))?;
         if bytes.len() as u64 > len {
             return Err(PluginError::InvalidOutput {

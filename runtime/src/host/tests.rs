@@ -21,9 +21,15 @@ fn a_core_module_is_refused_with_advice() {
     let path = write(&dir, "core.wat", "(module)");
     let err = host.load("core", &path, PluginKind::Parser).err().unwrap();
     assert!(matches!(err, PluginError::CoreModule { .. }));
-    assert!(err.to_string().contains("build it for wasm32-wasip2"), "{err}");
+    assert!(
+        err.to_string().contains("build it for wasm32-wasip2"),
+        "{err}"
+    );
     let junk = write(&dir, "junk.wasm", "hello");
-    assert!(matches!(host.load("junk", &junk, PluginKind::Parser), Err(PluginError::NotWasm { .. })));
+    assert!(matches!(
+        host.load("junk", &junk, PluginKind::Parser),
+        Err(PluginError::NotWasm { .. })
+    ));
 }
 
 #[test]
@@ -35,9 +41,20 @@ fn a_plugin_for_another_wit_version_is_refused() {
         r#"(component (instance $i) (export "ferry:plugin/parser@0.2.0" (instance $i)))"#,
     );
     let err = host.load("v2", &path, PluginKind::Parser).err().unwrap();
-    assert!(matches!(err, PluginError::IncompatibleVersion { .. }), "{err}");
-    assert!(err.to_string().contains("built for ferry:plugin/parser@0.2.0"), "{err}");
-    assert!(err.to_string().contains("supports ferry:plugin/parser@0.1.0"), "{err}");
+    assert!(
+        matches!(err, PluginError::IncompatibleVersion { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("built for ferry:plugin/parser@0.2.0"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("supports ferry:plugin/parser@0.1.0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -50,7 +67,11 @@ fn a_plugin_of_the_wrong_kind_is_refused() {
     );
     let err = host.load("src", &path, PluginKind::Parser).err().unwrap();
     assert!(matches!(err, PluginError::WrongWorld { .. }), "{err}");
-    assert!(err.to_string().contains("does not export ferry:plugin/parser@0.1.0"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("does not export ferry:plugin/parser@0.1.0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -64,6 +85,8 @@ fn compiled_artifacts_are_cached_on_disk() {
     // The export has the right name but not the right functions, so linking fails — after
     // compilation, which is what this test is about.
     let _ = host.load("p", &path, PluginKind::Parser);
-    let cached: Vec<_> = std::fs::read_dir(dir.path().join("cache")).unwrap().collect();
+    let cached: Vec<_> = std::fs::read_dir(dir.path().join("cache"))
+        .unwrap()
+        .collect();
     assert_eq!(cached.len(), 1);
 }

@@ -2,7 +2,10 @@
 //! Comparisons are Arrow kernels against a literal cast to the column's type, so a whole batch
 //! is filtered at once; a null never matches a comparison (as in SQL).
 
-use arrow::array::{Array, ArrayRef, BooleanArray, Datum, Float64Array, Int64Array, RecordBatch, Scalar, StringArray};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Datum, Float64Array, Int64Array, RecordBatch, Scalar,
+    StringArray,
+};
 use arrow::compute::kernels::cmp;
 use arrow::compute::{and_kleene, cast, is_not_null, is_null};
 use arrow::datatypes::DataType;
@@ -37,10 +40,19 @@ fn condition_mask(cond: &Condition, column: &ArrayRef) -> Result<BooleanArray, S
             toml::Value::Boolean(b) => std::sync::Arc::new(BooleanArray::from(vec![*b])),
             other => return Err(format!("unsupported filter value {other}")),
         };
-        let typed = cast(&one, column.data_type())
-            .map_err(|e| format!("filter value {value} does not fit column `{}` ({}): {e}", cond.column, column.data_type()))?;
+        let typed = cast(&one, column.data_type()).map_err(|e| {
+            format!(
+                "filter value {value} does not fit column `{}` ({}): {e}",
+                cond.column,
+                column.data_type()
+            )
+        })?;
         if typed.is_null(0) && !matches!(column.data_type(), DataType::Null) {
-            return Err(format!("filter value {value} is not a valid {} for column `{}`", column.data_type(), cond.column));
+            return Err(format!(
+                "filter value {value} is not a valid {} for column `{}`",
+                column.data_type(),
+                cond.column
+            ));
         }
         Ok(Scalar::new(typed))
     };

@@ -96,8 +96,18 @@ impl Mapping {
         let roles: Vec<Rule> = [
             role(&s.prediction_id, "prediction_id", DataType::Utf8, true),
             timestamp,
-            role(&s.prediction_label, "prediction_label", DataType::Utf8, false),
-            role(&s.prediction_score, "prediction_score", DataType::Float64, false),
+            role(
+                &s.prediction_label,
+                "prediction_label",
+                DataType::Utf8,
+                false,
+            ),
+            role(
+                &s.prediction_score,
+                "prediction_score",
+                DataType::Float64,
+                false,
+            ),
             role(&s.actual_label, "actual_label", DataType::Utf8, false),
             role(&s.actual_score, "actual_score", DataType::Float64, false),
         ]
@@ -150,15 +160,21 @@ impl Mapping {
                 continue;
             }
             let declared = self.columns.get(name);
-            let by_prefix = self.prefixes.iter().find(|(p, _)| name.starts_with(p.as_str()));
+            let by_prefix = self
+                .prefixes
+                .iter()
+                .find(|(p, _)| name.starts_with(p.as_str()));
             if declared.is_none() && by_prefix.is_none() {
                 continue;
             }
-            let ty = declared.map(|(t, _)| t.clone()).or_else(|| by_prefix.and_then(|(_, t)| t.clone()));
+            let ty = declared
+                .map(|(t, _)| t.clone())
+                .or_else(|| by_prefix.and_then(|(_, t)| t.clone()));
             rules.push(Rule {
                 source: name.clone(),
                 name: name.clone(),
-                timestamp: matches!(ty, Some(DataType::Timestamp(..))).then_some(TimestampFormat::Rfc3339),
+                timestamp: matches!(ty, Some(DataType::Timestamp(..)))
+                    .then_some(TimestampFormat::Rfc3339),
                 ty,
                 required: declared.is_some_and(|(_, r)| *r),
             });
@@ -205,7 +221,13 @@ impl Mapping {
                 if rule.required {
                     for (i, slot) in errors.iter_mut().enumerate() {
                         slot.get_or_insert_with(|| {
-                            diag(i, &rule.source, "missing_column", format!("required column `{}` is missing", rule.source), Severity::Error)
+                            diag(
+                                i,
+                                &rule.source,
+                                "missing_column",
+                                format!("required column `{}` is missing", rule.source),
+                                Severity::Error,
+                            )
                         });
                     }
                 }
@@ -228,21 +250,36 @@ impl Mapping {
                 }
                 let shown = || truncate(&array_value_to_string(source, i).unwrap_or_default());
                 let (code, message) = if missing {
-                    ("missing_required", format!("required column `{}` is empty", rule.source))
+                    (
+                        "missing_required",
+                        format!("required column `{}` is empty", rule.source),
+                    )
                 } else {
                     let ty = converted.data_type();
                     match &rule.timestamp {
-                        Some(format) if matches!(ty, DataType::Timestamp(..)) => {
-                            ("invalid_timestamp", format!("`{}` is not a {format:?} timestamp", shown()))
-                        }
-                        _ => ("invalid_value", format!("`{}` is not a valid {}", shown(), type_name(ty))),
+                        Some(format) if matches!(ty, DataType::Timestamp(..)) => (
+                            "invalid_timestamp",
+                            format!("`{}` is not a {format:?} timestamp", shown()),
+                        ),
+                        _ => (
+                            "invalid_value",
+                            format!("`{}` is not a valid {}", shown(), type_name(ty)),
+                        ),
                     }
                 };
                 if rule.required {
-                    errors[i].get_or_insert_with(|| diag(i, &rule.source, code, message, Severity::Error));
+                    errors[i].get_or_insert_with(|| {
+                        diag(i, &rule.source, code, message, Severity::Error)
+                    });
                 } else {
                     warnings[i].get_or_insert_with(|| {
-                        diag(i, &rule.source, code, format!("{message}; stored as null"), Severity::Warning)
+                        diag(
+                            i,
+                            &rule.source,
+                            code,
+                            format!("{message}; stored as null"),
+                            Severity::Warning,
+                        )
                     });
                 }
             }
@@ -297,7 +334,8 @@ impl Mapping {
                 keep.push(true);
             }
         }
-        result.batch = filter_record_batch(&mapped, &BooleanArray::from(keep)).map_err(|e| e.to_string())?;
+        result.batch =
+            filter_record_batch(&mapped, &BooleanArray::from(keep)).map_err(|e| e.to_string())?;
         Ok(result)
     }
 }

@@ -30,7 +30,12 @@ fn input() -> RowBatch {
         Arc::new(schema),
         vec![
             Arc::new(Int64Array::from(vec![Some(1), None, Some(3), Some(4)])),
-            Arc::new(StringArray::from(vec!["2024-08-19T10:00:00Z", "2024-08-19T10:00:00Z", "yesterday", "2024-08-19T11:00:00Z"])),
+            Arc::new(StringArray::from(vec![
+                "2024-08-19T10:00:00Z",
+                "2024-08-19T10:00:00Z",
+                "yesterday",
+                "2024-08-19T11:00:00Z",
+            ])),
             Arc::new(StringArray::from(vec!["0.9", "0.1", "0.5", "high"])),
             Arc::new(Int64Array::from(vec![30, 40, 50, 60])),
             Arc::new(StringArray::from(vec!["prod", "prod", "dev", "prod"])),
@@ -59,8 +64,23 @@ fn mapping() -> Mapping {
 #[test]
 fn roles_are_typed_renamed_and_bad_rows_named() {
     let out = mapping().apply(&input(), None).unwrap();
-    let names: Vec<_> = out.batch.schema().fields().iter().map(|f| f.name().clone()).collect();
-    assert_eq!(names, ["prediction_id", "timestamp", "prediction_score", "feature_age", "tag/env"]);
+    let names: Vec<_> = out
+        .batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "prediction_id",
+            "timestamp",
+            "prediction_score",
+            "feature_age",
+            "tag/env"
+        ]
+    );
     // Row 3 has no id, row 5 a bad timestamp: both skipped. Row 6's score is optional: kept as null.
     assert_eq!(out.skipped_by_error, 2);
     assert_eq!(out.rows_with_warning, 1);
@@ -70,10 +90,23 @@ fn roles_are_typed_renamed_and_bad_rows_named() {
     let scores = out.batch.column(2).as_primitive::<Float64Type>();
     assert_eq!(scores.value(0), 0.9);
     assert!(scores.is_null(1));
-    let by_row: Vec<(u64, &str, &str)> = out.diagnostics.iter().map(|d| (d.row, d.code.as_str(), d.column.as_deref().unwrap())).collect();
-    assert!(by_row.contains(&(3, "missing_required", "id")), "{by_row:?}");
-    assert!(by_row.contains(&(5, "invalid_timestamp", "ts")), "{by_row:?}");
-    assert!(by_row.contains(&(6, "invalid_value", "score")), "{by_row:?}");
+    let by_row: Vec<(u64, &str, &str)> = out
+        .diagnostics
+        .iter()
+        .map(|d| (d.row, d.code.as_str(), d.column.as_deref().unwrap()))
+        .collect();
+    assert!(
+        by_row.contains(&(3, "missing_required", "id")),
+        "{by_row:?}"
+    );
+    assert!(
+        by_row.contains(&(5, "invalid_timestamp", "ts")),
+        "{by_row:?}"
+    );
+    assert!(
+        by_row.contains(&(6, "invalid_value", "score")),
+        "{by_row:?}"
+    );
 }
 
 #[test]
@@ -109,7 +142,12 @@ fn batches_line_up_with_the_table_schema() {
     assert_eq!(out.batch.schema().fields().len(), 6);
     assert_eq!(out.batch.schema().field(1).name(), "extra");
     assert!(out.batch.column(1).is_null(0));
-    let ages = out.batch.column(4).as_any().downcast_ref::<Float64Array>().unwrap();
+    let ages = out
+        .batch
+        .column(4)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
     assert_eq!(ages.value(0), 30.0);
 }
 
@@ -129,7 +167,11 @@ fn declared_required_columns_must_be_present() {
     );
     let out = Mapping::new(&s).unwrap().apply(&input(), None).unwrap();
     assert_eq!(out.batch.num_rows(), 0);
-    assert!(out.diagnostics.iter().all(|d| d.code == "missing_column" || d.code == "missing_required"));
+    assert!(
+        out.diagnostics
+            .iter()
+            .all(|d| d.code == "missing_column" || d.code == "missing_required")
+    );
 }
 
 #[test]

@@ -26,8 +26,13 @@ impl TimestampFormat {
             "unix_micros" => TimestampFormat::UnixMicros,
             p if p.contains('%') => {
                 let items = chrono::format::StrftimeItems::new(p);
-                if items.clone().any(|i| matches!(i, chrono::format::Item::Error)) {
-                    return Err(format!("timestamp format `{p}` is not a valid strftime pattern"));
+                if items
+                    .clone()
+                    .any(|i| matches!(i, chrono::format::Item::Error))
+                {
+                    return Err(format!(
+                        "timestamp format `{p}` is not a valid strftime pattern"
+                    ));
                 }
                 TimestampFormat::Pattern(p.to_owned())
             }
@@ -53,22 +58,24 @@ impl TimestampFormat {
             TimestampFormat::UnixMicros => 1,
             TimestampFormat::Rfc3339 => {
                 return match array.data_type() {
-                    DataType::Timestamp(_, _) | DataType::Utf8 => cast_with_options(array, &target, &safe)
-                        .unwrap_or_else(|_| arrow::array::new_null_array(&target, array.len())),
+                    DataType::Timestamp(_, _) | DataType::Utf8 => {
+                        cast_with_options(array, &target, &safe)
+                            .unwrap_or_else(|_| arrow::array::new_null_array(&target, array.len()))
+                    }
                     _ => arrow::array::new_null_array(&target, array.len()),
                 };
             }
             TimestampFormat::Pattern(p) => return Arc::new(parse_pattern(array, p)),
         };
         let micros: TimestampMicrosecondArray = match array.data_type() {
-            DataType::Float64 => array
-                .as_primitive::<Float64Type>()
-                .unary_opt(|v| {
-                    let m = v * scale as f64;
-                    (m.is_finite() && m.abs() < i64::MAX as f64).then_some(m as i64)
-                }),
+            DataType::Float64 => array.as_primitive::<Float64Type>().unary_opt(|v| {
+                let m = v * scale as f64;
+                (m.is_finite() && m.abs() < i64::MAX as f64).then_some(m as i64)
+            }),
             _ => match cast_with_options(array, &DataType::Int64, &safe) {
-                Ok(ints) => ints.as_primitive::<Int64Type>().unary_opt(|v| v.checked_mul(scale)),
+                Ok(ints) => ints
+                    .as_primitive::<Int64Type>()
+                    .unary_opt(|v| v.checked_mul(scale)),
                 Err(_) => return arrow::array::new_null_array(&target, array.len()),
             },
         };
@@ -90,7 +97,10 @@ fn parse_pattern(array: &ArrayRef, pattern: &str) -> TimestampMicrosecondArray {
         .map(|v| {
             let v = v?;
             chrono::NaiveDateTime::parse_from_str(v, pattern)
-                .or_else(|_| chrono::NaiveDate::parse_from_str(v, pattern).map(|d| d.and_time(chrono::NaiveTime::MIN)))
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(v, pattern)
+                        .map(|d| d.and_time(chrono::NaiveTime::MIN))
+                })
                 .ok()
                 .map(|dt| dt.and_utc().timestamp_micros())
         })
@@ -105,7 +115,11 @@ mod tests {
 
     #[test]
     fn converts_each_format_to_utc_micros() {
-        let text: ArrayRef = Arc::new(StringArray::from(vec![Some("2024-08-19T10:00:00Z"), Some("nope"), None]));
+        let text: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("2024-08-19T10:00:00Z"),
+            Some("nope"),
+            None,
+        ]));
         let out = TimestampFormat::Rfc3339.convert(&text);
         let out = out.as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
         assert_eq!(out.value(0), 1_724_061_600_000_000);
@@ -113,15 +127,29 @@ mod tests {
 
         let millis: ArrayRef = Arc::new(Int64Array::from(vec![1_724_061_600_000]));
         let out = TimestampFormat::UnixMillis.convert(&millis);
-        assert_eq!(out.as_primitive::<arrow::datatypes::TimestampMicrosecondType>().value(0), 1_724_061_600_000_000);
+        assert_eq!(
+            out.as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                .value(0),
+            1_724_061_600_000_000
+        );
 
         let custom: ArrayRef = Arc::new(StringArray::from(vec!["19/08/2024 10:00"]));
-        let out = TimestampFormat::parse("%d/%m/%Y %H:%M").unwrap().convert(&custom);
-        assert_eq!(out.as_primitive::<arrow::datatypes::TimestampMicrosecondType>().value(0), 1_724_061_600_000_000);
+        let out = TimestampFormat::parse("%d/%m/%Y %H:%M")
+            .unwrap()
+            .convert(&custom);
+        assert_eq!(
+            out.as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                .value(0),
+            1_724_061_600_000_000
+        );
     }
 
     #[test]
     fn unknown_formats_are_refused_with_the_options() {
-        assert!(TimestampFormat::parse("epoch").unwrap_err().contains("unix_seconds"));
+        assert!(
+            TimestampFormat::parse("epoch")
+                .unwrap_err()
+                .contains("unix_seconds")
+        );
     }
 }

@@ -149,13 +149,39 @@ impl Store {
     }
 
     /// Newest first, `limit` per page; `cursor` is the `next_cursor` of the previous page.
-    pub async fn list_jobs(&self, filter: &JobFilter, limit: u32, cursor: Option<&str>) -> Result<Page<Job>> {
+    pub async fn list_jobs(
+        &self,
+        filter: &JobFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Job>> {
         let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE 1 = 1");
         let mut binds: Vec<String> = Vec::new();
-        in_list(&mut sql, &mut binds, "j.execution_status", filter.statuses.iter().map(|s| s.as_str()));
-        in_list(&mut sql, &mut binds, "j.health_status", filter.health.iter().map(|s| s.as_str()));
-        in_list(&mut sql, &mut binds, "j.workflow", filter.workflows.iter().map(String::as_str));
-        time_range(&mut sql, &mut binds, "j.created_at", filter.since.as_ref(), filter.until.as_ref());
+        in_list(
+            &mut sql,
+            &mut binds,
+            "j.execution_status",
+            filter.statuses.iter().map(|s| s.as_str()),
+        );
+        in_list(
+            &mut sql,
+            &mut binds,
+            "j.health_status",
+            filter.health.iter().map(|s| s.as_str()),
+        );
+        in_list(
+            &mut sql,
+            &mut binds,
+            "j.workflow",
+            filter.workflows.iter().map(String::as_str),
+        );
+        time_range(
+            &mut sql,
+            &mut binds,
+            "j.created_at",
+            filter.since.as_ref(),
+            filter.until.as_ref(),
+        );
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
             sql.push_str(" AND (j.created_at, j.rowid) < (?, CAST(? AS INTEGER))");
@@ -175,7 +201,12 @@ impl Store {
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             rows.get(limit as usize - 1)
-                .map(|r| Ok::<_, StoreError>(encode_cursor(&r.try_get::<String, _>("created_at")?, &r.try_get::<i64, _>("row_seq")?.to_string())))
+                .map(|r| {
+                    Ok::<_, StoreError>(encode_cursor(
+                        &r.try_get::<String, _>("created_at")?,
+                        &r.try_get::<i64, _>("row_seq")?.to_string(),
+                    ))
+                })
                 .transpose()?
         } else {
             None
@@ -210,15 +241,31 @@ impl Store {
     pub async fn files(&self, job: Uuid, filter: &FileFilter) -> Result<Vec<JobFile>> {
         let mut sql = "SELECT * FROM job_files WHERE job_id = ?".to_owned();
         let mut binds = vec![job.to_string()];
-        in_list(&mut sql, &mut binds, "status", filter.statuses.iter().map(|s| s.as_str()));
-        time_range(&mut sql, &mut binds, "updated_at", filter.since.as_ref(), filter.until.as_ref());
+        in_list(
+            &mut sql,
+            &mut binds,
+            "status",
+            filter.statuses.iter().map(|s| s.as_str()),
+        );
+        time_range(
+            &mut sql,
+            &mut binds,
+            "updated_at",
+            filter.since.as_ref(),
+            filter.until.as_ref(),
+        );
         sql.push_str(" ORDER BY seq");
         // Audited: `sql` interpolates only fixed column names and `?` placeholders.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for b in &binds {
             query = query.bind(b);
         }
-        query.fetch_all(&self.pool).await?.iter().map(file_from_row).collect()
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(file_from_row)
+            .collect()
     }
 
     /// Moves a job to RUNNING (from CREATED, or again after an interruption) under `pid`.
@@ -277,7 +324,13 @@ impl Store {
     /// Write-ahead for a table commit: the file's counts and the commit's app-transaction
     /// version are stored before the commit, so a resume can finish the bookkeeping from the
     /// table alone if the process dies in between.
-    pub async fn prepare_commit(&self, job: Uuid, seq: u64, metrics: &RowMetrics, commit_version: i64) -> Result<()> {
+    pub async fn prepare_commit(
+        &self,
+        job: Uuid,
+        seq: u64,
+        metrics: &RowMetrics,
+        commit_version: i64,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE job_files SET rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
              rows_skipped_by_error = ?, rows_persisted = ?, commit_version = ?, updated_at = ? \
@@ -335,10 +388,11 @@ impl Store {
         .bind(seq as i64)
         .execute(&mut *tx)
         .await?;
-        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM parse_exceptions WHERE job_id = ?")
-            .bind(job.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
+        let kept: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM parse_exceptions WHERE job_id = ?")
+                .bind(job.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
         let room = (EXCEPTION_SAMPLE - kept).max(0) as usize;
         for d in diagnostics.iter().take(room) {
             sqlx::query(
@@ -399,10 +453,17 @@ impl Store {
     }
 
     /// Writes a terminal status. Refused (as [`StoreError::Terminal`]) if the job already has one.
-    pub async fn finish_job(&self, job: Uuid, status: ExecutionStatus, health: &Health, failure: Option<&ErrorInfo>) -> Result<Job> {
+    pub async fn finish_job(
+        &self,
+        job: Uuid,
+        status: ExecutionStatus,
+        health: &Health,
+        failure: Option<&ErrorInfo>,
+    ) -> Result<Job> {
         debug_assert!(status.is_terminal());
         let at = now();
-        let messages = serde_json::to_string(&health.messages).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let messages = serde_json::to_string(&health.messages)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let done = sqlx::query(
             "UPDATE jobs SET execution_status = ?, health_status = ?, health_messages = ?, failure_code = ?, \
              failure_message = ?, updated_at = ?, finished_at = ? WHERE id = ? AND execution_status IN ('CREATED', 'RUNNING')",
@@ -461,16 +522,30 @@ pub enum FileOutcome<'a> {
     Skipped(Option<&'a ErrorInfo>),
 }
 
-fn in_list<'a>(sql: &mut String, binds: &mut Vec<String>, column: &str, values: impl Iterator<Item = &'a str>) {
+fn in_list<'a>(
+    sql: &mut String,
+    binds: &mut Vec<String>,
+    column: &str,
+    values: impl Iterator<Item = &'a str>,
+) {
     let values: Vec<&str> = values.collect();
     if values.is_empty() {
         return;
     }
-    sql.push_str(&format!(" AND {column} IN ({})", vec!["?"; values.len()].join(", ")));
+    sql.push_str(&format!(
+        " AND {column} IN ({})",
+        vec!["?"; values.len()].join(", ")
+    ));
     binds.extend(values.into_iter().map(str::to_owned));
 }
 
-fn time_range(sql: &mut String, binds: &mut Vec<String>, column: &str, since: Option<&Timestamp>, until: Option<&Timestamp>) {
+fn time_range(
+    sql: &mut String,
+    binds: &mut Vec<String>,
+    column: &str,
+    since: Option<&Timestamp>,
+    until: Option<&Timestamp>,
+) {
     if let Some(since) = since {
         sql.push_str(&format!(" AND {column} >= ?"));
         binds.push(since.as_str().to_owned());
@@ -512,10 +587,14 @@ fn job_from_row(row: &SqliteRow) -> Result<Job> {
         workflow_text: row.try_get("workflow_text")?,
         table: row.try_get("table_name")?,
         execution_status: parse(row.try_get::<String, _>("execution_status")?.as_str())?,
-        desired_execution_status: parse(row.try_get::<String, _>("desired_execution_status")?.as_str())?,
+        desired_execution_status: parse(
+            row.try_get::<String, _>("desired_execution_status")?
+                .as_str(),
+        )?,
         health: Health {
             status: parse(row.try_get::<String, _>("health_status")?.as_str())?,
-            messages: serde_json::from_str(&messages).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            messages: serde_json::from_str(&messages)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         },
         failure: failure_code.map(|code| ErrorInfo {
             code,
@@ -541,7 +620,9 @@ fn job_from_row(row: &SqliteRow) -> Result<Job> {
         updated_at: row.try_get("updated_at")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
-        runner_pid: row.try_get::<Option<i64>, _>("runner_pid")?.map(|p| p as u32),
+        runner_pid: row
+            .try_get::<Option<i64>, _>("runner_pid")?
+            .map(|p| p as u32),
     })
 }
 
@@ -563,8 +644,12 @@ fn file_from_row(row: &SqliteRow) -> Result<JobFile> {
         error: match error_code {
             Some(code) => Some(ErrorInfo {
                 code,
-                message: row.try_get::<Option<String>, _>("error_message")?.unwrap_or_default(),
-                row: row.try_get::<Option<i64>, _>("error_row")?.map(|r| r as u64),
+                message: row
+                    .try_get::<Option<String>, _>("error_message")?
+                    .unwrap_or_default(),
+                row: row
+                    .try_get::<Option<i64>, _>("error_row")?
+                    .map(|r| r as u64),
             }),
             None => None,
         },

@@ -28,12 +28,21 @@ async fn pages_walk_every_job_once_newest_first() {
     let (_dir, store) = store().await;
     let mut ids = Vec::new();
     for i in 0..7 {
-        ids.push(store.create_job(&new_job(if i % 2 == 0 { "even" } else { "odd" })).await.unwrap().id);
+        ids.push(
+            store
+                .create_job(&new_job(if i % 2 == 0 { "even" } else { "odd" }))
+                .await
+                .unwrap()
+                .id,
+        );
     }
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = store.list_jobs(&JobFilter::default(), 3, cursor.as_deref()).await.unwrap();
+        let page = store
+            .list_jobs(&JobFilter::default(), 3, cursor.as_deref())
+            .await
+            .unwrap();
         seen.extend(page.items.iter().map(|j| j.id));
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -47,8 +56,14 @@ async fn pages_walk_every_job_once_newest_first() {
         workflows: vec!["odd".into()],
         ..Default::default()
     };
-    assert_eq!(store.list_jobs(&odd, 100, None).await.unwrap().items.len(), 3);
-    assert!(matches!(store.list_jobs(&odd, 1, Some("zz")).await, Err(StoreError::BadCursor)));
+    assert_eq!(
+        store.list_jobs(&odd, 100, None).await.unwrap().items.len(),
+        3
+    );
+    assert!(matches!(
+        store.list_jobs(&odd, 1, Some("zz")).await,
+        Err(StoreError::BadCursor)
+    ));
 }
 
 #[tokio::test]
@@ -57,29 +72,58 @@ async fn status_and_time_filters_combine() {
     let a = store.create_job(&new_job("w")).await.unwrap();
     let b = store.create_job(&new_job("w")).await.unwrap();
     store.mark_running(a.id, 1).await.unwrap();
-    store.finish_job(a.id, ExecutionStatus::Success, &ok(), None).await.unwrap();
+    store
+        .finish_job(a.id, ExecutionStatus::Success, &ok(), None)
+        .await
+        .unwrap();
     let success = JobFilter {
         statuses: vec![ExecutionStatus::Success],
         ..Default::default()
     };
     let page = store.list_jobs(&success, 10, None).await.unwrap();
-    assert_eq!(page.items.iter().map(|j| j.id).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!(
+        page.items.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
     let either = JobFilter {
         statuses: vec![ExecutionStatus::Success, ExecutionStatus::Created],
         ..Default::default()
     };
-    assert_eq!(store.list_jobs(&either, 10, None).await.unwrap().items.len(), 2);
+    assert_eq!(
+        store
+            .list_jobs(&either, 10, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     let future: Timestamp = "2999-01-01T00:00:00Z".parse().unwrap();
     let later = JobFilter {
         since: Some(future.clone()),
         ..Default::default()
     };
-    assert!(store.list_jobs(&later, 10, None).await.unwrap().items.is_empty());
+    assert!(
+        store
+            .list_jobs(&later, 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let before = JobFilter {
         until: Some(future),
         ..Default::default()
     };
-    assert_eq!(store.list_jobs(&before, 10, None).await.unwrap().items.len(), 2);
+    assert_eq!(
+        store
+            .list_jobs(&before, 10, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     let _ = b;
 }
 
@@ -90,12 +134,32 @@ async fn terminal_states_never_change() {
     assert_eq!(job.execution_status, ExecutionStatus::Created);
     assert_eq!(job.desired_execution_status, DesiredStatus::Running);
     store.mark_running(job.id, 42).await.unwrap();
-    store.finish_job(job.id, ExecutionStatus::Failed, &ok(), None).await.unwrap();
-    let again = store.finish_job(job.id, ExecutionStatus::Success, &ok(), None).await;
-    assert!(matches!(again, Err(StoreError::Terminal { status: ExecutionStatus::Failed, .. })));
-    assert!(matches!(store.request_cancel(job.id).await, Err(StoreError::Terminal { .. })));
-    assert!(matches!(store.mark_running(job.id, 1).await, Err(StoreError::Terminal { .. })));
-    assert_eq!(store.job(job.id).await.unwrap().execution_status, ExecutionStatus::Failed);
+    store
+        .finish_job(job.id, ExecutionStatus::Failed, &ok(), None)
+        .await
+        .unwrap();
+    let again = store
+        .finish_job(job.id, ExecutionStatus::Success, &ok(), None)
+        .await;
+    assert!(matches!(
+        again,
+        Err(StoreError::Terminal {
+            status: ExecutionStatus::Failed,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.request_cancel(job.id).await,
+        Err(StoreError::Terminal { .. })
+    ));
+    assert!(matches!(
+        store.mark_running(job.id, 1).await,
+        Err(StoreError::Terminal { .. })
+    ));
+    assert_eq!(
+        store.job(job.id).await.unwrap().execution_status,
+        ExecutionStatus::Failed
+    );
 }
 
 #[tokio::test]
@@ -139,7 +203,16 @@ async fn file_outcomes_sum_into_job_metrics_and_samples_are_capped() {
     };
     store.start_file(job.id, 0).await.unwrap();
     store
-        .finish_file(job.id, 0, "a.csv", FileOutcome::Passed { table_version: Some(1) }, &metrics, &diagnostics)
+        .finish_file(
+            job.id,
+            0,
+            "a.csv",
+            FileOutcome::Passed {
+                table_version: Some(1),
+            },
+            &metrics,
+            &diagnostics,
+        )
         .await
         .unwrap();
     let error = ErrorInfo {
@@ -148,14 +221,27 @@ async fn file_outcomes_sum_into_job_metrics_and_samples_are_capped() {
         row: Some(9),
     };
     store
-        .finish_file(job.id, 1, "b.csv", FileOutcome::Failed(&error), &RowMetrics::default(), &[])
+        .finish_file(
+            job.id,
+            1,
+            "b.csv",
+            FileOutcome::Failed(&error),
+            &RowMetrics::default(),
+            &[],
+        )
         .await
         .unwrap();
     let job = store.job(job.id).await.unwrap();
     assert_eq!(job.metrics.num_rows_persisted, 50);
     assert_eq!(job.metrics.num_rows_skipped_by_error, 150);
-    assert_eq!((job.files.total, job.files.passed, job.files.failed), (2, 1, 1));
-    assert_eq!(store.parse_exceptions(job.id).await.unwrap().len(), EXCEPTION_SAMPLE as usize);
+    assert_eq!(
+        (job.files.total, job.files.passed, job.files.failed),
+        (2, 1, 1)
+    );
+    assert_eq!(
+        store.parse_exceptions(job.id).await.unwrap().len(),
+        EXCEPTION_SAMPLE as usize
+    );
     let failed = store
         .files(
             job.id,
@@ -175,7 +261,13 @@ async fn json_uses_the_documented_camel_case_keys() {
     let (_dir, store) = store().await;
     let job = store.create_job(&new_job("w")).await.unwrap();
     let value = serde_json::to_value(&job).unwrap();
-    for key in ["executionStatus", "desiredExecutionStatus", "health", "createdAt", "metrics"] {
+    for key in [
+        "executionStatus",
+        "desiredExecutionStatus",
+        "health",
+        "createdAt",
+        "metrics",
+    ] {
         assert!(value.get(key).is_some(), "missing {key} in {value}");
     }
     assert!(value["metrics"].get("numRowsSkippedByFilter").is_some());

@@ -8,9 +8,11 @@ pub enum TableError {
         path: PathBuf,
         operation: &'static str,
         #[source]
-        source: deltalake::DeltaTableError,
+        source: Box<deltalake::DeltaTableError>,
     },
-    #[error("table {path}: column `{column}` is {table_type} in the table but {batch_type} in the new rows")]
+    #[error(
+        "table {path}: column `{column}` is {table_type} in the table but {batch_type} in the new rows"
+    )]
     SchemaMismatch {
         path: PathBuf,
         column: String,

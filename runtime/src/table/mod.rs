@@ -73,7 +73,11 @@ impl Table {
             deltalake::DeltaTableBuilder::from_url(url.clone()).and_then(|b| b.build())
         }
         .map_err(|source| delta_error(&abs, "open", source))?;
-        Ok(Table { path: abs, url, delta })
+        Ok(Table {
+            path: abs,
+            url,
+            delta,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -87,7 +91,10 @@ impl Table {
 
     /// The table's columns, `None` before the first commit.
     pub fn arrow_schema(&self) -> Option<SchemaRef> {
-        self.delta.snapshot().ok().map(|s| s.snapshot().arrow_schema())
+        self.delta
+            .snapshot()
+            .ok()
+            .map(|s| s.snapshot().arrow_schema())
     }
 
     /// The last version recorded for `app_id` by a commit's application transaction.
@@ -154,7 +161,9 @@ impl Table {
                     .metadata()
                     .clone()
                     .with_schema(&kernel_schema)
-                    .map_err(|source| delta_error(&self.path, "evolve the schema", source.into()))?;
+                    .map_err(|source| {
+                        delta_error(&self.path, "evolve the schema", source.into())
+                    })?;
                 actions.push(Action::Metadata(metadata));
             }
         }
@@ -168,7 +177,8 @@ impl Table {
 
         let mut properties = CommitProperties::default().with_metadata(info);
         if let Some(txn) = &txn {
-            properties = properties.with_application_transaction(Transaction::new(&txn.app_id, txn.version));
+            properties =
+                properties.with_application_transaction(Transaction::new(&txn.app_id, txn.version));
         }
         let operation = DeltaOperation::Write {
             mode: match mode {
@@ -182,7 +192,7 @@ impl Table {
             .with_actions(actions)
             .build(Some(state), self.delta.log_store(), operation)
             .await
-            .map_err(|source| delta_error(&self.path, "commit", source.into()))?;
+            .map_err(|source| delta_error(&self.path, "commit", source))?;
         let version = finalized.version() as i64;
         self.delta
             .update_state()
@@ -214,7 +224,7 @@ fn delta_error(path: &Path, operation: &'static str, source: DeltaTableError) ->
     TableError::Delta {
         path: path.to_owned(),
         operation,
-        source,
+        source: Box::new(source),
     }
 }
 

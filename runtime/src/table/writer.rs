@@ -49,7 +49,7 @@ impl TableWriter {
             .map_err(|source| TableError::Delta {
                 path: self.path.clone(),
                 operation: "write data",
-                source,
+                source: Box::new(source),
             })?;
         self.rows += batch.num_rows() as u64;
         Ok(())
@@ -57,11 +57,15 @@ impl TableWriter {
 
     /// Closes the data files. They stay invisible until [`super::Table::commit`].
     pub async fn finish(mut self) -> Result<StagedFiles, TableError> {
-        let adds = self.inner.flush().await.map_err(|source| TableError::Delta {
-            path: self.path.clone(),
-            operation: "finish data files",
-            source,
-        })?;
+        let adds = self
+            .inner
+            .flush()
+            .await
+            .map_err(|source| TableError::Delta {
+                path: self.path.clone(),
+                operation: "finish data files",
+                source: Box::new(source),
+            })?;
         Ok(StagedFiles {
             adds,
             schema: Some(self.inner.arrow_schema()),

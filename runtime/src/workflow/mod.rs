@@ -143,7 +143,10 @@ impl<'a> Checker<'a> {
     fn check(mut self) -> Result<Workflow, WorkflowError> {
         let steps = std::mem::take(&mut self.raw.steps);
         if steps.is_empty() {
-            self.problem(0..0, "the workflow has no steps: add [[steps]] tables (import, validate, ingest)");
+            self.problem(
+                0..0,
+                "the workflow has no steps: add [[steps]] tables (import, validate, ingest)",
+            );
         }
         let mut decoded: Vec<(Decoded, Range<usize>)> = Vec::new();
         let total = steps.len();
@@ -173,7 +176,10 @@ impl<'a> Checker<'a> {
             .unwrap_or_else(|| "workflow".to_owned());
         let name = self.raw.name.clone().unwrap_or(file_stem);
         if !is_identifier(&name) {
-            self.problem(0..0, format!("workflow name `{name}` must use only letters, digits, `-` and `_`"));
+            self.problem(
+                0..0,
+                format!("workflow name `{name}` must use only letters, digits, `-` and `_`"),
+            );
         }
         let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
         let plugins = self
@@ -212,8 +218,18 @@ impl<'a> Checker<'a> {
     }
 
     fn decode_step(&mut self, table: toml::Table, span: &Range<usize>) -> Option<Decoded> {
-        let Some(kind) = table.get("kind").and_then(|k| k.as_str()).map(str::to_owned) else {
-            self.problem(span.clone(), format!("step has no `kind`; use one of: {}", StepKind::ALL.join(", ")));
+        let Some(kind) = table
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .map(str::to_owned)
+        else {
+            self.problem(
+                span.clone(),
+                format!(
+                    "step has no `kind`; use one of: {}",
+                    StepKind::ALL.join(", ")
+                ),
+            );
             return None;
         };
         if table.get("name").and_then(|n| n.as_str()).is_none() {
@@ -229,7 +245,8 @@ impl<'a> Checker<'a> {
                 let mut message = format!("unknown step kind `{other}`");
                 match did_you_mean(other, StepKind::ALL) {
                     Some(close) => message.push_str(&format!(", did you mean `{close}`?")),
-                    None => message.push_str(&format!("; expected one of: {}", StepKind::ALL.join(", "))),
+                    None => message
+                        .push_str(&format!("; expected one of: {}", StepKind::ALL.join(", "))),
                 }
                 self.step_problem(span, "kind", message);
                 return None;
@@ -258,7 +275,11 @@ impl<'a> Checker<'a> {
         for (step, span) in steps {
             let name = step.name();
             if !is_identifier(name) {
-                self.step_problem(span, "name", format!("step name `{name}` must use only letters, digits, `-` and `_`"));
+                self.step_problem(
+                    span,
+                    "name",
+                    format!("step name `{name}` must use only letters, digits, `-` and `_`"),
+                );
             }
             if seen.iter().any(|(n, _)| *n == name) {
                 self.step_problem(span, "name", format!("two steps are named `{name}`"));
@@ -275,7 +296,9 @@ impl<'a> Checker<'a> {
                     Some((_, input_kind)) => {
                         let ok = match step.kind() {
                             StepKind::Validate => *input_kind == StepKind::Import,
-                            StepKind::Ingest => matches!(input_kind, StepKind::Import | StepKind::Validate),
+                            StepKind::Ingest => {
+                                matches!(input_kind, StepKind::Import | StepKind::Validate)
+                            }
                             StepKind::Import => true,
                         };
                         if !ok {
@@ -296,8 +319,16 @@ impl<'a> Checker<'a> {
             let count = steps.iter().filter(|(s, _)| s.kind() == kind).count();
             let kind_name = format!("{kind:?}").to_lowercase();
             if count > 1 {
-                let span = steps.iter().filter(|(s, _)| s.kind() == kind).nth(1).map(|(_, s)| s.clone()).unwrap_or(0..0);
-                self.problem(span, format!("only one {kind_name} step is supported per workflow"));
+                let span = steps
+                    .iter()
+                    .filter(|(s, _)| s.kind() == kind)
+                    .nth(1)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or(0..0);
+                self.problem(
+                    span,
+                    format!("only one {kind_name} step is supported per workflow"),
+                );
             }
             if count == 0 && kind != StepKind::Validate && !steps.is_empty() {
                 self.problem(0..0, format!("the workflow needs an {kind_name} step"));
@@ -305,7 +336,11 @@ impl<'a> Checker<'a> {
         }
         for (step, span) in steps {
             if step.kind() != StepKind::Ingest && !consumed.contains(&step.name()) {
-                self.step_problem(span, "name", format!("nothing takes step `{}` as its input", step.name()));
+                self.step_problem(
+                    span,
+                    "name",
+                    format!("nothing takes step `{}` as its input", step.name()),
+                );
             }
         }
     }
@@ -315,10 +350,21 @@ impl<'a> Checker<'a> {
         let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
         for grant in &step.grants.dirs {
             if !grant.mount.starts_with('/') {
-                self.step_problem(span, "dirs", format!("grant mount `{}` must be an absolute path such as `/data`", grant.mount));
+                self.step_problem(
+                    span,
+                    "dirs",
+                    format!(
+                        "grant mount `{}` must be an absolute path such as `/data`",
+                        grant.mount
+                    ),
+                );
             }
             if mounts.contains(&grant.mount.as_str()) {
-                self.step_problem(span, "dirs", format!("two grants mount at `{}`", grant.mount));
+                self.step_problem(
+                    span,
+                    "dirs",
+                    format!("two grants mount at `{}`", grant.mount),
+                );
             }
             mounts.push(&grant.mount);
             let host = dir.join(&grant.path);
@@ -326,7 +372,11 @@ impl<'a> Checker<'a> {
                 self.step_problem(
                     span,
                     "dirs",
-                    format!("granted directory `{}` does not exist (resolved to {})", grant.path.display(), host.display()),
+                    format!(
+                        "granted directory `{}` does not exist (resolved to {})",
+                        grant.path.display(),
+                        host.display()
+                    ),
                 );
             }
         }
@@ -338,14 +388,21 @@ impl<'a> Checker<'a> {
         if let Some(memory) = step.limits.memory
             && !(1 << 20..=4 << 30).contains(&memory.0)
         {
-            self.step_problem(span, "memory", format!("memory limit {memory} must be between 1MiB and 4GiB"));
+            self.step_problem(
+                span,
+                "memory",
+                format!("memory limit {memory} must be between 1MiB and 4GiB"),
+            );
         }
         if let Some(timeout) = step.limits.timeout
             && timeout.0.is_zero()
         {
             self.step_problem(span, "timeout", "timeout must be more than zero");
         }
-        for (what, settings) in [("source_settings", &step.source_settings), ("parser_settings", &step.parser_settings)] {
+        for (what, settings) in [
+            ("source_settings", &step.source_settings),
+            ("parser_settings", &step.parser_settings),
+        ] {
             if let Err(message) = plugin_settings(settings) {
                 self.step_problem(span, what, message);
             }
@@ -354,17 +411,36 @@ impl<'a> Checker<'a> {
 
     fn check_validate(&mut self, step: &ValidateStep, span: &Range<usize>) {
         let s = &step.schema;
-        let roles = [&s.prediction_id, &s.prediction_label, &s.prediction_score, &s.actual_label, &s.actual_score];
+        let roles = [
+            &s.prediction_id,
+            &s.prediction_label,
+            &s.prediction_score,
+            &s.actual_label,
+            &s.actual_score,
+        ];
         let any_role = roles.iter().any(|r| r.is_some()) || s.timestamp.is_some();
-        let any_prefix = s.feature_prefix.is_some() || s.tag_prefix.is_some() || s.shap_prefix.is_some();
+        let any_prefix =
+            s.feature_prefix.is_some() || s.tag_prefix.is_some() || s.shap_prefix.is_some();
         if !any_role && !any_prefix && step.columns.is_empty() {
-            self.step_problem(span, "kind", "the validate step maps no columns: set [steps.schema] roles or [steps.columns]");
+            self.step_problem(
+                span,
+                "kind",
+                "the validate step maps no columns: set [steps.schema] roles or [steps.columns]",
+            );
         }
         if any_role && s.prediction_id.is_none() {
-            self.step_problem(span, "schema", "schema maps roles but no `prediction_id` column");
+            self.step_problem(
+                span,
+                "schema",
+                "schema maps roles but no `prediction_id` column",
+            );
         }
         if any_role && s.prediction_label.is_none() && s.prediction_score.is_none() {
-            self.step_problem(span, "schema", "schema needs `prediction_label` or `prediction_score`");
+            self.step_problem(
+                span,
+                "schema",
+                "schema needs `prediction_label` or `prediction_score`",
+            );
         }
         if let Some(ts) = &s.timestamp
             && let Err(message) = crate::mapping::TimestampFormat::parse(ts.format())
@@ -374,10 +450,39 @@ impl<'a> Checker<'a> {
         for cond in &step.filter {
             let needs_value = !matches!(cond.op, FilterOp::IsNull | FilterOp::NotNull);
             match (&cond.value, needs_value) {
-                (None, true) => self.step_problem(span, "filter", format!("filter on `{}` with op {:?} needs a `value`", cond.column, cond.op)),
-                (Some(_), false) => self.step_problem(span, "filter", format!("filter on `{}` with op {:?} takes no `value`", cond.column, cond.op)),
-                (Some(v), true) if !matches!(v, toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)) => {
-                    self.step_problem(span, "filter", format!("filter value for `{}` must be a string, number or boolean", cond.column))
+                (None, true) => self.step_problem(
+                    span,
+                    "filter",
+                    format!(
+                        "filter on `{}` with op {:?} needs a `value`",
+                        cond.column, cond.op
+                    ),
+                ),
+                (Some(_), false) => self.step_problem(
+                    span,
+                    "filter",
+                    format!(
+                        "filter on `{}` with op {:?} takes no `value`",
+                        cond.column, cond.op
+                    ),
+                ),
+                (Some(v), true)
+                    if !matches!(
+                        v,
+                        toml::Value::String(_)
+                            | toml::Value::Integer(_)
+                            | toml::Value::Float(_)
+                            | toml::Value::Boolean(_)
+                    ) =>
+                {
+                    self.step_problem(
+                        span,
+                        "filter",
+                        format!(
+                            "filter value for `{}` must be a string, number or boolean",
+                            cond.column
+                        ),
+                    )
                 }
                 _ => {}
             }
@@ -386,13 +491,22 @@ impl<'a> Checker<'a> {
 
     fn check_ingest(&mut self, step: &IngestStep, span: &Range<usize>) {
         if !is_identifier(&step.table) {
-            self.step_problem(span, "table", format!("table name `{}` must use only letters, digits, `-` and `_`", step.table));
+            self.step_problem(
+                span,
+                "table",
+                format!(
+                    "table name `{}` must use only letters, digits, `-` and `_`",
+                    step.table
+                ),
+            );
         }
     }
 }
 
 fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[cfg(test)]

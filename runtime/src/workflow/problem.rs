@@ -101,7 +101,10 @@ impl Source<'_> {
         let mut offset = start;
         for line in section.split_inclusive('\n') {
             let trimmed = line.trim_start();
-            let bare = trimmed.strip_prefix('"').and_then(|t| t.strip_prefix(key)).and_then(|t| t.strip_prefix('"'));
+            let bare = trimmed
+                .strip_prefix('"')
+                .and_then(|t| t.strip_prefix(key))
+                .and_then(|t| t.strip_prefix('"'));
             if let Some(rest) = trimmed.strip_prefix(key).or(bare)
                 && rest.trim_start().starts_with(['=', '.'])
             {
@@ -115,7 +118,10 @@ impl Source<'_> {
 }
 
 /// The closest candidate to `word`, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))

@@ -12,7 +12,11 @@ fn parse(text: &str) -> Result<Workflow, WorkflowError> {
 fn problems(text: &str) -> Vec<String> {
     match parse(text) {
         Ok(_) => panic!("expected problems"),
-        Err(e) => e.problems().iter().map(|p| format!("{}:{}: {}", p.location.line, p.location.column, p.message)).collect(),
+        Err(e) => e
+            .problems()
+            .iter()
+            .map(|p| format!("{}:{}: {}", p.location.line, p.location.column, p.message))
+            .collect(),
     }
 }
 
@@ -48,7 +52,15 @@ fn a_complete_workflow_loads_with_typed_steps() {
     assert_eq!(wf.name, "preds");
     assert_eq!(wf.import.glob.as_deref(), Some("*.csv"));
     assert_eq!(wf.import.limits.memory.unwrap().0, 64 << 20);
-    assert_eq!(wf.validate.as_ref().unwrap().schema.prediction_id.as_deref(), Some("id"));
+    assert_eq!(
+        wf.validate
+            .as_ref()
+            .unwrap()
+            .schema
+            .prediction_id
+            .as_deref(),
+        Some("id")
+    );
     assert_eq!(wf.ingest.max_parse_exceptions, Some(5));
     assert_eq!(wf.ingest.mode, IngestMode::Append);
     let loc = wf.location("ingest", "table");
@@ -66,50 +78,95 @@ fn malformed_toml_points_at_line_and_column() {
 fn unknown_keys_get_a_suggestion_and_a_position() {
     let text = GOOD.replace("table = \"preds\"", "tabel = \"preds\"");
     let found = problems(&text);
-    assert!(found.iter().any(|p| p == "23:1: unknown key `tabel`, did you mean `table`?"), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p == "23:1: unknown key `tabel`, did you mean `table`?"),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn unknown_step_kind_is_named_with_the_closest_kind() {
     let text = GOOD.replace("kind = \"ingest\"", "kind = \"injest\"");
     let found = problems(&text);
-    assert!(found.iter().any(|p| p.contains("unknown step kind `injest`, did you mean `ingest`?")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("unknown step kind `injest`, did you mean `ingest`?")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn wiring_errors_are_reported_together() {
     let text = GOOD.replace("input = \"check\"", "input = \"chek\"");
     let found = problems(&text);
-    assert!(found.iter().any(|p| p.contains("input `chek` is not an earlier step, did you mean `check`?")), "{found:?}");
-    assert!(found.iter().any(|p| p.contains("nothing takes step `check` as its input")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("input `chek` is not an earlier step, did you mean `check`?")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("nothing takes step `check` as its input")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn grants_must_name_existing_directories_at_absolute_mounts() {
-    let text = GOOD.replace("{ path = \"data\", mount = \"/data\" }", "{ path = \"nope\", mount = \"data\" }");
+    let text = GOOD.replace(
+        "{ path = \"data\", mount = \"/data\" }",
+        "{ path = \"nope\", mount = \"data\" }",
+    );
     let found = problems(&text);
-    assert!(found.iter().any(|p| p.contains("must be an absolute path")), "{found:?}");
-    assert!(found.iter().any(|p| p.contains("granted directory `nope` does not exist")), "{found:?}");
+    assert!(
+        found.iter().any(|p| p.contains("must be an absolute path")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("granted directory `nope` does not exist")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn validate_step_needs_an_id_and_a_prediction() {
     let text = GOOD.replace("prediction_score = \"score\", ", "");
     let found = problems(&text);
-    assert!(found.iter().any(|p| p.contains("needs `prediction_label` or `prediction_score`")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("needs `prediction_label` or `prediction_score`")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn bad_units_and_formats_are_errors() {
     let text = GOOD.replace("timeout = \"5s\"", "timeout = \"5 fortnights\"");
     assert!(problems(&text).iter().any(|p| p.contains("fortnights")));
-    let text = GOOD.replace("prediction_id = \"id\"", "prediction_id = \"id\", timestamp = { column = \"ts\", format = \"epoch\" }");
-    assert!(problems(&text).iter().any(|p| p.contains("unknown timestamp format `epoch`")));
+    let text = GOOD.replace(
+        "prediction_id = \"id\"",
+        "prediction_id = \"id\", timestamp = { column = \"ts\", format = \"epoch\" }",
+    );
+    assert!(
+        problems(&text)
+            .iter()
+            .any(|p| p.contains("unknown timestamp format `epoch`"))
+    );
 }
 
 #[test]
 fn settings_reach_plugins_as_text_and_json() {
-    let table: toml::Table = toml::from_str("delimiter = \";\"\nheader = true\ninput_schema = { score = \"float64\" }").unwrap();
+    let table: toml::Table =
+        toml::from_str("delimiter = \";\"\nheader = true\ninput_schema = { score = \"float64\" }")
+            .unwrap();
     let settings = plugin_settings(&table).unwrap();
     assert_eq!(settings["delimiter"], ";");
     assert_eq!(settings["header"], "true");
