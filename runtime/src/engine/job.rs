@@ -265,41 +265,13 @@ impl Ferry {
                 Err(FileFailure::File(error)) => {
                     tracing::warn!(job = %id, file = %file.name, code = %error.code, "file failed: {}", error.message);
                     exceptions += report.metrics.num_rows_skipped_by_error;
-                    let metrics = RowMetrics {
-                        num_rows_persisted: 0,
-                        ..report.metrics
-                    };
-                    self.store
-                        .finish_file(
-                            id,
-                            file.seq,
-                            &file.name,
-                            FileOutcome::Failed(&error),
-                            &metrics,
-                            &report.diagnostics,
-                        )
-                        .await?;
-                    progress.file_finished(&file.name, FileStatus::Failed);
+                    self.fail_file(id, file, &error, &report, progress).await?;
                     // A plugin that failed may be in any state: start the next object afresh.
                     parser = self.host.parser(&p.parser, &parser_opts).await?;
                     source = self.host.source(&p.source, &source_opts).await?;
                 }
                 Err(FileFailure::TooManyExceptions(error)) => {
-                    let metrics = RowMetrics {
-                        num_rows_persisted: 0,
-                        ..report.metrics
-                    };
-                    self.store
-                        .finish_file(
-                            id,
-                            file.seq,
-                            &file.name,
-                            FileOutcome::Failed(&error),
-                            &metrics,
-                            &report.diagnostics,
-                        )
-                        .await?;
-                    progress.file_finished(&file.name, FileStatus::Failed);
+                    self.fail_file(id, file, &error, &report, progress).await?;
                     return Ok(Stop::Failed(error));
                 }
                 Err(FileFailure::Canceled) => {
@@ -341,6 +313,34 @@ impl Ferry {
             }
         }
         Ok(Stop::Completed)
+    }
+
+    /// Records a file that failed: its counts stand, but none of its rows were persisted.
+    async fn fail_file(
+        &self,
+        id: Uuid,
+        file: &JobFile,
+        error: &ErrorInfo,
+        report: &FileReport,
+        progress: &dyn Progress,
+    ) -> Result<(), EngineError> {
+        let metrics = RowMetrics {
+            num_rows_persisted: 0,
+            ..report.metrics
+        };
+        let outcome = FileOutcome::Failed(error);
+        self.store
+            .finish_file(
+                id,
+                file.seq,
+                &file.name,
+                outcome,
+                &metrics,
+                &report.diagnostics,
+            )
+            .await?;
+        progress.file_finished(&file.name, FileStatus::Failed);
+        Ok(())
     }
 
     /// Settles files a previous run left `running`: committed ones (the table has their

@@ -331,22 +331,18 @@ impl Store {
         metrics: &RowMetrics,
         commit_version: i64,
     ) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE job_files SET rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
              rows_skipped_by_error = ?, rows_persisted = ?, commit_version = ?, updated_at = ? \
              WHERE job_id = ? AND seq = ?",
-        )
-        .bind(metrics.num_rows_processed as i64)
-        .bind(metrics.num_rows_processed_with_warning as i64)
-        .bind(metrics.num_rows_skipped_by_filter as i64)
-        .bind(metrics.num_rows_skipped_by_error as i64)
-        .bind(metrics.num_rows_persisted as i64)
-        .bind(commit_version)
-        .bind(now().as_str())
-        .bind(job.to_string())
-        .bind(seq as i64)
-        .execute(&self.pool)
-        .await?;
+        );
+        bind_metrics(query, metrics)
+            .bind(commit_version)
+            .bind(now().as_str())
+            .bind(job.to_string())
+            .bind(seq as i64)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -367,27 +363,23 @@ impl Store {
             FileOutcome::Failed(e) => (FileStatus::Failed, Some(e), None),
             FileOutcome::Skipped(e) => (FileStatus::Skipped, e, None),
         };
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE job_files SET status = ?, rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
              rows_skipped_by_error = ?, rows_persisted = ?, error_code = ?, error_message = ?, error_row = ?, \
              table_version = ?, updated_at = ?, finished_at = ? WHERE job_id = ? AND seq = ?",
         )
-        .bind(status.as_str())
-        .bind(metrics.num_rows_processed as i64)
-        .bind(metrics.num_rows_processed_with_warning as i64)
-        .bind(metrics.num_rows_skipped_by_filter as i64)
-        .bind(metrics.num_rows_skipped_by_error as i64)
-        .bind(metrics.num_rows_persisted as i64)
-        .bind(error.map(|e| e.code.clone()))
-        .bind(error.map(|e| e.message.clone()))
-        .bind(error.and_then(|e| e.row).map(|r| r as i64))
-        .bind(table_version)
-        .bind(at.as_str())
-        .bind(at.as_str())
-        .bind(job.to_string())
-        .bind(seq as i64)
-        .execute(&mut *tx)
-        .await?;
+        .bind(status.as_str());
+        bind_metrics(query, metrics)
+            .bind(error.map(|e| e.code.clone()))
+            .bind(error.map(|e| e.message.clone()))
+            .bind(error.and_then(|e| e.row).map(|r| r as i64))
+            .bind(table_version)
+            .bind(at.as_str())
+            .bind(at.as_str())
+            .bind(job.to_string())
+            .bind(seq as i64)
+            .execute(&mut *tx)
+            .await?;
         let kept: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM parse_exceptions WHERE job_id = ?")
                 .bind(job.to_string())
@@ -520,6 +512,18 @@ pub enum FileOutcome<'a> {
     Passed { table_version: Option<i64> },
     Failed(&'a ErrorInfo),
     Skipped(Option<&'a ErrorInfo>),
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Binds the five row counts, in the order the `UPDATE`s above name their columns.
+fn bind_metrics<'q>(query: SqliteQuery<'q>, m: &RowMetrics) -> SqliteQuery<'q> {
+    query
+        .bind(m.num_rows_processed as i64)
+        .bind(m.num_rows_processed_with_warning as i64)
+        .bind(m.num_rows_skipped_by_filter as i64)
+        .bind(m.num_rows_skipped_by_error as i64)
+        .bind(m.num_rows_persisted as i64)
 }
 
 fn in_list<'a>(
