@@ -1,46 +1,91 @@
-//! What every ferry plugin shares, so that no plugin copies another: the generated bindings
-//! for the `types` and `host` interfaces (plugins reuse them through wit-bindgen's `with`),
-//! column builders that emit Arrow layout, typed settings, and value-type inference.
+//! What every ferry plugin shares, so that no plugin copies another.
+//!
+//! - [`types`] and [`host`]: the bindings of the `ferry:plugin` interfaces every world imports,
+//!   and [`Output`], the `parser` interface's `output` record. Plugin crates map them in with
+//!   wit-bindgen's `with`, so what the helpers here build is the very type their exports
+//!   return:
+//!
+//!   ```text
+//!   wit_bindgen::generate!({
+//!       world: "parser-plugin",
+//!       path: "../../wit",
+//!       with: {
+//!           "ferry:plugin/types@0.1.0": ferry_guest::types,
+//!           "ferry:plugin/host@0.1.0": ferry_guest::host,
+//!           "ferry:plugin/parser@0.1.0/output": ferry_guest::Output,
+//!       },
+//!   });
+//!   ```
+//! - [`columns`]: columns in Arrow layout; [`rows`] and [`text_batch`]: rows gathered into
+//!   batches of a set size; [`typing`]: one set of rules for typing text values.
+//! - [`lines`]: line splitting across chunk boundaries for line-based formats.
+//! - [`settings`] and [`log`]: the plugin's side of the `host` interface; [`state`]: the state
+//!   of a WIT resource whose construction can fail.
+//!
+//! Everything but [`Settings::load`], [`log`] and the bindings is plain Rust, unit-tested on
+//! the native target (the generated import stubs compile there; they are just never called).
 
 pub mod columns;
-pub mod infer;
+pub mod lines;
+pub mod log;
+pub mod rows;
 pub mod settings;
+pub mod state;
+pub mod text_batch;
+pub mod typing;
 
-#[allow(missing_docs, clippy::all)]
 mod bindings {
     wit_bindgen::generate!({
         world: "guest-common",
         path: "../../wit",
-        generate_all,
+        additional_derives: [PartialEq],
     });
 }
 
 pub use bindings::ferry::plugin::{host, types};
-pub use columns::{BatchBuilder, ColumnBuilder};
-pub use infer::Kind;
+pub use columns::{ColumnBuilder, batch};
 pub use settings::Settings;
+pub use state::StateCell;
+pub use text_batch::TextBatch;
+pub use typing::Kind;
 
-/// A plugin error with a stable code.
-pub fn error(code: &str, message: impl Into<String>) -> types::Error {
-    types::Error {
+use types::{Batch, Diagnostic, Error};
+
+/// The `output` record of the `parser` interface: what one `push` or `finish` decoded.
+///
+/// It is defined here rather than generated in each parser so that every parser and the
+/// helpers here share one type. A parser maps it in with
+/// `with: { "ferry:plugin/parser@0.1.0/output": ferry_guest::Output }`; wit-bindgen then lifts
+/// and lowers it field by field, so if the WIT record changed, this would fail to compile
+/// rather than mismatch.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Output {
+    pub batches: Vec<Batch>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// An error for a whole call, with its stable code.
+pub fn error(code: &str, message: impl Into<String>) -> Error {
+    Error {
         code: code.to_owned(),
         message: message.into(),
         row: None,
     }
 }
 
-/// A row diagnostic (the row is skipped).
-pub fn diagnostic(row: u64, line: Option<u64>, column: Option<&str>, code: &str, message: impl Into<String>) -> types::Diagnostic {
-    types::Diagnostic {
+/// A problem with one row, which the parser skipped.
+pub fn diagnostic(
+    row: u64,
+    line: Option<u64>,
+    column: Option<&str>,
+    code: &str,
+    message: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic {
         row,
         line,
         column: column.map(str::to_owned),
         code: code.to_owned(),
         message: message.into(),
     }
-}
-
-/// Logs through the host, tagged by the host with the step and plugin.
-pub fn log(level: host::Level, message: &str) {
-    host::log(level, message);
 }

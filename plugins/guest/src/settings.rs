@@ -1,66 +1,123 @@
-//! A plugin's settings from the workflow step, read through the host, typed, with unknown
-//! names refused (a typo in a setting should not silently change nothing).
+//! A plugin's settings from its workflow step, typed, with unknown names refused: a misspelt
+//! setting that silently changed nothing would be found only in the data.
+//!
+//! The host passes every setting as text: strings as written, numbers and booleans as their
+//! TOML text (`8192`, `true`), tables as JSON (`{"score":"float64"}`). Each getter here turns
+//! that text into a value (`None` when the setting is not given, so the caller picks the
+//! default) or into an `invalid_setting` error naming the setting and the value.
+
+use std::collections::BTreeMap;
 
 use crate::types::Error;
+use crate::typing::Kind;
 
-/// Settings of the current plugin instance.
-pub struct Settings;
+/// The code of every error in this module.
+pub const INVALID_SETTING: &str = "invalid_setting";
+
+/// Settings of the current plugin instance, read from the host once.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+}
 
 impl Settings {
-    /// Fails if the step gave a setting not in `known`, suggesting the closest known one.
-    pub fn check_known(known: &[&str]) -> Result<Settings, Error> {
-        let unknown: Vec<String> = crate::host::setting_names()
-            .into_iter()
-            .filter(|n| !known.contains(&n.as_str()))
+    /// Reads the step's settings through `host.setting`, refusing names not in `known`.
+    pub fn load(known: &[&str]) -> Result<Settings, Error> {
+        let values = crate::host::setting_names().into_iter().filter_map(|name| {
+            let value = crate::host::setting(&name)?;
+            Some((name, value))
+        });
+        Settings::new(known, values)
+    }
+
+    /// Settings from `values`, refusing names not in `known`.
+    pub fn new(
+        known: &[&str],
+        values: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, Error> {
+        let values: BTreeMap<String, String> = values.into_iter().collect();
+        let unknown: Vec<String> = values
+            .keys()
+            .filter(|name| !known.contains(&name.as_str()))
+            .map(|name| match suggest(name, known) {
+                Some(close) => format!("`{name}` (did you mean `{close}`?)"),
+                None => format!("`{name}`"),
+            })
             .collect();
-        if let Some(name) = unknown.first() {
-            let hint = known
-                .iter()
-                .min_by_key(|k| edit_distance(name, k))
-                .filter(|k| edit_distance(name, k) <= 2)
-                .map(|k| format!(", did you mean `{k}`?"))
-                .unwrap_or_else(|| format!("; known settings: {}", known.join(", ")));
-            return Err(crate::error("invalid_setting", format!("unknown setting `{name}`{hint}")));
+        if unknown.is_empty() {
+            return Ok(Settings { values });
         }
-        Ok(Settings)
+        let plural = if unknown.len() == 1 { "" } else { "s" };
+        let takes = if known.is_empty() {
+            "this plugin takes no settings".to_owned()
+        } else {
+            format!("this plugin takes: {}", known.join(", "))
+        };
+        Err(crate::error(
+            INVALID_SETTING,
+            format!("unknown setting{plural} {}; {takes}", unknown.join(", ")),
+        ))
     }
 
-    pub fn string(&self, name: &str) -> Option<String> {
-        crate::host::setting(name)
+    /// The raw text of a setting.
+    pub fn string(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
     }
 
-    pub fn bool(&self, name: &str, default: bool) -> Result<bool, Error> {
-        match self.string(name) {
-            None => Ok(default),
-            Some(v) => match v.as_str() {
-                "true" => Ok(true),
-                "false" => Ok(false),
-                _ => Err(invalid(name, &v, "true or false")),
-            },
-        }
+    /// `true` or `false`, in any case.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, Error> {
+        self.parse(name, "true or false", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            }
+        })
     }
 
-    pub fn usize(&self, name: &str, default: usize) -> Result<usize, Error> {
-        match self.string(name) {
-            None => Ok(default),
-            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| invalid(name, &v, "a positive integer")),
-        }
+    /// A whole number, zero included.
+    pub fn usize(&self, name: &str) -> Result<Option<usize>, Error> {
+        self.parse(name, "a whole number", |v| v.parse().ok())
     }
 
-    /// A table of column → type name (arrives as JSON), in the order written.
-    pub fn schema(&self, name: &str) -> Result<Vec<(String, crate::Kind)>, Error> {
+    /// A whole number of at least 1, such as a batch or page size.
+    pub fn positive(&self, name: &str) -> Result<Option<usize>, Error> {
+        self.parse(name, "a whole number of at least 1", |v| {
+            v.parse().ok().filter(|n| *n > 0)
+        })
+    }
+
+    /// A single ASCII character such as a delimiter. A tab may be written as itself or as the
+    /// two characters `\t` (what a TOML literal string `'\t'` holds).
+    pub fn ascii_char(&self, name: &str) -> Result<Option<u8>, Error> {
+        let expected = "a single ASCII character (a tab may be written `\\t`)";
+        self.parse(name, expected, |v| match v {
+            "\\t" => Some(b'\t'),
+            _ if v.len() == 1 && v.is_ascii() => Some(v.as_bytes()[0]),
+            _ => None,
+        })
+    }
+
+    /// A table of column name → declared type name, given in the workflow as a TOML table
+    /// (`input_schema = { score = "float64" }`), which reaches the plugin as JSON.
+    pub fn schema(&self, name: &str) -> Result<Vec<(String, Kind)>, Error> {
         let Some(json) = self.string(name) else {
             return Ok(Vec::new());
         };
-        let bad = || invalid(name, &json, "a table of column = \"type\"");
-        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json).map_err(|_| bad())?;
-        map.into_iter()
+        let table = match serde_json::from_str::<serde_json::Value>(json) {
+            Ok(serde_json::Value::Object(table)) => table,
+            _ => return Err(invalid(name, json, "a table of column = \"type\"")),
+        };
+        table
+            .into_iter()
             .map(|(column, ty)| {
-                let ty = ty.as_str().ok_or_else(bad)?;
-                let kind = crate::Kind::from_name(ty).ok_or_else(|| {
+                let kind = ty.as_str().and_then(Kind::from_name).ok_or_else(|| {
                     crate::error(
-                        "invalid_setting",
-                        format!("{name}: column `{column}` has unknown type `{ty}` (utf8, int64, float64, boolean)"),
+                        INVALID_SETTING,
+                        format!(
+                            "setting `{name}`: column `{column}` has type {ty}, expected one of {}",
+                            Kind::NAMES.join(", ")
+                        ),
                     )
                 })?;
                 Ok((column, kind))
@@ -68,31 +125,42 @@ impl Settings {
             .collect()
     }
 
-    /// A single ASCII character; `\t` may be written as the two characters backslash, t.
-    pub fn byte(&self, name: &str, default: Option<u8>) -> Result<Option<u8>, Error> {
-        match self.string(name) {
-            None => Ok(default),
-            Some(v) => match v.as_str() {
-                "\\t" | "\t" | "tab" => Ok(Some(b'\t')),
-                s if s.len() == 1 && s.is_ascii() => Ok(Some(s.as_bytes()[0])),
-                _ => Err(invalid(name, &v, "a single ASCII character")),
-            },
-        }
+    /// The setting parsed by `parse`: `None` if it is not given, an error if it does not parse.
+    fn parse<T>(
+        &self,
+        name: &str,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, Error> {
+        self.string(name)
+            .map(|text| parse(text).ok_or_else(|| invalid(name, text, expected)))
+            .transpose()
     }
 }
 
 fn invalid(name: &str, value: &str, expected: &str) -> Error {
-    crate::error("invalid_setting", format!("setting `{name}` = `{value}` must be {expected}"))
+    crate::error(
+        INVALID_SETTING,
+        format!("setting `{name}` = `{value}`: expected {expected}"),
+    )
 }
 
-/// Levenshtein distance, for "did you mean" on short names.
+/// The known name closest to `name`, if it is a plausible typo of it.
+fn suggest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let (distance, close) = known.iter().map(|k| (edit_distance(name, k), *k)).min()?;
+    (distance <= 2 && distance < name.chars().count()).then_some(close)
+}
+
+/// Levenshtein distance over chars; setting names are short, so one row at a time is plenty.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur.push(substitute.min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
     }
@@ -101,9 +169,122 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    const KNOWN: &[&str] = &["delimiter", "header", "batch_size", "input_schema"];
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, Error> {
+        Settings::new(
+            KNOWN,
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
     #[test]
     fn edit_distance_counts_single_edits() {
-        assert_eq!(super::edit_distance("delimter", "delimiter"), 1);
-        assert_eq!(super::edit_distance("header", "header"), 0);
+        assert_eq!(edit_distance("delimter", "delimiter"), 1);
+        assert_eq!(edit_distance("header", "header"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("headr", "hader"), 2);
+    }
+
+    #[test]
+    fn unknown_names_are_refused_with_a_suggestion() {
+        let err = settings(&[("delimter", ";"), ("header", "true")]).unwrap_err();
+        assert_eq!(err.code, "invalid_setting");
+        assert_eq!(
+            err.message,
+            "unknown setting `delimter` (did you mean `delimiter`?); \
+             this plugin takes: delimiter, header, batch_size, input_schema"
+        );
+        let err = settings(&[("colour", "red"), ("batchsize", "9")]).unwrap_err();
+        assert!(
+            err.message.starts_with(
+                "unknown settings `batchsize` (did you mean `batch_size`?), `colour`;"
+            ),
+            "{}",
+            err.message
+        );
+        let err = Settings::new(&[], [("x".into(), "1".into())]).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unknown setting `x`; this plugin takes no settings"
+        );
+    }
+
+    #[test]
+    fn unset_settings_are_none() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bool("header"), Ok(None));
+        assert_eq!(s.positive("batch_size"), Ok(None));
+        assert_eq!(s.ascii_char("delimiter"), Ok(None));
+        assert_eq!(s.string("delimiter"), None);
+        assert_eq!(s.schema("input_schema"), Ok(vec![]));
+    }
+
+    #[test]
+    fn typed_getters_parse_text() {
+        let s = settings(&[
+            ("header", "FALSE"),
+            ("batch_size", "100"),
+            ("delimiter", "\\t"),
+        ])
+        .unwrap();
+        assert_eq!(s.bool("header"), Ok(Some(false)));
+        assert_eq!(s.positive("batch_size"), Ok(Some(100)));
+        assert_eq!(s.usize("batch_size"), Ok(Some(100)));
+        assert_eq!(s.ascii_char("delimiter"), Ok(Some(b'\t')));
+        let tab = settings(&[("delimiter", "\t")]).unwrap();
+        assert_eq!(tab.ascii_char("delimiter"), Ok(Some(b'\t')));
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_and_the_value() {
+        let s = settings(&[("header", "yes"), ("batch_size", "0"), ("delimiter", ";;")]).unwrap();
+        let err = s.bool("header").unwrap_err();
+        assert_eq!(err.code, "invalid_setting");
+        assert_eq!(
+            err.message,
+            "setting `header` = `yes`: expected true or false"
+        );
+        assert_eq!(
+            s.positive("batch_size").unwrap_err().message,
+            "setting `batch_size` = `0`: expected a whole number of at least 1"
+        );
+        assert_eq!(s.usize("batch_size"), Ok(Some(0)));
+        assert!(
+            s.ascii_char("delimiter")
+                .unwrap_err()
+                .message
+                .starts_with("setting `delimiter` = `;;`")
+        );
+        let s = settings(&[("delimiter", "é")]).unwrap();
+        assert!(s.ascii_char("delimiter").is_err());
+    }
+
+    #[test]
+    fn schemas_arrive_as_json() {
+        let s = settings(&[("input_schema", r#"{"score":"float64","id":"string"}"#)]).unwrap();
+        let mut schema = s.schema("input_schema").unwrap();
+        schema.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            schema,
+            [
+                ("id".to_owned(), Kind::Utf8),
+                ("score".to_owned(), Kind::Float64)
+            ]
+        );
+
+        let s = settings(&[("input_schema", r#"{"score":"float"}"#)]).unwrap();
+        assert_eq!(
+            s.schema("input_schema").unwrap_err().message,
+            "setting `input_schema`: column `score` has type \"float\", \
+             expected one of utf8, string, int64, float64, boolean"
+        );
+        let s = settings(&[("input_schema", "score")]).unwrap();
+        assert_eq!(
+            s.schema("input_schema").unwrap_err().message,
+            "setting `input_schema` = `score`: expected a table of column = \"type\""
+        );
     }
 }

@@ -1,333 +1,332 @@
-//! The CSV state machine, free of WIT calls so it is tested natively. csv-core splits and
-//! unescapes fields; a small quote checker beside it makes quoting strict (text after a
-//! closing quote is a bad row; a quote still open at the end fails the object).
+//! CSV bytes in, typed batches and row diagnostics out, whatever the chunk boundaries (inside
+//! quotes, inside a UTF-8 sequence, between `\r` and `\n`). csv-core splits and unescapes
+//! fields; [`Scanner`] beside it numbers lines and makes quoting strict; [`TextBatch`] types
+//! the columns. Free of WIT calls, so it is tested natively.
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
-use ferry_guest::types::{Batch, Diagnostic, Error};
-use ferry_guest::{BatchBuilder, ColumnBuilder, Kind, diagnostic, error, infer};
+use ferry_guest::types::Error;
+use ferry_guest::{Kind, Output, TextBatch, diagnostic, error};
 
+use crate::scan::{RecordInfo, Scanner};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+#[derive(Debug, Clone)]
 pub struct Options {
     pub delimiter: u8,
     pub quote: u8,
     pub escape: Option<u8>,
+    /// The first record names the columns; otherwise they are `column_1`, `column_2`, ….
     pub header: bool,
     pub batch_size: usize,
     /// Declared column types; other columns are inferred per batch.
     pub schema: Vec<(String, Kind)>,
 }
 
-#[derive(Default)]
-pub struct Out {
-    pub batches: Vec<Batch>,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Where the quote checker is within the current field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Quote {
-    FieldStart,
-    Unquoted,
-    Quoted,
-    Escaped,
-    /// Just after a quote inside a quoted field: a closing quote or the first of a pair.
-    QuoteSeen,
-}
-
-/// Text values of one column for the rows of the pending batch (empty = null).
-#[derive(Default)]
-struct TextColumn {
-    offsets: Vec<usize>,
-    bytes: String,
-}
-
-impl TextColumn {
-    fn push(&mut self, value: &str) {
-        self.bytes.push_str(value);
-        self.offsets.push(self.bytes.len());
-    }
-
-    fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.offsets[i - 1] };
-        &self.bytes[start..self.offsets[i]]
-    }
-
-    fn len(&self) -> usize {
-        self.offsets.len()
+impl Options {
+    /// Refuses what csv-core would take but cannot mean anything: a line break as a delimiter,
+    /// one byte in two roles. (An escape equal to the quote is doubled quotes, always on.)
+    pub fn check(&self) -> Result<(), String> {
+        let escape = self.escape.filter(|e| *e != self.quote);
+        let roles = [
+            ("delimiter", Some(self.delimiter)),
+            ("quote", Some(self.quote)),
+            ("escape", escape),
+        ];
+        for (i, (name, byte)) in roles.iter().enumerate() {
+            let Some(byte) = *byte else { continue };
+            if byte == b'\n' || byte == b'\r' {
+                return Err(format!("setting `{name}` cannot be a line break"));
+            }
+            if let Some((other, _)) = roles[..i].iter().find(|(_, b)| *b == Some(byte)) {
+                return Err(format!(
+                    "settings `{other}` and `{name}` are both `{}`",
+                    byte.escape_ascii()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
 pub struct Decoder {
-    opts: Options,
     reader: Reader,
-    fields: Vec<u8>,
-    ends: Vec<usize>,
-    out_len: usize,
-    ends_len: usize,
-    quote: Quote,
-    bad_quote: bool,
-    quote_line: u64,
-    line: u64,
-    record_line: u64,
-    record_started: bool,
-    names: Option<Vec<String>>,
+    scanner: Scanner,
+    record: Record,
+    header: bool,
+    /// Names of the declared columns, to say which ones a file lacks.
+    declared: Vec<String>,
+    /// Fields per record, known once the first record is read.
+    width: Option<usize>,
+    batch: TextBatch,
+    /// Data records read so far, bad ones included.
     row: u64,
-    rows: Vec<u64>,
-    columns: Vec<TextColumn>,
+    /// Leading bytes held back while they may still be the start of a UTF-8 BOM (csv-core
+    /// strips one only when it arrives whole).
+    lead: Option<Vec<u8>>,
+    warnings: Vec<String>,
 }
 
 impl Decoder {
-    pub fn new(opts: Options) -> Self {
+    pub fn new(options: Options) -> Self {
         let reader = ReaderBuilder::new()
-            .delimiter(opts.delimiter)
-            .quote(opts.quote)
-            .escape(opts.escape)
+            .delimiter(options.delimiter)
+            .quote(options.quote)
+            .escape(options.escape)
             .double_quote(true)
             .build();
         Decoder {
-            opts,
             reader,
-            fields: vec![0; 4096],
-            ends: vec![0; 64],
-            out_len: 0,
-            ends_len: 0,
-            quote: Quote::FieldStart,
-            bad_quote: false,
-            quote_line: 1,
-            line: 1,
-            record_line: 1,
-            record_started: false,
-            names: None,
+            scanner: Scanner::new(options.delimiter, options.quote, options.escape),
+            record: Record::default(),
+            header: options.header,
+            declared: options
+                .schema
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect(),
+            width: None,
+            batch: TextBatch::new(options.batch_size, options.schema),
             row: 0,
-            rows: Vec::new(),
-            columns: Vec::new(),
+            lead: Some(Vec::new()),
+            warnings: Vec::new(),
         }
     }
 
-    pub fn push(&mut self, mut input: &[u8], out: &mut Out) -> Result<(), Error> {
-        while !input.is_empty() {
-            input = self.step(input, out)?;
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Output, Error> {
+        let mut out = Output::default();
+        match self.lead.as_mut() {
+            None => self.feed(chunk, false, &mut out)?,
+            Some(lead) => {
+                lead.extend_from_slice(chunk);
+                if lead.len() >= BOM.len() || !BOM.starts_with(lead) {
+                    self.feed_lead(&mut out)?;
+                }
+            }
         }
-        Ok(())
+        Ok(out)
     }
 
-    pub fn finish(&mut self, out: &mut Out) -> Result<(), Error> {
-        if matches!(self.quote, Quote::Quoted | Quote::Escaped) {
-            return Err(ferry_guest::types::Error {
+    /// Ends the object: the last record, the last batch. A quoted field still open fails it.
+    pub fn finish(&mut self) -> Result<Output, Error> {
+        let mut out = Output::default();
+        self.feed_lead(&mut out)?;
+        if let Some(line) = self.scanner.open_quote() {
+            return Err(Error {
                 code: "unterminated_quote".into(),
-                message: format!("a quoted field opened on line {} is never closed", self.quote_line),
-                row: Some(self.row + 1),
+                message: format!("the quoted field that starts on line {line} is never closed"),
+                // The record being read is a data row, unless it is the header.
+                row: (self.width.is_some() || !self.header).then_some(self.row + 1),
             });
         }
-        // An empty input tells csv-core the data ended: it yields the last record, then End.
-        self.step(&[], out)?;
-        self.flush(out);
-        Ok(())
+        self.feed(&[], true, &mut out)?;
+        out.batches.extend(self.batch.take());
+        Ok(out)
     }
 
-    /// Feeds csv-core once; returns the input it did not consume.
-    fn step<'a>(&mut self, input: &'a [u8], out: &mut Out) -> Result<&'a [u8], Error> {
+    /// Things an operator may want to know that are no row's problem (for the log).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn feed_lead(&mut self, out: &mut Output) -> Result<(), Error> {
+        let Some(lead) = self.lead.take() else {
+            return Ok(());
+        };
+        self.feed(lead.strip_prefix(BOM).unwrap_or(&lead), false, out)
+    }
+
+    /// Runs csv-core over `input`; with `at_end` (and no input), over the end of the data.
+    fn feed(&mut self, mut input: &[u8], at_end: bool, out: &mut Output) -> Result<(), Error> {
         loop {
-            let (result, nin, nout, nend) =
-                self.reader.read_record(input, &mut self.fields[self.out_len..], &mut self.ends[self.ends_len..]);
-            self.check_quotes(&input[..nin]);
-            self.out_len += nout;
-            self.ends_len += nend;
-            let rest = &input[nin..];
-            match result {
-                ReadRecordResult::InputEmpty => return Ok(rest),
-                ReadRecordResult::OutputFull => {
-                    let len = self.fields.len();
-                    self.fields.resize(len * 2, 0);
-                    if !rest.is_empty() || nin > 0 {
-                        return Ok(rest);
-                    }
-                }
-                ReadRecordResult::OutputEndsFull => {
-                    let len = self.ends.len();
-                    self.ends.resize(len * 2, 0);
-                    if !rest.is_empty() || nin > 0 {
-                        return Ok(rest);
-                    }
-                }
-                ReadRecordResult::Record => {
-                    self.record(out)?;
-                    if input.is_empty() {
-                        continue;
-                    }
-                    return Ok(rest);
-                }
-                ReadRecordResult::End => return Ok(rest),
-            }
-        }
-    }
-
-    fn check_quotes(&mut self, consumed: &[u8]) {
-        let (delim, quote, escape) = (self.opts.delimiter, self.opts.quote, self.opts.escape);
-        for &b in consumed {
-            let newline = b == b'\n' || b == b'\r';
-            if !self.record_started && !newline {
-                self.record_started = true;
-                self.record_line = self.line;
-            }
-            self.quote = match self.quote {
-                Quote::FieldStart if b == quote => {
-                    self.quote_line = self.line;
-                    Quote::Quoted
-                }
-                Quote::FieldStart | Quote::Unquoted if b == delim || newline => Quote::FieldStart,
-                Quote::FieldStart | Quote::Unquoted => Quote::Unquoted,
-                Quote::Quoted if Some(b) == escape && escape != Some(quote) => Quote::Escaped,
-                Quote::Quoted if b == quote => Quote::QuoteSeen,
-                Quote::Quoted => Quote::Quoted,
-                Quote::Escaped => Quote::Quoted,
-                Quote::QuoteSeen if b == quote => Quote::Quoted,
-                Quote::QuoteSeen if b == delim || newline => Quote::FieldStart,
-                Quote::QuoteSeen => {
-                    self.bad_quote = true;
-                    Quote::Unquoted
-                }
-            };
-            if b == b'\n' {
-                self.line += 1;
-            }
-        }
-    }
-
-    /// A complete record is in `fields`/`ends`.
-    fn record(&mut self, out: &mut Out) -> Result<(), Error> {
-        let (line, bad_quote) = (self.record_line, self.bad_quote);
-        // Borrow the buffers apart from `self` while the record is taken in.
-        let buf = std::mem::take(&mut self.fields);
-        let ends = std::mem::take(&mut self.ends);
-        let fields: Vec<&[u8]> = (0..self.ends_len)
-            .map(|i| {
-                let start = if i == 0 { 0 } else { ends[i - 1] };
-                &buf[start..ends[i]]
-            })
-            .collect();
-        let result = self.take_record(&fields, line, bad_quote, out);
-        drop(fields);
-        self.fields = buf;
-        self.ends = ends;
-        self.out_len = 0;
-        self.ends_len = 0;
-        self.bad_quote = false;
-        self.record_started = false;
-        self.quote = Quote::FieldStart;
-        result
-    }
-
-    fn take_record(&mut self, fields: &[&[u8]], line: u64, bad_quote: bool, out: &mut Out) -> Result<(), Error> {
-        let Some(names) = &self.names else {
-            let names = if self.opts.header {
-                header(fields, line)?
-            } else {
-                (1..=fields.len()).map(|i| format!("column_{i}")).collect()
-            };
-            self.columns = names.iter().map(|_| TextColumn::default()).collect();
-            self.names = Some(names);
-            if self.opts.header {
+            // csv-core takes an empty input to mean the end of the data.
+            if input.is_empty() && !at_end {
                 return Ok(());
             }
-            return self.take_record(fields, line, bad_quote, out);
+            let (fields, ends) = self.record.spare();
+            let (result, read, written, ended) = self.reader.read_record(input, fields, ends);
+            self.scanner.scan(&input[..read]);
+            input = &input[read..];
+            self.record.advance(written, ended);
+            match result {
+                ReadRecordResult::InputEmpty | ReadRecordResult::End => return Ok(()),
+                ReadRecordResult::OutputFull => self.record.grow_fields(),
+                ReadRecordResult::OutputEndsFull => self.record.grow_ends(),
+                ReadRecordResult::Record => {
+                    let info = self.scanner.end_record();
+                    let result = self.take_record(info, out);
+                    self.record.clear();
+                    result?;
+                }
+            }
+        }
+    }
+
+    fn take_record(&mut self, info: RecordInfo, out: &mut Output) -> Result<(), Error> {
+        let RecordInfo { line, bad_quote } = info;
+        let width = match self.width {
+            Some(width) => width,
+            None => {
+                let names = if self.header {
+                    header_names(&self.record, info)?
+                } else {
+                    (1..=self.record.count())
+                        .map(|i| format!("column_{i}"))
+                        .collect()
+                };
+                for name in &names {
+                    self.batch.column(name);
+                }
+                for declared in self.declared.iter().filter(|d| !names.contains(d)) {
+                    self.warnings.push(format!(
+                        "input_schema declares column `{declared}`, which is not in this file"
+                    ));
+                }
+                self.width = Some(names.len());
+                if self.header {
+                    return Ok(());
+                }
+                names.len()
+            }
         };
         self.row += 1;
         let row = self.row;
         if bad_quote {
-            out.diagnostics.push(diagnostic(row, Some(line), None, "bad_quote", "text after a closing quote"));
+            let message = "text after the closing quote of a quoted field";
+            out.diagnostics
+                .push(diagnostic(row, Some(line), None, "bad_quote", message));
             return Ok(());
         }
-        if fields.len() != names.len() {
-            let message = format!("expected {} fields, found {}", names.len(), fields.len());
-            out.diagnostics.push(diagnostic(row, Some(line), None, "ragged_row", message));
+        if self.record.count() != width {
+            let message = format!("expected {width} fields, found {}", self.record.count());
+            out.diagnostics
+                .push(diagnostic(row, Some(line), None, "ragged_row", message));
             return Ok(());
         }
-        let mut texts = Vec::with_capacity(fields.len());
-        for (field, name) in fields.iter().zip(names) {
+        let mut values = Vec::with_capacity(width);
+        for (i, field) in self.record.fields().enumerate() {
             match std::str::from_utf8(field) {
-                Ok(text) => texts.push(text),
+                Ok(text) => values.push((i, text)),
                 Err(e) => {
-                    let message = format!("invalid UTF-8 at byte {} of the field", e.valid_up_to());
-                    out.diagnostics.push(diagnostic(row, Some(line), Some(name), "invalid_utf8", message));
+                    let message =
+                        format!("invalid UTF-8 at byte {} of the field", e.valid_up_to() + 1);
+                    let column = Some(self.batch.names()[i].as_str());
+                    out.diagnostics.push(diagnostic(
+                        row,
+                        Some(line),
+                        column,
+                        "invalid_utf8",
+                        message,
+                    ));
                     return Ok(());
                 }
             }
         }
-        for (column, text) in self.columns.iter_mut().zip(texts) {
-            column.push(text);
-        }
-        self.rows.push(row);
-        if self.rows.len() >= self.opts.batch_size {
-            self.flush(out);
+        match self.batch.push_row(row, values) {
+            Ok(()) if self.batch.is_full() => out.batches.extend(self.batch.take()),
+            Ok(()) => {}
+            Err(invalid) => out.diagnostics.push(invalid.diagnostic(row, Some(line))),
         }
         Ok(())
     }
+}
 
-    /// Types the pending rows and emits them as one batch.
-    fn flush(&mut self, out: &mut Out) {
-        if self.rows.is_empty() {
-            return;
+/// Column names from the header record: UTF-8, non-empty, distinct.
+fn header_names(record: &Record, info: RecordInfo) -> Result<Vec<String>, Error> {
+    let line = info.line;
+    if info.bad_quote {
+        return Err(error(
+            "invalid_header",
+            format!("header (line {line}): text after the closing quote of a name"),
+        ));
+    }
+    let mut names: Vec<String> = Vec::with_capacity(record.count());
+    for (i, field) in record.fields().enumerate() {
+        let position = i + 1;
+        let name = std::str::from_utf8(field).map_err(|_| {
+            error(
+                "invalid_header",
+                format!("header (line {line}): name {position} is not valid UTF-8"),
+            )
+        })?;
+        if name.trim().is_empty() {
+            return Err(error(
+                "invalid_header",
+                format!("header (line {line}): name {position} is empty"),
+            ));
         }
-        let names = self.names.as_ref().expect("rows imply a header");
-        let n = self.rows.len();
-        let kinds: Vec<(Kind, bool)> = names
-            .iter()
-            .zip(&self.columns)
-            .map(|(name, col)| match self.opts.schema.iter().find(|(c, _)| c == name) {
-                Some((_, kind)) => (*kind, true),
-                None => (infer::infer((0..col.len()).map(|i| Some(col.get(i)))), false),
-            })
-            .collect();
-        // Declared types can reject a value: that row is skipped, with the field named.
-        let mut keep = vec![true; n];
-        for ((name, col), (kind, declared)) in names.iter().zip(&self.columns).zip(&kinds) {
-            if !declared {
-                continue;
-            }
-            for (i, keep) in keep.iter_mut().enumerate() {
-                let text = col.get(i);
-                if *keep
-                    && !text.is_empty()
-                    && let Err(message) = infer::parse(*kind, text)
-                {
-                    *keep = false;
-                    out.diagnostics.push(diagnostic(self.rows[i], None, Some(name), "invalid_value", message));
-                }
-            }
+        if names.iter().any(|n| n == name) {
+            return Err(error(
+                "invalid_header",
+                format!("header (line {line}): column `{name}` appears twice"),
+            ));
         }
-        let mut batch = BatchBuilder::default();
-        batch.row_numbers = self.rows.iter().zip(&keep).filter(|(_, k)| **k).map(|(r, _)| *r).collect();
-        for ((name, col), (kind, _)) in names.iter().zip(&self.columns).zip(&kinds) {
-            let mut builder = ColumnBuilder::new(name.clone(), *kind);
-            for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
-                builder.push_parsed(Some(col.get(i))).expect("values were checked against their kind");
-            }
-            batch.columns.push(builder.finish());
-        }
-        out.batches.push(batch.finish());
-        self.rows.clear();
-        for col in &mut self.columns {
-            *col = TextColumn::default();
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+/// The fields of the record being read, as csv-core writes them: unescaped bytes back to back
+/// and the end of each field.
+struct Record {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Bytes written to `bytes` so far.
+    written: usize,
+    /// Fields ended so far.
+    count: usize,
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Record {
+            bytes: vec![0; 4096],
+            ends: vec![0; 64],
+            written: 0,
+            count: 0,
         }
     }
 }
 
-fn header(fields: &[&[u8]], line: u64) -> Result<Vec<String>, Error> {
-    let mut names: Vec<String> = Vec::with_capacity(fields.len());
-    for (i, field) in fields.iter().enumerate() {
-        let name = std::str::from_utf8(field)
-            .map_err(|_| error("invalid_header", format!("header (line {line}) field {} is not UTF-8", i + 1)))?
-            .trim()
-            .to_owned();
-        if name.is_empty() {
-            return Err(error("invalid_header", format!("header (line {line}) field {} is empty", i + 1)));
-        }
-        if names.contains(&name) {
-            return Err(error("invalid_header", format!("header (line {line}) names column `{name}` twice")));
-        }
-        names.push(name);
+impl Record {
+    fn spare(&mut self) -> (&mut [u8], &mut [usize]) {
+        (
+            &mut self.bytes[self.written..],
+            &mut self.ends[self.count..],
+        )
     }
-    Ok(names)
+
+    fn advance(&mut self, written: usize, ended: usize) {
+        self.written += written;
+        self.count += ended;
+    }
+
+    fn grow_fields(&mut self) {
+        self.bytes.resize(self.bytes.len() * 2, 0);
+    }
+
+    fn grow_ends(&mut self) {
+        self.ends.resize(self.ends.len() * 2, 0);
+    }
+
+    fn clear(&mut self) {
+        self.written = 0;
+        self.count = 0;
+    }
+
+    /// Number of fields.
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        // csv-core's ends count from the start of the record, across calls.
+        let ends = &self.ends[..self.count];
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        starts
+            .zip(ends)
+            .map(|(start, &end)| &self.bytes[start..end])
+    }
 }
 
 #[cfg(test)]

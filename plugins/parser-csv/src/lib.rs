@@ -1,13 +1,18 @@
-//! `parser-csv`: streaming CSV (RFC 4180 quoting, quoted newlines, any chunk boundaries) into
-//! typed columnar batches. Each bad row is skipped with a diagnostic naming its row, line and
-//! field; an unterminated quote fails the object.
+//! `parser-csv`: streaming CSV into typed columnar batches.
+//!
+//! Quoted fields may hold delimiters and line breaks, and chunks may end anywhere. Quoting is
+//! strict: text after a closing quote skips the row (`bad_quote`) and a quoted field still open
+//! at the end fails the object (`unterminated_quote`). Each other bad row is skipped with a
+//! diagnostic naming its row, line and field: `ragged_row`, `invalid_utf8`, `invalid_value`.
+//!
+//! Settings: `delimiter` (`,`; `\t` for tabs), `quote` (`"`), `escape` (none), `header`
+//! (true; else columns are `column_1`…), `batch_size` (8192), `input_schema` (column → type).
 
 mod decode;
-
-use std::cell::RefCell;
+mod scan;
 
 use ferry_guest::types::Error;
-use ferry_guest::Settings;
+use ferry_guest::{Output, Settings, StateCell, error, log};
 
 wit_bindgen::generate!({
     world: "parser-plugin",
@@ -15,56 +20,79 @@ wit_bindgen::generate!({
     with: {
         "ferry:plugin/types@0.1.0": ferry_guest::types,
         "ferry:plugin/host@0.1.0": ferry_guest::host,
+        "ferry:plugin/parser@0.1.0/output": ferry_guest::Output,
     },
 });
 
-use exports::ferry::plugin::parser::{Guest, GuestDecoder, Output};
+use exports::ferry::plugin::parser::{Guest, GuestDecoder};
 
-struct Csv;
-
-/// The WIT resource: one decoder per object. `Err` from construction is kept and reported by
-/// the first call, since a WIT constructor cannot fail.
-struct CsvDecoder(RefCell<Result<decode::Decoder, Error>>);
+const SETTINGS: &[&str] = &[
+    "delimiter",
+    "quote",
+    "escape",
+    "header",
+    "batch_size",
+    "input_schema",
+];
 
 fn options() -> Result<decode::Options, Error> {
-    let s = Settings::check_known(&["delimiter", "quote", "escape", "header", "batch_size", "input_schema"])?;
-    let schema = s.schema("input_schema")?;
-    Ok(decode::Options {
-        delimiter: s.byte("delimiter", Some(b','))?.unwrap_or(b','),
-        quote: s.byte("quote", Some(b'"'))?.unwrap_or(b'"'),
-        escape: s.byte("escape", None)?,
-        header: s.bool("header", true)?,
-        batch_size: s.usize("batch_size", 8192)?,
-        schema,
-    })
+    let settings = Settings::load(SETTINGS)?;
+    let options = decode::Options {
+        delimiter: settings.ascii_char("delimiter")?.unwrap_or(b','),
+        quote: settings.ascii_char("quote")?.unwrap_or(b'"'),
+        escape: settings.ascii_char("escape")?,
+        header: settings.bool("header")?.unwrap_or(true),
+        batch_size: settings.positive("batch_size")?.unwrap_or(8192),
+        schema: settings.schema("input_schema")?,
+    };
+    options
+        .check()
+        .map_err(|message| error("invalid_setting", message))?;
+    Ok(options)
 }
 
-impl GuestDecoder for CsvDecoder {
-    fn new(_object_key: String) -> Self {
-        CsvDecoder(RefCell::new(options().map(decode::Decoder::new)))
-    }
-
-    fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
-        let mut state = self.0.borrow_mut();
-        let decoder = state.as_mut().map_err(|e| e.clone())?;
-        let mut out = decode::Out::default();
-        decoder.push(&chunk, &mut out)?;
-        Ok(Output { batches: out.batches, diagnostics: out.diagnostics })
-    }
-
-    fn finish(&self) -> Result<Output, Error> {
-        let mut state = self.0.borrow_mut();
-        let decoder = state.as_mut().map_err(|e| e.clone())?;
-        let mut out = decode::Out::default();
-        decoder.finish(&mut out)?;
-        Ok(Output { batches: out.batches, diagnostics: out.diagnostics })
-    }
-}
+struct Csv;
 
 impl Guest for Csv {
     type Decoder = CsvDecoder;
 }
 
-// Exported only for the component build; native builds run the unit tests.
-#[cfg(target_arch = "wasm32")]
+/// One object being decoded. Its key names it in the log.
+struct CsvDecoder {
+    key: String,
+    state: StateCell<decode::Decoder>,
+}
+
+impl CsvDecoder {
+    fn call(
+        &self,
+        call: impl FnOnce(&mut decode::Decoder) -> Result<Output, Error>,
+    ) -> Result<Output, Error> {
+        self.state.with(|decoder| {
+            let output = call(decoder);
+            for warning in decoder.take_warnings() {
+                log::warn(&format!("{}: {warning}", self.key));
+            }
+            output
+        })
+    }
+}
+
+impl GuestDecoder for CsvDecoder {
+    fn new(object_key: String) -> Self {
+        CsvDecoder {
+            key: object_key,
+            state: StateCell::new(options().map(decode::Decoder::new)),
+        }
+    }
+
+    fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
+        self.call(|decoder| decoder.push(&chunk))
+    }
+
+    fn finish(&self) -> Result<Output, Error> {
+        self.call(decode::Decoder::finish)
+    }
+}
+
 export!(Csv);

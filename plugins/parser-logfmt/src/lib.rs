@@ -1,124 +1,173 @@
 //! `parser-logfmt`: the worked example of the README's "Write your own plugin".
-//! Each line is `key=value key2="quoted value"`; columns are the keys in order of first
-//! appearance, typed by ferry-guest's inference. A token without `=` skips the line.
+//!
+//! Each line is `key=value key2="quoted value"`. The columns are the keys in order of first
+//! appearance, each typed per batch by ferry-guest's inference (`latency_ms=12` is an int64).
+//! A token that is not `key=value` skips its line with an `invalid_pair` diagnostic; a key
+//! given twice in a line keeps its last value. No settings.
 
-use std::cell::RefCell;
+use ferry_guest::lines::{Line, Lines};
+use ferry_guest::types::Error;
+use ferry_guest::{Output, Settings, StateCell, TextBatch};
 
-use ferry_guest::types::{Diagnostic, Error};
-use ferry_guest::{BatchBuilder, ColumnBuilder, Settings, diagnostic, infer};
-
+// Bindings for the world this component implements. The shared types, the host functions and
+// the parser's output record come from ferry-guest, so its helpers build them directly.
 wit_bindgen::generate!({
     world: "parser-plugin",
     path: "../../wit",
     with: {
         "ferry:plugin/types@0.1.0": ferry_guest::types,
         "ferry:plugin/host@0.1.0": ferry_guest::host,
+        "ferry:plugin/parser@0.1.0/output": ferry_guest::Output,
     },
 });
 
-use exports::ferry::plugin::parser::{Guest, GuestDecoder, Output};
+use exports::ferry::plugin::parser::{Guest, GuestDecoder};
 
-/// Lines not yet ended by a newline, and the rows decoded so far.
-#[derive(Default)]
-struct Logfmt {
-    partial: Vec<u8>,
-    line: u64,
-    rows: Vec<(u64, Vec<(String, String)>)>,
+const BATCH_SIZE: usize = 8192;
+
+struct Logfmt;
+
+impl Guest for Logfmt {
+    type Decoder = Decoder;
 }
 
-impl Logfmt {
-    fn line(&mut self, text: &str, diagnostics: &mut Vec<Diagnostic>) {
-        self.line += 1;
-        if text.trim().is_empty() {
-            return;
-        }
-        match pairs(text) {
-            Ok(pairs) => self.rows.push((self.line, pairs)),
-            Err(token) => diagnostics.push(diagnostic(self.line, Some(self.line), None, "invalid_pair", format!("`{token}` is not key=value"))),
-        }
-    }
+export!(Logfmt);
 
-    /// Everything decoded so far as one batch, typed per column.
-    fn batch(&mut self) -> Output {
-        let rows = std::mem::take(&mut self.rows);
-        let mut keys: Vec<&str> = Vec::new();
-        for (_, pairs) in &rows {
-            keys.extend(pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !keys.contains(k)).collect::<Vec<_>>());
-        }
-        let mut batch = BatchBuilder { row_numbers: rows.iter().map(|(n, _)| *n).collect(), columns: Vec::new() };
-        for key in keys {
-            let kind = infer::infer(rows.iter().map(|(_, p)| value(p, key)));
-            let mut column = ColumnBuilder::new(key, kind);
-            for (_, pairs) in &rows {
-                column.push_parsed(value(pairs, key)).expect("inferred kinds fit every value");
-            }
-            batch.columns.push(column.finish());
-        }
-        let batches = if rows.is_empty() { Vec::new() } else { vec![batch.finish()] };
-        Output { batches, diagnostics: Vec::new() }
-    }
-}
+/// The `decoder` resource, one per object: the unfinished last line and the batch being
+/// gathered. (A WIT constructor cannot fail, so `StateCell` holds a settings error for the
+/// first call to return.)
+struct Decoder(StateCell<(Lines, TextBatch)>);
 
-fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
-/// Splits `a=1 b="x y"` into pairs; returns the offending token on error.
-fn pairs(line: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    let mut rest = line.trim();
-    while !rest.is_empty() {
-        let (key, after) = rest.split_once('=').ok_or_else(|| rest.split_whitespace().next().unwrap_or(rest).to_owned())?;
-        if key.is_empty() || key.contains(char::is_whitespace) {
-            return Err(key.to_owned());
-        }
-        let (value, next) = match after.strip_prefix('"') {
-            Some(quoted) => quoted.split_once('"').ok_or_else(|| after.to_owned())?,
-            None => after.split_once(' ').unwrap_or((after, "")),
-        };
-        out.push((key.to_owned(), value.to_owned()));
-        rest = next.trim_start();
-    }
-    Ok(out)
-}
-
-struct Parser(RefCell<Logfmt>);
-
-impl GuestDecoder for Parser {
+impl GuestDecoder for Decoder {
     fn new(_object_key: String) -> Self {
-        Parser(RefCell::new(Logfmt::default()))
+        let empty = |_| (Lines::default(), TextBatch::new(BATCH_SIZE, Vec::new()));
+        Decoder(StateCell::new(Settings::load(&[]).map(empty)))
     }
 
     fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
-        Settings::check_known(&[])?;
-        let mut state = self.0.borrow_mut();
-        state.partial.extend_from_slice(&chunk);
-        let mut diagnostics = Vec::new();
-        // Only whole lines are decoded; a chunk may end mid-line (or mid-character).
-        if let Some(end) = state.partial.iter().rposition(|&b| b == b'\n') {
-            let complete: Vec<u8> = state.partial.drain(..=end).collect();
-            for line in complete[..end].split(|&b| b == b'\n') {
-                state.line(&String::from_utf8_lossy(line), &mut diagnostics);
-            }
-        }
-        Ok(Output { batches: Vec::new(), diagnostics })
+        self.0.with(|(lines, rows)| {
+            let mut out = Output::default();
+            lines.push(&chunk, |line| add(rows, line, &mut out));
+            Ok(out)
+        })
     }
 
     fn finish(&self) -> Result<Output, Error> {
-        let mut state = self.0.borrow_mut();
-        let mut diagnostics = Vec::new();
-        let last = std::mem::take(&mut state.partial);
-        state.line(&String::from_utf8_lossy(&last), &mut diagnostics);
-        let mut output = state.batch();
-        output.diagnostics = diagnostics;
-        Ok(output)
+        self.0.with(|(lines, rows)| {
+            let mut out = Output::default();
+            lines.finish(|line| add(rows, line, &mut out));
+            out.batches.extend(rows.take());
+            Ok(out)
+        })
     }
 }
 
-impl Guest for Parser {
-    type Decoder = Parser;
+/// Adds a line as a row, or its diagnostic; hands over the batch once it is full.
+fn add(rows: &mut TextBatch, line: Line<'_>, out: &mut Output) {
+    let added = line.text().and_then(|text| {
+        let pairs = pairs(text).map_err(|message| line.skip("invalid_pair", message))?;
+        let values = pairs.iter().map(|(key, value)| (*key, value.as_str()));
+        rows.push_named(line.row, values)
+            .map_err(|e| e.diagnostic(line.row, Some(line.line)))
+    });
+    match added {
+        Err(diagnostic) => out.diagnostics.push(diagnostic),
+        Ok(()) if rows.is_full() => out.batches.extend(rows.take()),
+        Ok(()) => {}
+    }
 }
 
-// Exported only for the component build; native builds run the unit tests.
-#[cfg(target_arch = "wasm32")]
-export!(Parser);
+/// The `key=value` pairs of a line. A quoted value may hold spaces; `\` escapes its next char.
+fn pairs(line: &str) -> Result<Vec<(&str, String)>, String> {
+    let mut pairs = Vec::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let Some(eq) = rest[..end].find('=').filter(|&eq| eq > 0) else {
+            return Err(format!("`{}` is not a key=value pair", &rest[..end]));
+        };
+        let key = &rest[..eq];
+        let (value, next) = match rest[eq + 1..].strip_prefix('"') {
+            Some(quoted) => unquote(quoted)
+                .ok_or_else(|| format!("the quoted value of `{key}` is never closed"))?,
+            None => (rest[eq + 1..end].to_owned(), &rest[end..]),
+        };
+        pairs.push((key, value));
+        rest = next.trim_start();
+    }
+    Ok(pairs)
+}
+
+/// A quoted value whose opening quote was read: the value, and what follows its closing quote.
+fn unquote(quoted: &str) -> Option<(String, &str)> {
+    let mut value = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((value, &quoted[i + 1..])),
+            '\\' => value.push(chars.next()?.1),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_guest::types::ColumnValues;
+
+    #[test]
+    fn pairs_take_quoted_and_bare_values() {
+        let got = pairs(r#" level=warn msg="scored \"request\" 7" latency_ms=12 empty= "#).unwrap();
+        let want = [
+            ("level", "warn"),
+            ("msg", "scored \"request\" 7"),
+            ("latency_ms", "12"),
+            ("empty", ""),
+        ];
+        assert_eq!(got, want.map(|(k, v)| (k, v.to_owned())));
+        assert_eq!(
+            pairs("a=1 oops b=2").unwrap_err(),
+            "`oops` is not a key=value pair"
+        );
+        assert_eq!(pairs("=1").unwrap_err(), "`=1` is not a key=value pair");
+        assert_eq!(
+            pairs(r#"msg="open"#).unwrap_err(),
+            "the quoted value of `msg` is never closed"
+        );
+    }
+
+    #[test]
+    fn lines_become_typed_rows() {
+        let (mut lines, mut rows, mut out) = (
+            Lines::default(),
+            TextBatch::new(2, Vec::new()),
+            Output::default(),
+        );
+        lines.push(b"a=1 b=x\n\nbad\na=2 c=true\na=x", |line| {
+            add(&mut rows, line, &mut out)
+        });
+        lines.finish(|line| add(&mut rows, line, &mut out));
+        out.batches.extend(rows.take());
+        let d = &out.diagnostics[0];
+        assert_eq!(
+            (d.row, d.line, d.code.as_str()),
+            (2, Some(3), "invalid_pair")
+        );
+        let first = &out.batches[0];
+        assert_eq!(first.row_numbers, [1, 3]);
+        let names: Vec<&str> = first.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(first.columns[0].values, ColumnValues::Int64(vec![1, 2]));
+        assert_eq!(
+            first.columns[2].values,
+            ColumnValues::Boolean(vec![false, true])
+        );
+        assert_eq!(out.batches[1].row_numbers, [4]);
+        assert!(matches!(
+            out.batches[1].columns[0].values,
+            ColumnValues::Utf8(_)
+        ));
+    }
+}

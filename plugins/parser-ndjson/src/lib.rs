@@ -1,12 +1,13 @@
-//! `parser-ndjson`: one JSON object per line, nested objects flattened to `a.b` columns,
-//! column types chosen per batch from the JSON values themselves.
+//! `parser-ndjson`: newline-delimited JSON, one object per line, into typed columnar batches.
+//! Nested objects become `outer.inner` columns, arrays JSON text. A line that is not a JSON
+//! object is skipped with a diagnostic: `invalid_json`, `not_an_object`, `invalid_utf8`.
+//!
+//! Settings: `batch_size` (8192), `flatten` (true).
 
 mod decode;
 
-use std::cell::RefCell;
-
-use ferry_guest::Settings;
 use ferry_guest::types::Error;
+use ferry_guest::{Output, Settings, StateCell};
 
 wit_bindgen::generate!({
     world: "parser-plugin",
@@ -14,49 +15,41 @@ wit_bindgen::generate!({
     with: {
         "ferry:plugin/types@0.1.0": ferry_guest::types,
         "ferry:plugin/host@0.1.0": ferry_guest::host,
+        "ferry:plugin/parser@0.1.0/output": ferry_guest::Output,
     },
 });
 
-use exports::ferry::plugin::parser::{Guest, GuestDecoder, Output};
-
-struct Ndjson;
-
-struct NdjsonDecoder(RefCell<Result<decode::Decoder, Error>>);
+use exports::ferry::plugin::parser::{Guest, GuestDecoder};
 
 fn options() -> Result<decode::Options, Error> {
-    let s = Settings::check_known(&["batch_size", "flatten"])?;
+    let settings = Settings::load(&["batch_size", "flatten"])?;
     Ok(decode::Options {
-        batch_size: s.usize("batch_size", 8192)?,
-        flatten: s.bool("flatten", true)?,
+        batch_size: settings.positive("batch_size")?.unwrap_or(8192),
+        flatten: settings.bool("flatten")?.unwrap_or(true),
     })
 }
 
-impl GuestDecoder for NdjsonDecoder {
-    fn new(_object_key: String) -> Self {
-        NdjsonDecoder(RefCell::new(options().map(decode::Decoder::new)))
-    }
-
-    fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
-        let mut state = self.0.borrow_mut();
-        let decoder = state.as_mut().map_err(|e| e.clone())?;
-        let mut out = Output { batches: Vec::new(), diagnostics: Vec::new() };
-        decoder.push(&chunk, &mut out.batches, &mut out.diagnostics);
-        Ok(out)
-    }
-
-    fn finish(&self) -> Result<Output, Error> {
-        let mut state = self.0.borrow_mut();
-        let decoder = state.as_mut().map_err(|e| e.clone())?;
-        let mut out = Output { batches: Vec::new(), diagnostics: Vec::new() };
-        decoder.finish(&mut out.batches, &mut out.diagnostics);
-        Ok(out)
-    }
-}
+struct Ndjson;
 
 impl Guest for Ndjson {
     type Decoder = NdjsonDecoder;
 }
 
-// Exported only for the component build; native builds run the unit tests.
-#[cfg(target_arch = "wasm32")]
+/// One object being decoded.
+struct NdjsonDecoder(StateCell<decode::Decoder>);
+
+impl GuestDecoder for NdjsonDecoder {
+    fn new(_object_key: String) -> Self {
+        NdjsonDecoder(StateCell::new(options().map(decode::Decoder::new)))
+    }
+
+    fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
+        self.0.with(|decoder| Ok(decoder.push(&chunk)))
+    }
+
+    fn finish(&self) -> Result<Output, Error> {
+        self.0.with(|decoder| Ok(decoder.finish()))
+    }
+}
+
 export!(Ndjson);

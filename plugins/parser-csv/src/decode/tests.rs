@@ -1,7 +1,8 @@
-use super::*;
-use ferry_guest::types::ColumnValues;
+use ferry_guest::types::{Batch, ColumnValues, Diagnostic};
 
-fn opts() -> Options {
+use super::*;
+
+fn options() -> Options {
     Options {
         delimiter: b',',
         quote: b'"',
@@ -12,99 +13,309 @@ fn opts() -> Options {
     }
 }
 
-/// Decodes `input` pushed in pieces of `split` bytes; returns (rows as text, diagnostics).
-fn decode(input: &[u8], split: usize, opts: Options) -> Result<(Vec<Vec<String>>, Vec<Diagnostic>), Error> {
-    let mut d = Decoder::new(opts);
-    let mut out = Out::default();
-    for piece in input.chunks(split.max(1)) {
-        d.push(piece, &mut out)?;
-    }
-    d.finish(&mut out)?;
+/// Row number and every value as text (`null` for nulls), row by row across batches.
+fn rows(batches: &[Batch]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
-    for batch in &out.batches {
+    for batch in batches {
         for r in 0..batch.num_rows as usize {
             let mut row = vec![batch.row_numbers[r].to_string()];
             for col in &batch.columns {
-                let valid = col.validity.as_ref().is_none_or(|v| v[r / 8] & (1 << (r % 8)) != 0);
-                row.push(if !valid {
-                    "null".into()
-                } else {
-                    match &col.values {
-                        ColumnValues::Int64(v) => v[r].to_string(),
-                        ColumnValues::Float64(v) => v[r].to_string(),
-                        ColumnValues::Boolean(v) => v[r].to_string(),
-                        ColumnValues::Utf8(u) => String::from_utf8(u.bytes[u.offsets[r] as usize..u.offsets[r + 1] as usize].to_vec()).unwrap(),
-                        ColumnValues::TimestampMicros(v) => v[r].to_string(),
+                let valid = col
+                    .validity
+                    .as_ref()
+                    .is_none_or(|v| v[r / 8] & (1 << (r % 8)) != 0);
+                row.push(match &col.values {
+                    _ if !valid => "null".to_owned(),
+                    ColumnValues::Int64(v) => v[r].to_string(),
+                    ColumnValues::Float64(v) => v[r].to_string(),
+                    ColumnValues::Boolean(v) => v[r].to_string(),
+                    ColumnValues::TimestampMicros(v) => v[r].to_string(),
+                    ColumnValues::Utf8(u) => {
+                        let (start, end) = (u.offsets[r] as usize, u.offsets[r + 1] as usize);
+                        String::from_utf8(u.bytes[start..end].to_vec()).unwrap()
                     }
                 });
             }
             rows.push(row);
         }
     }
-    Ok((rows, out.diagnostics))
+    rows
 }
 
-const TRICKY: &str = "id,name,score\r\n1,\"Smith, J\",0.5\r\n2,\"two\nlines\",1\r\n3,é,\r\n4,\"say \"\"hi\"\"\",2.25\n";
+/// Decodes `input` pushed in chunks of `size` bytes.
+fn decode(
+    input: &[u8],
+    size: usize,
+    options: Options,
+) -> Result<(Vec<Batch>, Vec<Diagnostic>), Error> {
+    let mut decoder = Decoder::new(options);
+    let mut out = Output::default();
+    for chunk in input.chunks(size.max(1)) {
+        let more = decoder.push(chunk)?;
+        out.batches.extend(more.batches);
+        out.diagnostics.extend(more.diagnostics);
+    }
+    decoder.push(&[])?;
+    let last = decoder.finish()?;
+    out.batches.extend(last.batches);
+    out.diagnostics.extend(last.diagnostics);
+    Ok((out.batches, out.diagnostics))
+}
+
+fn codes(diagnostics: &[Diagnostic]) -> Vec<(u64, Option<u64>, &str, Option<&str>)> {
+    diagnostics
+        .iter()
+        .map(|d| (d.row, d.line, d.code.as_str(), d.column.as_deref()))
+        .collect()
+}
+
+/// A BOM, CRLF and a bare CR, a blank line, quoted delimiters, quoted CRLF and LF, doubled
+/// quotes, multi-byte UTF-8 in and out of quotes, an empty value, no final newline.
+const TRICKY: &[u8] =
+    "\u{feff}id,name,score\r\n1,\"Smith, J\",0.5\r\n\r\n2,\"two\r\nlines\",1\r3,é€😀,\n\
+    4,\"say \"\"hi\"\" ✓\",2.25\n5,\"a\nb\nc\",-1"
+        .as_bytes();
 
 #[test]
 fn every_chunk_boundary_gives_the_same_rows() {
-    let (expected, diags) = decode(TRICKY.as_bytes(), usize::MAX, opts()).unwrap();
-    assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(expected.len(), 4);
-    assert_eq!(expected[0], ["1", "1", "Smith, J", "0.5"]);
-    assert_eq!(expected[1], ["2", "2", "two\nlines", "1"]);
-    assert_eq!(expected[2], ["3", "3", "é", "null"]);
-    assert_eq!(expected[3], ["4", "4", "say \"hi\"", "2.25"]);
-    for split in 1..TRICKY.len() {
-        let (rows, _) = decode(TRICKY.as_bytes(), split, opts()).unwrap();
-        assert_eq!(rows, expected, "split at {split}");
+    let (batches, diagnostics) = decode(TRICKY, TRICKY.len(), options()).unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let expected = rows(&batches);
+    assert_eq!(
+        expected,
+        [
+            ["1", "1", "Smith, J", "0.5"],
+            ["2", "2", "two\r\nlines", "1"],
+            ["3", "3", "é€😀", "null"],
+            ["4", "4", "say \"hi\" ✓", "2.25"],
+            ["5", "5", "a\nb\nc", "-1"],
+        ]
+    );
+    assert_eq!(batches.len(), 2, "batches of 3 rows");
+    assert_eq!(
+        batches[0].columns[0].name, "id",
+        "the BOM is not part of the first name"
+    );
+    for size in 1..TRICKY.len() {
+        let (batches, diagnostics) = decode(TRICKY, size, options()).unwrap();
+        assert!(diagnostics.is_empty(), "chunks of {size}: {diagnostics:?}");
+        assert_eq!(rows(&batches), expected, "chunks of {size}");
     }
 }
 
 #[test]
-fn bad_rows_are_skipped_with_row_line_and_field() {
-    let input = b"a,b\n1,2\n3\n\"x\"y,4\n5,\xff\n6,\"7\nq\"\n8,9\n";
-    let (rows, diags) = decode(input, 5, opts()).unwrap();
-    let kept: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
-    assert_eq!(kept, ["1", "6", "8"]);
-    let got: Vec<(u64, Option<u64>, &str, Option<&str>)> =
-        diags.iter().map(|d| (d.row, d.line, d.code.as_str(), d.column.as_deref())).collect();
-    assert_eq!(
-        got,
-        [(2, Some(3), "ragged_row", None), (3, Some(4), "bad_quote", None), (4, Some(5), "invalid_utf8", Some("b"))]
-    );
-    assert_eq!(rows[2][0], "6", "row numbers count skipped rows");
+fn every_chunk_boundary_gives_the_same_diagnostics() {
+    let input = b"a,b\n1,2\n3\n\"x\"y,4\n5,\xff\n\n6,\"7\r\nq\"\n\"8\",\"9\"\n10,\xe9t\n11,12\n";
+    let expected = [
+        (2, Some(3), "ragged_row", None),
+        (3, Some(4), "bad_quote", None),
+        (4, Some(5), "invalid_utf8", Some("b")),
+        (7, Some(10), "invalid_utf8", Some("b")),
+    ];
+    for size in 1..=input.len() {
+        let (batches, diagnostics) = decode(input, size, options()).unwrap();
+        assert_eq!(codes(&diagnostics), expected, "chunks of {size}");
+        assert_eq!(
+            rows(&batches),
+            [
+                ["1", "1", "2"],
+                ["5", "6", "7\r\nq"],
+                ["6", "8", "9"],
+                ["8", "11", "12"]
+            ],
+            "chunks of {size}: row numbers count skipped rows, lines count quoted line breaks"
+        );
+    }
 }
 
 #[test]
-fn an_unterminated_quote_fails_with_its_line() {
-    let err = decode(b"a,b\n1,2\n3,\"oops\n4,5\n", 4, opts()).unwrap_err();
-    assert_eq!(err.code, "unterminated_quote");
-    assert!(err.message.contains("line 3"), "{}", err.message);
-    assert_eq!(err.row, Some(2));
+fn diagnostics_say_what_is_wrong() {
+    let (_, diagnostics) = decode(b"a,b,c\n1,2\n\"x\"y,1,2\n1,\xc3(,3\n", 64, options()).unwrap();
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "expected 3 fields, found 2",
+            "text after the closing quote of a quoted field",
+            "invalid UTF-8 at byte 1 of the field",
+        ]
+    );
+}
+
+#[test]
+fn an_unterminated_quote_fails_with_the_line_it_opened_on() {
+    for size in [1, 4, 100] {
+        let err = decode(b"a,b\n1,2\n3,\"oops\n4,5\n", size, options()).unwrap_err();
+        assert_eq!(err.code, "unterminated_quote");
+        assert_eq!(
+            err.message,
+            "the quoted field that starts on line 3 is never closed"
+        );
+        assert_eq!(err.row, Some(2));
+    }
+    let err = decode(b"\"a,b\n", 1, options()).unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.row),
+        ("unterminated_quote", None),
+        "in the header"
+    );
+    let mut o = options();
+    o.header = false;
+    let err = decode(b"\"a,b\n", 1, o).unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.row),
+        ("unterminated_quote", Some(1)),
+        "in row 1"
+    );
 }
 
 #[test]
 fn declared_types_reject_values_and_others_are_inferred() {
-    let mut o = opts();
-    o.schema = vec![("score".into(), Kind::Float64)];
+    let mut o = options();
+    o.schema = vec![
+        ("score".into(), Kind::Float64),
+        ("absent".into(), Kind::Int64),
+    ];
     o.batch_size = 100;
-    let (rows, diags) = decode(b"id,score,ok\n1,0.5,true\n2,high,false\n3,1,true\n", 7, o).unwrap();
-    assert_eq!(rows.len(), 2);
-    assert_eq!(diags[0].code, "invalid_value");
-    assert_eq!(diags[0].row, 2);
-    assert_eq!(diags[0].column.as_deref(), Some("score"));
-    assert_eq!(rows[1], ["3", "3", "1", "true"]);
+    let input = b"id,score,ok\n1,0.5,true\n2,high,false\n3,1,TRUE\n4,,\n";
+    let mut decoder = Decoder::new(o.clone());
+    decoder.push(b"id,sc").unwrap();
+    assert!(decoder.take_warnings().is_empty());
+    decoder.push(b"ore\n").unwrap();
+    assert_eq!(
+        decoder.take_warnings(),
+        ["input_schema declares column `absent`, which is not in this file"]
+    );
+
+    let (batches, diagnostics) = decode(input, 7, o).unwrap();
+    assert_eq!(
+        codes(&diagnostics),
+        [(2, Some(3), "invalid_value", Some("score"))]
+    );
+    assert_eq!(diagnostics[0].message, "`high` is not a valid float64");
+    assert_eq!(
+        rows(&batches),
+        [
+            ["1", "1", "0.5", "true"],
+            ["3", "3", "1", "true"],
+            ["4", "4", "null", "null"]
+        ]
+    );
+    let kinds: Vec<_> = batches[0]
+        .columns
+        .iter()
+        .map(|c| std::mem::discriminant(&c.values))
+        .collect();
+    assert_eq!(
+        kinds[0],
+        std::mem::discriminant(&ColumnValues::Int64(vec![]))
+    );
+    assert_eq!(
+        kinds[1],
+        std::mem::discriminant(&ColumnValues::Float64(vec![]))
+    );
+    assert_eq!(
+        kinds[2],
+        std::mem::discriminant(&ColumnValues::Boolean(vec![]))
+    );
 }
 
 #[test]
-fn headers_and_empty_input() {
-    let (rows, diags) = decode(b"", 1, opts()).unwrap();
-    assert!(rows.is_empty() && diags.is_empty());
-    assert_eq!(decode(b"a,a\n1,2\n", 3, opts()).unwrap_err().code, "invalid_header");
-    let mut o = opts();
+fn types_are_inferred_per_batch() {
+    let (batches, _) = decode(b"n\n1\n2\n3\nx\n", 5, options()).unwrap();
+    assert!(matches!(
+        batches[0].columns[0].values,
+        ColumnValues::Int64(_)
+    ));
+    assert!(matches!(
+        batches[1].columns[0].values,
+        ColumnValues::Utf8(_)
+    ));
+}
+
+#[test]
+fn headers_must_name_every_column_once() {
+    for (input, message) in [
+        (
+            &b"a,a\n1,2\n"[..],
+            "header (line 1): column `a` appears twice",
+        ),
+        (b"\n\na,,c\n", "header (line 3): name 2 is empty"),
+        (b"a,\xff\n", "header (line 1): name 2 is not valid UTF-8"),
+        (
+            b"\"a\"x,b\n",
+            "header (line 1): text after the closing quote of a name",
+        ),
+    ] {
+        let err = decode(input, 2, options()).unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.message.as_str()),
+            ("invalid_header", message)
+        );
+    }
+}
+
+#[test]
+fn empty_input_and_a_header_alone_give_nothing() {
+    for input in [&b""[..], b"\xEF\xBB\xBF", b"\n\r\n", b"a,b\n", b"a,b"] {
+        let (batches, diagnostics) = decode(input, 1, options()).unwrap();
+        assert!(batches.is_empty() && diagnostics.is_empty(), "{input:?}");
+    }
+}
+
+#[test]
+fn without_a_header_columns_are_numbered() {
+    let mut o = options();
     o.header = false;
     o.delimiter = b'\t';
-    let (rows, _) = decode(b"x\t1\ny\t2\n", 2, o).unwrap();
-    assert_eq!(rows, [["1", "x", "1"], ["2", "y", "2"]]);
+    let (batches, diagnostics) = decode(b"x\t1\ny\t2\nz\n", 2, o).unwrap();
+    assert_eq!(batches[0].columns[0].name, "column_1");
+    assert_eq!(batches[0].columns[1].name, "column_2");
+    assert_eq!(rows(&batches), [["1", "x", "1"], ["2", "y", "2"]]);
+    assert_eq!(codes(&diagnostics), [(3, Some(3), "ragged_row", None)]);
+}
+
+#[test]
+fn an_escape_byte_escapes_inside_quotes() {
+    let mut o = options();
+    o.escape = Some(b'\\');
+    let input = b"a,b\n\"x\\\"y\",\"\"\"z\"\"\"\n";
+    for size in 1..=input.len() {
+        let (batches, diagnostics) = decode(input, size, o.clone()).unwrap();
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(rows(&batches), [["1", "x\"y", "\"z\""]]);
+    }
+}
+
+#[test]
+fn long_fields_and_wide_records_grow_the_buffers() {
+    let names: Vec<String> = (0..200).map(|i| format!("c{i}")).collect();
+    let long = "x".repeat(10_000);
+    let values: Vec<&str> = (0..200)
+        .map(|i| if i == 7 { long.as_str() } else { "1" })
+        .collect();
+    let input = format!("{}\n{}\n", names.join(","), values.join(","));
+    let (batches, diagnostics) = decode(input.as_bytes(), 1000, options()).unwrap();
+    assert!(diagnostics.is_empty());
+    assert_eq!(batches[0].columns.len(), 200);
+    assert_eq!(rows(&batches)[0][8], long);
+}
+
+#[test]
+fn options_refuse_line_breaks_and_clashes() {
+    assert_eq!(options().check(), Ok(()));
+    let mut o = options();
+    o.escape = Some(b'"');
+    assert_eq!(o.check(), Ok(()), "escape = quote is doubled quotes");
+    o.delimiter = b'"';
+    assert_eq!(
+        o.check(),
+        Err("settings `delimiter` and `quote` are both `\\\"`".into())
+    );
+    let mut o = options();
+    o.escape = Some(b'\n');
+    assert_eq!(
+        o.check(),
+        Err("setting `escape` cannot be a line break".into())
+    );
 }

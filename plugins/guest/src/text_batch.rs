@@ -1,0 +1,226 @@
+//! Batches of text fields (CSV, logfmt), typed when taken: a declared column is converted to
+//! its declared kind, every other column gets the kind [`typing::infer`] picks from the batch's
+//! own values. A value that does not convert to its declared kind rejects its row on push, so
+//! the parser can report that row with its line.
+
+use std::ops::Range;
+
+use crate::columns::{ColumnBuilder, batch};
+use crate::rows::RowBuffer;
+use crate::types::{Batch, Diagnostic};
+use crate::typing::{self, ConvertError, Kind};
+
+/// Where one value lies in the batch's text.
+type Span = Range<usize>;
+
+#[derive(Debug, Clone)]
+pub struct TextBatch {
+    rows: RowBuffer<Span>,
+    /// Every value of the batch, back to back; rows refer to it by span (an empty span is an
+    /// empty string, that is null).
+    text: String,
+    declared: Vec<(String, Kind)>,
+    /// The declared kind of each registered column, by column index.
+    kinds: Vec<Option<Kind>>,
+    /// Spans of the row being pushed, kept to reuse the allocation.
+    scratch: Vec<(usize, Span)>,
+}
+
+/// A value that does not convert to its column's declared kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    pub column: String,
+    pub error: ConvertError,
+}
+
+impl InvalidValue {
+    /// The `invalid_value` diagnostic that skips the row.
+    pub fn diagnostic(&self, row: u64, line: Option<u64>) -> Diagnostic {
+        // The diagnostic names the column; the message says what is wrong with the value.
+        crate::diagnostic(
+            row,
+            line,
+            Some(&self.column),
+            "invalid_value",
+            self.error.to_string(),
+        )
+    }
+}
+
+impl TextBatch {
+    /// A batch that is full at `batch_size` rows, with the kinds of `declared` columns fixed.
+    pub fn new(batch_size: usize, declared: Vec<(String, Kind)>) -> Self {
+        TextBatch {
+            rows: RowBuffer::new(batch_size),
+            text: String::new(),
+            declared,
+            kinds: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The index of column `name`, added after the others if it is new.
+    pub fn column(&mut self, name: &str) -> usize {
+        let i = self.rows.column(name);
+        if i == self.kinds.len() {
+            self.kinds.push(
+                self.declared
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, k)| *k),
+            );
+        }
+        i
+    }
+
+    /// Column names, in order of first appearance.
+    pub fn names(&self) -> &[String] {
+        self.rows.names()
+    }
+
+    /// Adds source row `row` with `values` by column index; columns left out are null. A
+    /// value of a declared column that does not convert leaves the batch as it was.
+    pub fn push_row<'a>(
+        &mut self,
+        row: u64,
+        values: impl IntoIterator<Item = (usize, &'a str)>,
+    ) -> Result<(), InvalidValue> {
+        let start = self.text.len();
+        self.scratch.clear();
+        for (i, value) in values {
+            if let Some(kind) = self.kinds[i]
+                && let Err(error) = typing::convert(kind, value)
+            {
+                self.text.truncate(start);
+                let column = self.rows.names()[i].clone();
+                return Err(InvalidValue { column, error });
+            }
+            let from = self.text.len();
+            self.text.push_str(value);
+            self.scratch.push((i, from..self.text.len()));
+        }
+        self.rows.push_row(row, self.scratch.drain(..));
+        Ok(())
+    }
+
+    /// [`Self::push_row`] with values by column name, adding columns seen for the first time.
+    pub fn push_named<'a>(
+        &mut self,
+        row: u64,
+        values: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), InvalidValue> {
+        let values: Vec<(usize, &str)> = values
+            .into_iter()
+            .map(|(name, value)| (self.column(name), value))
+            .collect();
+        self.push_row(row, values)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Whether the batch has reached its size and should be taken.
+    pub fn is_full(&self) -> bool {
+        self.rows.is_full()
+    }
+
+    /// The rows gathered so far as a typed batch, if there are any. Columns stay registered.
+    pub fn take(&mut self) -> Option<Batch> {
+        let rows = self.rows.take()?;
+        let text = &self.text;
+        let columns = rows
+            .columns
+            .into_iter()
+            .zip(&self.kinds)
+            .map(|((name, spans), declared)| {
+                let kind = declared
+                    .unwrap_or_else(|| typing::infer(spans.iter().map(|s| &text[s.clone()])));
+                let mut column = ColumnBuilder::with_capacity(name, kind, spans.len());
+                for span in spans {
+                    let value = typing::convert(kind, &text[span]).expect(
+                        "declared values are checked on push and inferred kinds fit every value",
+                    );
+                    column.push(value);
+                }
+                column.finish()
+            })
+            .collect();
+        self.text.clear();
+        Some(batch(rows.row_numbers, columns))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ColumnValues, Utf8Buffer};
+
+    #[test]
+    fn columns_are_typed_per_batch() {
+        let mut b = TextBatch::new(2, vec![]);
+        let (n, s) = (b.column("n"), b.column("s"));
+        b.push_row(1, [(n, "1"), (s, "x")]).unwrap();
+        b.push_row(3, [(n, ""), (s, "")]).unwrap();
+        assert!(b.is_full());
+        let first = b.take().unwrap();
+        assert_eq!(first.row_numbers, [1, 3]);
+        assert_eq!(first.columns[0].values, ColumnValues::Int64(vec![1, 0]));
+        assert_eq!(first.columns[0].validity, Some(vec![0b01]));
+        assert_eq!(
+            first.columns[1].values,
+            ColumnValues::Utf8(Utf8Buffer {
+                offsets: vec![0, 1, 1],
+                bytes: b"x".to_vec()
+            })
+        );
+        b.push_row(4, [(n, "2.5"), (s, "TRUE")]).unwrap();
+        let second = b.take().unwrap();
+        assert_eq!(second.columns[0].values, ColumnValues::Float64(vec![2.5]));
+        assert_eq!(second.columns[1].values, ColumnValues::Boolean(vec![true]));
+        assert!(b.take().is_none());
+    }
+
+    #[test]
+    fn declared_columns_reject_rows_that_do_not_convert() {
+        let mut b = TextBatch::new(
+            10,
+            vec![("score".into(), Kind::Float64), ("id".into(), Kind::Utf8)],
+        );
+        let (id, score) = (b.column("id"), b.column("score"));
+        b.push_row(1, [(id, "7"), (score, "0.5")]).unwrap();
+        let err = b.push_row(2, [(id, "8"), (score, "high")]).unwrap_err();
+        assert_eq!(err.column, "score");
+        let d = err.diagnostic(2, Some(3));
+        assert_eq!(
+            (d.row, d.line, d.code.as_str()),
+            (2, Some(3), "invalid_value")
+        );
+        assert_eq!(d.column.as_deref(), Some("score"));
+        assert_eq!(d.message, "`high` is not a valid float64");
+        b.push_row(3, [(id, "9"), (score, "")]).unwrap();
+        let batch = b.take().unwrap();
+        assert_eq!(batch.row_numbers, [1, 3]);
+        assert!(matches!(&batch.columns[0].values, ColumnValues::Utf8(u) if u.bytes == b"79"));
+        assert_eq!(
+            batch.columns[1].values,
+            ColumnValues::Float64(vec![0.5, 0.0])
+        );
+        assert_eq!(batch.columns[1].validity, Some(vec![0b01]));
+    }
+
+    #[test]
+    fn named_values_add_columns_as_they_come() {
+        let mut b = TextBatch::new(10, vec![]);
+        b.push_named(1, [("a", "1")]).unwrap();
+        b.push_named(2, [("b", "x"), ("a", "2")]).unwrap();
+        assert_eq!(b.names(), ["a", "b"]);
+        let batch = b.take().unwrap();
+        assert_eq!(batch.columns[0].values, ColumnValues::Int64(vec![1, 2]));
+        assert_eq!(batch.columns[1].validity, Some(vec![0b10]));
+    }
+}
