@@ -8,6 +8,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use flate2::write::MultiGzDecoder;
 
+use super::pipeline::PipelinedWriter;
 use crate::diagnostic::RowDiagnostic;
 use crate::host::{Decoded, ParserInstance, PluginError, SourceInstance};
 use crate::mapping::Mapping;
@@ -22,7 +23,7 @@ pub const CHUNK: u64 = 1 << 20;
 pub enum Sink<'a> {
     /// Staged into table data files (committed later by the caller).
     Table {
-        writer: Option<Box<TableWriter>>,
+        writer: Option<PipelinedWriter>,
         open: &'a dyn Fn(SchemaRef) -> Result<TableWriter, TableError>,
     },
     /// Kept in memory for a dry run, up to `limit` rows.
@@ -225,10 +226,11 @@ async fn write(sink: &mut Sink<'_>, batch: RecordBatch) -> Result<(), FileFailur
         }
         Sink::Table { writer, open } => {
             if writer.is_none() {
-                *writer = Some(Box::new(open(batch.schema()).map_err(FileFailure::Table)?));
+                let table_writer = open(batch.schema()).map_err(FileFailure::Table)?;
+                *writer = Some(PipelinedWriter::start(table_writer));
             }
             let w = writer.as_mut().expect("writer opened above");
-            w.write(&batch).await.map_err(FileFailure::Table)
+            w.write(batch).await.map_err(FileFailure::Table)
         }
     }
 }

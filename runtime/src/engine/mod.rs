@@ -11,6 +11,7 @@ mod dry_run;
 mod file;
 mod job;
 mod outcome;
+mod pipeline;
 mod prepare;
 
 use std::sync::Arc;
