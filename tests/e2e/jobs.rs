@@ -118,3 +118,56 @@ fn job_show_and_files_report_per_file_status_and_counts() {
     assert!(!cancel.status.success());
     assert!(stderr(&cancel).contains("final"), "{}", stderr(&cancel));
 }
+
+#[test]
+fn canceling_a_running_job_stops_it_and_keeps_committed_files() {
+    use std::time::{Duration, Instant};
+
+    let env = Env::new();
+    for i in 0..6 {
+        env.write(&format!("in/{i:02}.bin"), vec![b'x'; 10 + i]);
+    }
+    // Each object takes a second in the parser: long enough to cancel mid-job.
+    let wf = simple_workflow(
+        "t",
+        "in",
+        "test-misbehave",
+        "mode = \"slow\", ms = 1000",
+        "",
+    );
+    let wf = env.write("wf.toml", wf);
+    let child = env
+        .command(&["run", wf.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let id = loop {
+        assert!(Instant::now() < deadline, "job never got going");
+        std::thread::sleep(Duration::from_millis(100));
+        let (_, page) = env.json(&["jobs", "list"]);
+        if let Some(job) = page["items"].as_array().unwrap().first()
+            && job["files"]["passed"].as_u64().unwrap() >= 1
+        {
+            break job["id"].as_str().unwrap().to_owned();
+        }
+    };
+    let (code, asked) = env.json(&["jobs", "cancel", &id]);
+    assert_eq!(code, 0, "{asked}");
+    assert_eq!(asked["desiredExecutionStatus"], "CANCELED");
+
+    // The runner observes the desired status, interrupts the plugin and ends the job.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let job: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(job["executionStatus"], "CANCELED", "{job}");
+    let passed = job["files"]["passed"].as_u64().unwrap();
+    assert!((1..6).contains(&passed), "{job}");
+    assert_eq!(job["files"]["skipped"].as_u64().unwrap(), 6 - passed);
+    assert_eq!(
+        row_count(&env.table("t")) as u64,
+        passed,
+        "committed files stay committed"
+    );
+}
