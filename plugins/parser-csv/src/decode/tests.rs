@@ -319,3 +319,57 @@ fn options_refuse_line_breaks_and_clashes() {
         Err("setting `escape` cannot be a line break".into())
     );
 }
+
+/// Not a test: the decoder's native speed, to tell decoder cost from wasm cost.
+/// `cargo test --release -p parser-csv -- --ignored --nocapture native_throughput`
+/// (`FERRY_CSV_MB` sets the size, default 50).
+#[test]
+#[ignore]
+fn native_throughput() {
+    let mb: usize = std::env::var("FERRY_CSV_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let mut input = String::from(
+        "prediction_id,ts,label,score,feature_age,feature_income,feature_state,tag_env\n",
+    );
+    let mut rows = 0u64;
+    while input.len() < mb << 20 {
+        let i = rows;
+        input.push_str(&format!(
+            "p-{i:09},2024-08-19T10:11:12Z,fraud,0.{:04},{},{}.25,\"North, Carolina\",prod\n",
+            i % 10_000,
+            18 + i % 70,
+            i % 100_000
+        ));
+        rows += 1;
+    }
+    let mut o = options();
+    o.batch_size = 8192;
+    let started = std::time::Instant::now();
+    let mut decoder = Decoder::new(o);
+    let mut decoded = 0u64;
+    for chunk in input.as_bytes().chunks(1 << 20) {
+        decoded += decoder
+            .push(chunk)
+            .unwrap()
+            .batches
+            .iter()
+            .map(|b| b.num_rows as u64)
+            .sum::<u64>();
+    }
+    decoded += decoder
+        .finish()
+        .unwrap()
+        .batches
+        .iter()
+        .map(|b| b.num_rows as u64)
+        .sum::<u64>();
+    assert_eq!(decoded, rows);
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "native decoder: {:.1} MB/s, {:.0} rows/s",
+        input.len() as f64 / 1e6 / secs,
+        rows as f64 / secs
+    );
+}
