@@ -1,9 +1,9 @@
 //! A problem with one row of one object, from a parser plugin or from the host's mapping. The
 //! row is skipped (by error) or kept with a warning; either way the user is told where.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RowDiagnostic {
     /// 1-based data row in the object.
@@ -19,7 +19,7 @@ pub struct RowDiagnostic {
     pub severity: Severity,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,

@@ -121,8 +121,6 @@ fn job_show_and_files_report_per_file_status_and_counts() {
 
 #[test]
 fn canceling_a_running_job_stops_it_and_keeps_committed_files() {
-    use std::time::{Duration, Instant};
-
     let env = Env::new();
     for i in 0..6 {
         env.write(&format!("in/{i:02}.bin"), vec![b'x'; 10 + i]);
@@ -142,17 +140,7 @@ fn canceling_a_running_job_stops_it_and_keeps_committed_files() {
         .spawn()
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let id = loop {
-        assert!(Instant::now() < deadline, "job never got going");
-        std::thread::sleep(Duration::from_millis(100));
-        let (_, page) = env.json(&["jobs", "list"]);
-        if let Some(job) = page["items"].as_array().unwrap().first()
-            && job["files"]["passed"].as_u64().unwrap() >= 1
-        {
-            break job["id"].as_str().unwrap().to_owned();
-        }
-    };
+    let id = wait_for_passed_files(&env, 1);
     let (code, asked) = env.json(&["jobs", "cancel", &id]);
     assert_eq!(code, 0, "{asked}");
     assert_eq!(asked["desiredExecutionStatus"], "CANCELED");

@@ -1,7 +1,5 @@
 //! A job killed mid-way resumes at its first file not passed, and no row is stored twice.
 
-use std::time::{Duration, Instant};
-
 use crate::support::*;
 
 #[test]
@@ -20,17 +18,7 @@ fn a_killed_job_resumes_without_losing_or_duplicating_rows() {
         .unwrap();
 
     // Wait until some files are committed, then kill -9 in the middle of the job.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let id = loop {
-        assert!(Instant::now() < deadline, "job never got going");
-        std::thread::sleep(Duration::from_millis(100));
-        let (_, page) = env.json(&["jobs", "list"]);
-        if let Some(job) = page["items"].as_array().unwrap().first()
-            && job["files"]["passed"].as_u64().unwrap() >= 2
-        {
-            break job["id"].as_str().unwrap().to_owned();
-        }
-    };
+    let id = wait_for_passed_files(&env, 2);
     child.kill().unwrap();
     child.wait().unwrap();
     let (_, job) = env.json(&["jobs", "show", &id]);

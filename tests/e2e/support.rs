@@ -77,6 +77,24 @@ impl Env {
     }
 }
 
+/// Waits until the newest job has `passed` files committed, and returns its id.
+pub fn wait_for_passed_files(env: &Env, passed: u64) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (_, page) = env.json(&["jobs", "list"]);
+        if let Some(job) = page["items"].as_array().unwrap().first()
+            && job["files"]["passed"].as_u64().unwrap() >= passed
+        {
+            return job["id"].as_str().unwrap().to_owned();
+        }
+    }
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

@@ -85,17 +85,7 @@ pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
     if !exceptions.is_empty() {
         println!("  first row problems:");
         for e in exceptions.iter().take(5) {
-            let row = e.row.map(|r| format!(" row {r}")).unwrap_or_default();
-            let line = e.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            let column = e
-                .column
-                .as_ref()
-                .map(|c| format!(", column `{c}`"))
-                .unwrap_or_default();
-            println!(
-                "    {}{row}{line}{column}: {} [{}]",
-                e.file, e.message, e.code
-            );
+            println!("    {}: {}", e.file, e.diagnostic);
         }
     }
     Ok(())

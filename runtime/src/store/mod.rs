@@ -14,7 +14,7 @@ use uuid::Uuid;
 pub use model::*;
 pub use time::{Timestamp, now};
 
-use crate::diagnostic::RowDiagnostic;
+use crate::diagnostic::{RowDiagnostic, Severity};
 
 /// How many parse exceptions a job keeps (the count is always exact; the sample is capped).
 pub const EXCEPTION_SAMPLE: i64 = 100;
@@ -481,14 +481,21 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
+                let severity: String = r.try_get("severity")?;
                 Ok(ParseException {
                     file: r.try_get("file")?,
-                    row: r.try_get::<Option<i64>, _>("row_num")?.map(|v| v as u64),
-                    line: r.try_get::<Option<i64>, _>("line")?.map(|v| v as u64),
-                    column: r.try_get("column_name")?,
-                    code: r.try_get("code")?,
-                    message: r.try_get("message")?,
-                    severity: r.try_get("severity")?,
+                    diagnostic: RowDiagnostic {
+                        row: r.try_get::<i64, _>("row_num")? as u64,
+                        line: r.try_get::<Option<i64>, _>("line")?.map(|v| v as u64),
+                        column: r.try_get("column_name")?,
+                        code: r.try_get("code")?,
+                        message: r.try_get("message")?,
+                        severity: if severity == "warning" {
+                            Severity::Warning
+                        } else {
+                            Severity::Error
+                        },
+                    },
                 })
             })
             .collect()

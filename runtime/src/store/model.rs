@@ -2,6 +2,8 @@
 //! users know), and the status enums that make invalid states unwritable.
 
 use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::RowDiagnostic;
 use uuid::Uuid;
 
 macro_rules! text_enum {
@@ -137,20 +139,12 @@ pub struct ErrorInfo {
     pub row: Option<u64>,
 }
 
-/// One row problem kept in the job's sample.
+/// One row problem kept in the job's sample: a diagnostic and the file it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ParseException {
     pub file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub row: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
-    pub code: String,
-    pub message: String,
-    pub severity: String,
+    #[serde(flatten)]
+    pub diagnostic: RowDiagnostic,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
