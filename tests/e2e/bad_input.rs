@@ -193,3 +193,31 @@ fn validate_rejects_broken_workflows_with_positions_and_exit_78() {
     let none = env.ferry(&["validate", env.path("absent.toml").to_str().unwrap()]);
     assert_eq!(none.status.code(), Some(66));
 }
+
+#[test]
+fn a_failed_replace_job_leaves_the_table_as_it_was() {
+    let env = Env::new();
+    env.write("in/a.csv", "id,n\n1,10\n2,20\n");
+    let wf = simple_workflow("t", "in", "parser-csv", "", "").replace(
+        "table = \"t\"",
+        "table = \"t\"\nmode = \"replace\"\nmax_parse_exceptions = 1",
+    );
+    let wf = env.write("wf.toml", wf);
+    let wf = wf.to_str().unwrap();
+    assert_eq!(env.json(&["run", wf]).0, 0);
+
+    // a.csv is read and staged, then b.csv goes over the limit: nothing may be replaced.
+    env.write("in/a.csv", "id,n\n3,30\n");
+    env.write("in/b.csv", "id,n\n4\n5\n");
+    let (code, job) = env.json(&["run", wf]);
+    assert_eq!(code, 1, "{job}");
+    assert_eq!(job["failure"]["code"], "max_parse_exceptions");
+    assert_eq!(
+        job["metrics"]["numRowsPersisted"], 0,
+        "staged rows were never committed: {job}"
+    );
+    assert_eq!(job["files"]["skipped"], 1);
+    let mut ids = column_text(&env.table("t"), "id");
+    ids.sort();
+    assert_eq!(ids, ["1", "2"], "the replace is all or nothing");
+}

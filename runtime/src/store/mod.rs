@@ -427,11 +427,15 @@ impl Store {
         Ok(())
     }
 
-    /// Marks every file not yet finished as skipped (the job ended before reaching them).
+    /// Marks every file not yet finished as skipped (the job ended before reaching them, or
+    /// before the commit that would have stored them): none of their rows are in the table,
+    /// so their counts are cleared too.
     pub async fn skip_remaining(&self, job: Uuid, reason: &ErrorInfo) -> Result<()> {
         let at = now();
         sqlx::query(
-            "UPDATE job_files SET status = 'skipped', error_code = ?, error_message = ?, updated_at = ?, finished_at = ? \
+            "UPDATE job_files SET status = 'skipped', rows_processed = 0, rows_with_warning = 0, \
+             rows_skipped_by_filter = 0, rows_skipped_by_error = 0, rows_persisted = 0, commit_version = NULL, \
+             error_code = ?, error_message = ?, updated_at = ?, finished_at = ? \
              WHERE job_id = ? AND status IN ('pending', 'running')",
         )
         .bind(&reason.code)
