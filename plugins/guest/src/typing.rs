@@ -93,30 +93,24 @@ pub fn convert(kind: Kind, text: &str) -> Result<Value<'_>, ConvertError> {
     })
 }
 
+/// The kinds a run of values may get, narrowest first: a run gets the first one every value
+/// converts to (utf8 takes anything).
+pub const NARROWEST_FIRST: [Kind; 4] = [Kind::Int64, Kind::Float64, Kind::Boolean, Kind::Utf8];
+
 /// The narrowest kind every value of the run converts to (see the module rules).
-pub fn infer<'a>(values: impl IntoIterator<Item = &'a str>) -> Kind {
-    let (mut int, mut float, mut boolean, mut any) = (true, true, true, false);
-    for text in values.into_iter().filter(|t| !t.is_empty()) {
-        any = true;
-        let text = text.trim_ascii();
-        int = int && text.parse::<i64>().is_ok();
-        float = float && (int || text.parse::<f64>().is_ok());
-        boolean = boolean && parse_bool(text).is_some();
-        if !(int || float || boolean) {
-            return Kind::Utf8;
-        }
+pub fn infer<'a, I>(values: I) -> Kind
+where
+    I: IntoIterator<Item = &'a str>,
+    I::IntoIter: Clone,
+{
+    let values = values.into_iter();
+    if values.clone().all(str::is_empty) {
+        return Kind::Utf8;
     }
-    if !any {
-        Kind::Utf8
-    } else if int {
-        Kind::Int64
-    } else if float {
-        Kind::Float64
-    } else if boolean {
-        Kind::Boolean
-    } else {
-        Kind::Utf8
-    }
+    NARROWEST_FIRST
+        .into_iter()
+        .find(|&kind| values.clone().all(|text| convert(kind, text).is_ok()))
+        .unwrap_or(Kind::Utf8)
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

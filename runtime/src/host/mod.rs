@@ -117,6 +117,7 @@ impl PluginHost {
             .max_memory_size(4 << 30);
         let mut config = Config::new();
         config
+            .wasm_wide_arithmetic(true)
             .epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| PluginError::Link {
