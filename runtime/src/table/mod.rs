@@ -1,85 +1,88 @@
 //! Tables as Delta Lake: Parquet data files plus a transaction log, readable by Spark, DuckDB,
 //! Polars or pandas without ferry.
 //!
-//! Rows are staged into data files first ([`TableWriter`]) and become visible only when a
-//! commit names them. Each commit may carry an application transaction ([`AppTxn`]): the
-//! engine records `(ferry-job-<id>, n)` with the commit of a job's n-th object, so after a
-//! crash the table itself says which objects are in.
+//! Rows are staged into data files first ([`TableWriter`]) and become visible only when a commit
+//! names them ([`Table::commit`]). Each commit may carry an application transaction ([`AppTxn`],
+//! Delta's `txn` action): the engine records `(ferry-job-<id>, n)` in the same commit as a job's
+//! n-th object, so after a crash the table itself says which objects are in
+//! ([`Table::app_version`]).
 
+mod commit;
 mod error;
+mod read;
+mod schema;
 mod writer;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
-use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
-use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use deltalake::kernel::{Action, MetadataExt, StructType, Transaction};
-use deltalake::protocol::{DeltaOperation, SaveMode};
-use deltalake::writer::RecordBatchWriter;
-use deltalake::{DeltaTable, DeltaTableError};
+use arrow::datatypes::{Schema, SchemaRef};
+use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
+use deltalake::table::state::DeltaTableState;
+use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 
+pub use commit::{AppTxn, WriteMode};
 pub use error::TableError;
+pub use read::read_table;
 pub use writer::{StagedFiles, TableWriter};
 
-/// How a commit treats the rows already in the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    Append,
-    /// Every current data file is removed in the same commit: an atomic overwrite.
-    Replace,
-}
-
-/// An application transaction recorded with a commit (Delta's `txn` action).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppTxn {
-    pub app_id: String,
-    pub version: i64,
-}
-
-impl AppTxn {
-    pub fn new(app_id: &str, version: i64) -> Self {
-        AppTxn {
-            app_id: app_id.to_owned(),
-            version,
-        }
-    }
-}
-
-/// A Delta table in a local directory, which may not exist yet.
+/// A Delta table in a local directory, which may not exist yet: the first commit creates it.
+///
+/// The handle holds the table state as of its last open or commit. Ferry expects to be the
+/// table's only writer; a commit made by someone else in between surfaces as
+/// [`TableError::Conflict`] when it cannot be reconciled.
 pub struct Table {
     path: PathBuf,
     url: url::Url,
     delta: DeltaTable,
+    /// The Arrow form of the table's schema, `None` before the first commit.
+    schema: Option<SchemaRef>,
+    /// Application transaction versions committed through this handle, so the per-commit
+    /// duplicate check replays the log once per application, not once per commit.
+    txns: HashMap<String, i64>,
 }
 
 impl Table {
-    /// Opens the table at `path`; a directory without a Delta log is an empty table that the
-    /// first commit creates.
+    /// Opens the table at `path`; a directory without a Delta log (or no directory at all) is an
+    /// empty table that the first commit creates.
     pub async fn open(path: &Path) -> Result<Table, TableError> {
         // Nothing is created here: a dry run opens tables too, and must leave no trace.
         let abs = std::path::absolute(path).map_err(|e| TableError::Io {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: format!("cannot resolve the path: {e}"),
         })?;
         let url = url::Url::from_directory_path(&abs).map_err(|()| TableError::Io {
             path: abs.clone(),
             message: "not a usable directory path".into(),
         })?;
-        // Only a directory with a log is loaded: the kernel logs an error for an empty one.
-        let delta = if abs.join("_delta_log").is_dir() {
-            deltalake::open_table(url.clone()).await
-        } else {
-            deltalake::DeltaTableBuilder::from_url(url.clone()).and_then(|b| b.build())
+        let mut delta = DeltaTableBuilder::from_url(url.clone())
+            .and_then(|b| b.build())
+            .map_err(|source| delta_error(&abs, "open", source))?;
+        // Asking first keeps the kernel from logging an error for a table that is simply new,
+        // and treats a log holding only an unfinished temporary commit as no table.
+        let exists = delta
+            .verify_deltatable_existence()
+            .await
+            .map_err(|source| delta_error(&abs, "look for", source))?;
+        if exists {
+            delta
+                .load()
+                .await
+                .map_err(|source| delta_error(&abs, "load", source))?;
         }
-        .map_err(|source| delta_error(&abs, "open", source))?;
-        Ok(Table {
+        let mut table = Table {
             path: abs,
             url,
             delta,
-        })
+            schema: None,
+            txns: HashMap::new(),
+        };
+        table.schema = table.current_schema()?;
+        Ok(table)
     }
 
+    /// The table's directory, absolute.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -91,14 +94,15 @@ impl Table {
 
     /// The table's columns, `None` before the first commit.
     pub fn arrow_schema(&self) -> Option<SchemaRef> {
-        self.delta
-            .snapshot()
-            .ok()
-            .map(|s| s.snapshot().arrow_schema())
+        self.schema.clone()
     }
 
-    /// The last version recorded for `app_id` by a commit's application transaction.
+    /// The last version recorded for `app_id` by a commit's application transaction, `None` if
+    /// no commit carried one (or the table does not exist yet).
     pub async fn app_version(&self, app_id: &str) -> Result<Option<i64>, TableError> {
+        if let Some(&known) = self.txns.get(app_id) {
+            return Ok(Some(known));
+        }
         let Ok(state) = self.delta.snapshot() else {
             return Ok(None);
         };
@@ -108,116 +112,41 @@ impl Table {
             .map_err(|source| delta_error(&self.path, "read application transactions", source))
     }
 
-    /// A writer that stages rows with `schema` into this table's directory.
+    /// A writer that stages rows into this table's directory.
+    ///
+    /// Its columns are the table's followed by `schema`'s new ones; a column of `schema` whose
+    /// type differs from the table's is refused here, before any row is encoded.
     pub fn writer(&self, schema: SchemaRef) -> Result<TableWriter, TableError> {
-        let inner = RecordBatchWriter::try_new(self.url.as_str(), schema, None, None)
-            .map_err(|source| delta_error(&self.path, "start writing", source))?
-            .with_target_file_size(128 << 20);
-        Ok(TableWriter {
-            path: self.path.clone(),
-            inner,
-            rows: 0,
-        })
+        self.writer_with_target(schema, writer::TARGET_FILE_BYTES)
     }
 
-    /// Commits staged files in one Delta commit, with `txn` and `info` in the same commit.
-    /// Creates the table first if this is its first commit.
-    pub async fn commit(
-        &mut self,
-        staged: StagedFiles,
-        mode: WriteMode,
-        txn: Option<AppTxn>,
-        info: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<i64, TableError> {
-        let schema = match (&staged.schema, self.arrow_schema()) {
-            (Some(s), _) => s.clone(),
-            (None, Some(current)) => current,
-            (None, None) => arrow::datatypes::SchemaRef::new(arrow::datatypes::Schema::empty()),
+    fn writer_with_target(
+        &self,
+        schema: SchemaRef,
+        target_file_bytes: u64,
+    ) -> Result<TableWriter, TableError> {
+        let columns = schema::merge(&self.path, self.schema.as_ref(), &schema)?;
+        TableWriter::new(self.path.clone(), &self.url, columns, target_file_bytes)
+    }
+
+    /// Adopts the state a commit produced, so later commits and schema checks start from it.
+    fn set_state(&mut self, state: DeltaTableState) -> Result<(), TableError> {
+        self.delta.state = Some(state);
+        self.schema = self.current_schema()?;
+        Ok(())
+    }
+
+    fn current_schema(&self) -> Result<Option<SchemaRef>, TableError> {
+        let Ok(state) = self.delta.snapshot() else {
+            return Ok(None);
         };
-        let kernel_schema: StructType = schema
+        let arrow: Schema = state
+            .schema()
             .as_ref()
-            .try_into_kernel()
-            .map_err(|e| delta_error(&self.path, "convert the schema", e.into()))?;
-        if self.delta.version().is_none() {
-            // Creation is its own commit with no data: harmless if the data commit never comes.
-            self.delta = self
-                .delta
-                .create()
-                .with_columns(kernel_schema.fields().cloned())
-                .await
-                .map_err(|source| delta_error(&self.path, "create", source))?;
-            tracing::info!(table = %self.path.display(), "created table");
-        }
-        let state = self
-            .delta
-            .snapshot()
-            .map_err(|source| delta_error(&self.path, "read state", source))?;
-
-        let mut actions: Vec<Action> = Vec::new();
-        if let Some(current) = self.arrow_schema() {
-            check_compatible(&self.path, &current, &schema)?;
-            if current.fields().len() != schema.fields().len() {
-                let metadata = state
-                    .metadata()
-                    .clone()
-                    .with_schema(&kernel_schema)
-                    .map_err(|source| {
-                        delta_error(&self.path, "evolve the schema", source.into())
-                    })?;
-                actions.push(Action::Metadata(metadata));
-            }
-        }
-        if mode == WriteMode::Replace {
-            for file in state.log_data().iter() {
-                actions.push(Action::Remove(file.remove_action(true)));
-            }
-        }
-        let files = staged.adds.len();
-        actions.extend(staged.adds.into_iter().map(Action::Add));
-
-        let mut properties = CommitProperties::default().with_metadata(info);
-        if let Some(txn) = &txn {
-            properties =
-                properties.with_application_transaction(Transaction::new(&txn.app_id, txn.version));
-        }
-        let operation = DeltaOperation::Write {
-            mode: match mode {
-                WriteMode::Append => SaveMode::Append,
-                WriteMode::Replace => SaveMode::Overwrite,
-            },
-            partition_by: None,
-            predicate: None,
-        };
-        let finalized = CommitBuilder::from(properties)
-            .with_actions(actions)
-            .build(Some(state), self.delta.log_store(), operation)
-            .await
-            .map_err(|source| delta_error(&self.path, "commit", source))?;
-        let version = finalized.version() as i64;
-        self.delta
-            .update_state()
-            .await
-            .map_err(|source| delta_error(&self.path, "reload", source))?;
-        tracing::info!(table = %self.path.display(), version, files, rows = staged.rows, ?mode, "committed");
-        Ok(version)
+            .try_into_arrow()
+            .map_err(|e| delta_error(&self.path, "read the schema", e.into()))?;
+        Ok(Some(Arc::new(arrow)))
     }
-}
-
-/// Columns present in both must keep their type; new columns may be added.
-fn check_compatible(path: &Path, table: &SchemaRef, batch: &SchemaRef) -> Result<(), TableError> {
-    for field in batch.fields() {
-        if let Ok(existing) = table.field_with_name(field.name())
-            && existing.data_type() != field.data_type()
-        {
-            return Err(TableError::SchemaMismatch {
-                path: path.to_owned(),
-                column: field.name().clone(),
-                table_type: existing.data_type().to_string(),
-                batch_type: field.data_type().to_string(),
-            });
-        }
-    }
-    Ok(())
 }
 
 fn delta_error(path: &Path, operation: &'static str, source: DeltaTableError) -> TableError {
@@ -226,38 +155,6 @@ fn delta_error(path: &Path, operation: &'static str, source: DeltaTableError) ->
         operation,
         source: Box::new(source),
     }
-}
-
-/// Reads every row of the table at `path` (for previews and tests; small tables only).
-pub async fn read_table(path: &Path) -> Result<Vec<arrow::array::RecordBatch>, TableError> {
-    let table = Table::open(path).await?;
-    let Ok(state) = table.delta.snapshot() else {
-        return Ok(Vec::new());
-    };
-    let mut batches = Vec::new();
-    for file in state.log_data().iter() {
-        let file_path = table.path.join(file.path().as_ref());
-        let reader = std::fs::File::open(&file_path)
-            .map_err(|e| TableError::Io {
-                path: file_path.clone(),
-                message: e.to_string(),
-            })
-            .and_then(|f| {
-                deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-                    .and_then(|b| b.build())
-                    .map_err(|e| TableError::Io {
-                        path: file_path.clone(),
-                        message: e.to_string(),
-                    })
-            })?;
-        for batch in reader {
-            batches.push(batch.map_err(|e| TableError::Io {
-                path: file_path.clone(),
-                message: e.to_string(),
-            })?);
-        }
-    }
-    Ok(batches)
 }
 
 #[cfg(test)]
