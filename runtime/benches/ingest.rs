@@ -69,9 +69,13 @@ table = "bench"
     )
     .unwrap();
     let (end_to_end, persisted) = runtime.block_on(async {
-        let ferry = Ferry::open(Home::new(dir.path().join("home")), catalog.clone())
-            .await
-            .unwrap();
+        let ferry = Ferry::open(
+            Home::new(dir.path().join("home")),
+            catalog.clone(),
+            ferry::credentials::SecretSource::environment(),
+        )
+        .await
+        .unwrap();
         let wf = Workflow::load(&workflow).unwrap();
         let prepared = ferry.prepare(&wf).unwrap();
         let started = Instant::now();

@@ -8,6 +8,7 @@
 //! face on this library.
 
 pub mod cli;
+pub mod credentials;
 pub mod diagnostic;
 pub mod engine;
 pub mod home;

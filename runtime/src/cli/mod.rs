@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::credentials::SecretSource;
 use crate::engine::{EngineError, Ferry};
 use crate::home::Home;
 use crate::host::Catalog;
@@ -41,6 +42,10 @@ pub struct Cli {
     /// State directory: job store, tables, compiled-plugin cache.
     #[arg(long, global = true, env = "FERRY_HOME", default_value = ".ferry")]
     home: PathBuf,
+    /// Secrets file (TOML, `[credential] field = "value"`); FERRY_SECRET_<NAME>_<FIELD>
+    /// environment variables take precedence.
+    #[arg(long, global = true, env = "FERRY_SECRETS_FILE", value_name = "FILE")]
+    secrets: Option<PathBuf>,
     /// Log filter (tracing syntax), e.g. `info` or `ferry=debug`.
     #[arg(long, global = true, env = "FERRY_LOG", default_value = "warn")]
     log: String,
@@ -92,7 +97,12 @@ pub fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
-    let open = || async { Ferry::open(Home::new(&cli.home), Catalog::from_env()).await };
+    let secrets = match &cli.secrets {
+        Some(path) => SecretSource::with_file(path).map_err(EngineError::Secrets)?,
+        None => SecretSource::environment(),
+    };
+    let open =
+        || async { Ferry::open(Home::new(&cli.home), Catalog::from_env(), secrets.clone()).await };
     match cli.command {
         Command::Run(args) => run::run(open().await?, args).await,
         Command::Validate { file, json } => run::validate(open().await?, &file, json),
@@ -110,6 +120,7 @@ fn code_for(e: &EngineError) -> u8 {
         EngineError::Store(StoreError::Terminal { .. }) => exit::JOB_FAILED,
         EngineError::Busy { .. } => exit::TEMPFAIL,
         EngineError::NoSuchObject(_) => exit::NO_INPUT,
+        EngineError::Secrets(_) => exit::CONFIG,
         _ => exit::INTERNAL,
     }
 }

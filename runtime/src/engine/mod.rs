@@ -7,6 +7,7 @@
 //! a crash interrupts, a resume reads the table's transaction version and knows the truth: no
 //! object is lost and none is stored twice.
 
+mod download;
 mod dry_run;
 mod file;
 mod job;
@@ -22,6 +23,7 @@ pub use dry_run::{DryRun, ValidationResult};
 pub use job::RunOptions;
 pub use prepare::{Prepared, prepare};
 
+use crate::credentials::SecretSource;
 use crate::home::Home;
 use crate::host::{Catalog, PluginError, PluginHost};
 use crate::store::{FileStatus, Store, StoreError};
@@ -49,6 +51,8 @@ pub enum EngineError {
     Busy { id: Uuid, pid: u32 },
     #[error("{0}")]
     NoSuchObject(String),
+    #[error(transparent)]
+    Secrets(#[from] crate::credentials::SecretFileError),
 }
 
 impl EngineError {
@@ -76,10 +80,15 @@ pub struct Ferry {
     pub store: Store,
     pub host: Arc<PluginHost>,
     pub catalog: Catalog,
+    pub secrets: SecretSource,
 }
 
 impl Ferry {
-    pub async fn open(home: Home, catalog: Catalog) -> Result<Ferry, EngineError> {
+    pub async fn open(
+        home: Home,
+        catalog: Catalog,
+        secrets: SecretSource,
+    ) -> Result<Ferry, EngineError> {
         home.create().map_err(|source| EngineError::Home {
             path: home.root().display().to_string(),
             source,
@@ -91,11 +100,12 @@ impl Ferry {
             store,
             host,
             catalog,
+            secrets,
         })
     }
 
     /// Loads a workflow's plugins and checks everything `ferry validate` checks.
     pub fn prepare(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
-        prepare(workflow, &self.host, &self.catalog).map_err(EngineError::Plugins)
+        prepare(workflow, &self.host, &self.catalog, &self.secrets).map_err(EngineError::Plugins)
     }
 }

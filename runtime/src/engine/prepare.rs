@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::credentials::{Credential, SecretSource};
 use crate::host::{
-    CallLimits, Catalog, DirAccess, LoadedPlugin, PluginError, PluginHost, PluginKind, Sandbox,
+    CallLimits, Catalog, CredentialUse, DirAccess, HostPattern, LoadedPlugin, OutboundPolicy,
+    PluginError, PluginHost, PluginKind, Sandbox,
 };
 use crate::mapping::Mapping;
 use crate::units::ByteSize;
@@ -23,13 +25,19 @@ pub struct Prepared {
     pub limits: CallLimits,
     pub mapping: Mapping,
     pub glob: Option<globset::GlobMatcher>,
+    /// Objects downloaded ahead of the parser at once.
+    pub concurrency: usize,
 }
+
+/// Objects downloaded at once when a step does not say.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// Loads the workflow's plugins, reporting every problem with its place in the file.
 pub fn prepare(
     workflow: &Workflow,
     host: &PluginHost,
     catalog: &Catalog,
+    secrets: &SecretSource,
 ) -> Result<Prepared, Vec<Problem>> {
     let mut problems = Vec::new();
     let step = &workflow.import;
@@ -90,6 +98,8 @@ pub fn prepare(
         .and_then(|g| globset::Glob::new(g).ok())
         .map(|g| g.compile_matcher());
 
+    let outbound = outbound_policy(workflow, secrets, &mut problems);
+
     let (Some(source), Some(parser)) = (source, parser) else {
         return Err(problems);
     };
@@ -113,10 +123,12 @@ pub fn prepare(
                 })
                 .collect(),
             settings: source_settings,
+            outbound: Arc::new(outbound),
         },
         parser_sandbox: Sandbox {
             dirs: Vec::new(),
             settings: parser_settings,
+            outbound: Arc::default(),
         },
         limits: CallLimits {
             memory: step.limits.memory.unwrap_or(ByteSize(defaults.memory.0)),
@@ -124,5 +136,55 @@ pub fn prepare(
         },
         mapping,
         glob,
+        concurrency: step.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
     })
+}
+
+/// The import step's outbound grants: host patterns parsed, credentials resolved with their
+/// secrets. A missing secret is a problem here, so `ferry validate` reports it.
+fn outbound_policy(
+    workflow: &Workflow,
+    secrets: &SecretSource,
+    problems: &mut Vec<Problem>,
+) -> OutboundPolicy {
+    let step = &workflow.import;
+    let patterns = |texts: &[String], key: &str, problems: &mut Vec<Problem>| {
+        texts
+            .iter()
+            .filter_map(|t| {
+                HostPattern::parse(t)
+                    .map_err(|message| {
+                        problems.push(Problem {
+                            location: workflow.location(&step.name, key),
+                            message,
+                        })
+                    })
+                    .ok()
+            })
+            .collect::<Vec<_>>()
+    };
+    let allowed = patterns(&step.grants.hosts, "hosts", problems);
+    let mut credentials = Vec::new();
+    for grant in &step.grants.credentials {
+        let hosts = patterns(&grant.hosts, "credentials", problems);
+        // An undeclared name was reported with the workflow's own checks.
+        let Some(spec) = workflow.credentials.get(&grant.name) else {
+            continue;
+        };
+        match Credential::resolve(&grant.name, spec, secrets) {
+            Ok(credential) => credentials.push(CredentialUse {
+                name: grant.name.clone(),
+                hosts,
+                credential: Arc::new(credential),
+            }),
+            Err(e) => problems.push(Problem {
+                location: workflow.location(&step.name, "credentials"),
+                message: e.to_string(),
+            }),
+        }
+    }
+    OutboundPolicy {
+        allowed,
+        credentials,
+    }
 }

@@ -10,6 +10,10 @@ use super::error::PluginError;
 use super::limits::Interrupt;
 use super::state::PluginState;
 
+/// How often a call blocked in the host (an HTTP request, a sleep) is checked for its
+/// deadline and for cancellation. Guest code running wasm is stopped by epochs instead.
+const WATCH: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub(crate) async fn guarded<T>(
     store: &mut Store<PluginState>,
     plugin: &str,
@@ -17,10 +21,31 @@ pub(crate) async fn guarded<T>(
     f: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
 ) -> Result<T, PluginError> {
     let guard = &mut store.data_mut().guard;
-    guard.deadline = Some(Instant::now() + guard.limits.timeout);
+    let deadline = Instant::now() + guard.limits.timeout;
+    guard.deadline = Some(deadline);
     guard.interrupted = None;
+    let cancel = guard.cancel.clone();
     store.set_epoch_deadline(1);
-    let result = f(store).await;
+    // Epochs only interrupt a guest while it runs wasm; one waiting on the host (a download
+    // that stalls) is stopped here, by dropping the call. The instance is unusable after
+    // that, as after any trap, and the caller drops it.
+    let result = tokio::select! {
+        result = f(store) => result,
+        why = async {
+            loop {
+                tokio::time::sleep(WATCH).await;
+                if cancel.is_canceled() {
+                    return Interrupt::Canceled;
+                }
+                if Instant::now() >= deadline {
+                    return Interrupt::Timeout;
+                }
+            }
+        } => {
+            store.data_mut().guard.interrupted = Some(why);
+            Err(wasmtime::Error::msg(format!("interrupted while waiting: {why:?}")))
+        }
+    };
     store.data_mut().guard.deadline = None;
     result.map_err(|e| classify(store.data(), plugin, call, e))
 }

@@ -63,6 +63,15 @@ pub enum PluginError {
     Canceled { plugin: String },
     #[error("plugin `{plugin}` returned an invalid batch: {message}")]
     InvalidOutput { plugin: String, message: String },
+    /// The plugin asked for a host its step does not grant; the host refused the request.
+    #[error(
+        "plugin `{plugin}` in step `{step}` tried to reach {host}, which the step does not grant (add it to grants.hosts to allow it)"
+    )]
+    HostDenied {
+        plugin: String,
+        step: String,
+        host: String,
+    },
     /// The plugin itself reported an error (its own code and message).
     #[error("{message} [{code}]")]
     Reported {
@@ -98,6 +107,7 @@ impl PluginError {
             PluginError::Trap { .. } => "plugin_trap",
             PluginError::Canceled { .. } => "canceled",
             PluginError::InvalidOutput { .. } => "plugin_invalid_output",
+            PluginError::HostDenied { .. } => "host_denied",
         }
     }
 }

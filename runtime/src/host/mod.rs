@@ -12,7 +12,9 @@ mod call;
 mod catalog;
 mod error;
 mod limits;
+mod outbound;
 mod parser;
+mod pattern;
 mod source;
 mod state;
 
@@ -27,7 +29,9 @@ pub use batch::RowBatch;
 pub use catalog::Catalog;
 pub use error::PluginError;
 pub use limits::{CallLimits, CancelToken};
+pub use outbound::{CredentialUse, OutboundPolicy};
 pub use parser::{Decoded, ParserInstance};
+pub use pattern::HostPattern;
 pub use source::{ListPage, ObjectInfo, SourceInstance};
 pub use state::{DirAccess, Sandbox};
 
@@ -124,6 +128,9 @@ impl PluginHost {
             plugin: "(engine)".into(),
             message: cache::first_line(&e),
         })?;
+        // Both of rustls's crypto back ends are in the build (through different dependencies),
+        // so the process must pick one before the first TLS connection.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut linker = Linker::new(&engine);
         let link = |r: wasmtime::Result<()>| {
             r.map_err(|e| PluginError::Link {
@@ -132,6 +139,10 @@ impl PluginHost {
             })
         };
         link(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
+        // Every plugin links against wasi:http; what it may reach is the step's policy.
+        link(wasmtime_wasi_http::p2::add_only_http_to_linker_async(
+            &mut linker,
+        ))?;
         link(bindings::source::SourcePlugin::add_to_linker::<
             _,
             HasSelf<PluginState>,
@@ -169,7 +180,7 @@ impl PluginHost {
         let pre = self.linker.instantiate_pre(&component).map_err(|e| PluginError::Link {
             plugin: name.to_owned(),
             message: format!(
-                "{} (a {} plugin may import only wasi:cli, wasi:clocks, wasi:io, wasi:random, wasi:filesystem and ferry:plugin/host)",
+                "{} (a {} plugin may import only wasi:cli, wasi:clocks, wasi:io, wasi:random, wasi:filesystem, wasi:http and ferry:plugin/host)",
                 cache::first_line(&e),
                 kind.name()
             ),

@@ -48,7 +48,7 @@ impl SourceInstance {
             source.call_list_objects(s, prefix, cursor).await
         })
         .await?;
-        let page = page.map_err(|e| reported(&self.plugin, e))?;
+        let page = page.map_err(|e| self.reported(e))?;
         Ok(ListPage {
             objects: page
                 .objects
@@ -84,13 +84,27 @@ impl SourceInstance {
         }
     }
 
+    /// A plugin's own error, unless the host refused one of its requests: then that refusal,
+    /// naming the host and the step, is what the user needs to see.
+    fn reported(&mut self, e: wit::Error) -> PluginError {
+        let state = self.store.data_mut();
+        match state.outbound.denied.take() {
+            Some(host) => PluginError::HostDenied {
+                plugin: self.plugin.clone(),
+                step: state.outbound.step.to_string(),
+                host,
+            },
+            None => reported(&self.plugin, e),
+        }
+    }
+
     pub async fn read(&mut self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, PluginError> {
         let source = self.bindings.ferry_plugin_source();
         let bytes = guarded(&mut self.store, &self.plugin, "read", async |s| {
             source.call_read(s, key, offset, len).await
         })
         .await?;
-        let bytes = bytes.map_err(|e| reported(&self.plugin, e))?;
+        let bytes = bytes.map_err(|e| self.reported(e))?;
         if bytes.len() as u64 > len {
             return Err(PluginError::InvalidOutput {
                 plugin: self.plugin.clone(),

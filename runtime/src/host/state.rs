@@ -8,9 +8,11 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::host_api::{self, Level};
 use super::limits::Guard;
+use super::outbound::{OutboundHooks, OutboundPolicy};
 
 /// A host directory a plugin may see, at `mount`.
 #[derive(Debug, Clone)]
@@ -26,6 +28,8 @@ pub struct Sandbox {
     pub dirs: Vec<DirAccess>,
     /// Non-secret settings, as `host.setting` returns them.
     pub settings: BTreeMap<String, String>,
+    /// Hosts the plugin may reach over `wasi:http`, and the credentials the host adds.
+    pub outbound: Arc<OutboundPolicy>,
 }
 
 /// How much of a guest's stderr is kept (panic messages are read from it).
@@ -33,6 +37,8 @@ const STDERR_CAPACITY: usize = 64 * 1024;
 
 pub struct PluginState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    pub(crate) outbound: OutboundHooks,
     table: ResourceTable,
     pub(crate) guard: Guard,
     pub(crate) stderr: MemoryOutputPipe,
@@ -66,8 +72,16 @@ impl PluginState {
                 .preopened_dir(&dir.host, &dir.mount, perms)
                 .map_err(|e| std::io::Error::other(format!("{}: {e}", dir.host.display())))?;
         }
+        let outbound = OutboundHooks {
+            policy: sandbox.outbound.clone(),
+            step: step.clone(),
+            plugin: plugin.clone(),
+            denied: None,
+        };
         Ok(PluginState {
             wasi: builder.build(),
+            http: WasiHttpCtx::new(),
+            outbound,
             table: ResourceTable::new(),
             guard,
             stderr,
@@ -94,6 +108,16 @@ impl WasiView for PluginState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for PluginState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct Workflow {
     pub text: String,
     /// Custom plugins by name, paths made absolute.
     pub plugins: BTreeMap<String, PathBuf>,
+    /// Declared credentials by name (no secret values).
+    pub credentials: BTreeMap<String, CredentialSpec>,
     pub import: ImportStep,
     pub validate: Option<ValidateStep>,
     pub ingest: IngestStep,
@@ -74,6 +76,13 @@ impl Workflow {
     /// The directory relative paths in the workflow are resolved against.
     pub fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// Whether this run skips objects earlier jobs passed.
+    pub fn incremental(&self) -> bool {
+        self.import
+            .incremental
+            .unwrap_or(self.ingest.mode == IngestMode::Append)
     }
 
     /// A granted directory's host path, resolved against the workflow's directory.
@@ -204,12 +213,24 @@ impl<'a> Checker<'a> {
                 Decoded::Ingest(s) => ingest = Some(s),
             }
         }
+        if let (Some(import), Some(ingest)) = (&import, &ingest)
+            && import.incremental == Some(true)
+            && ingest.mode == IngestMode::Replace
+        {
+            let span = step_spans.get(&import.name).cloned().unwrap_or(0..0);
+            let at = self.src.key_span(&span, "incremental").unwrap_or(span);
+            return Err(WorkflowError::Invalid(vec![self.src.problem(
+                at,
+                "incremental = true cannot go with ingest mode = \"replace\", which rewrites the table from every object",
+            )]));
+        }
         Ok(Workflow {
             name,
             description: self.raw.description.clone(),
             path: self.src.path.to_owned(),
             text: self.src.text.to_owned(),
             plugins,
+            credentials: self.raw.credentials.clone(),
             import: import.expect("wiring check guarantees an import step"),
             validate,
             ingest: ingest.expect("wiring check guarantees an ingest step"),
@@ -379,6 +400,29 @@ impl<'a> Checker<'a> {
                     ),
                 );
             }
+        }
+        for grant in &step.grants.credentials {
+            if !self.raw.credentials.contains_key(&grant.name) {
+                let mut message = format!(
+                    "credential `{}` is not declared in [credentials]",
+                    grant.name
+                );
+                if let Some(close) =
+                    did_you_mean(&grant.name, self.raw.credentials.keys().map(String::as_str))
+                {
+                    message.push_str(&format!(", did you mean `{close}`?"));
+                }
+                self.step_problem(span, "credentials", message);
+            }
+        }
+        if let Some(n) = step.concurrency
+            && !(1..=64).contains(&n)
+        {
+            self.step_problem(
+                span,
+                "concurrency",
+                format!("concurrency {n} must be between 1 and 64"),
+            );
         }
         if let Some(glob) = &step.glob
             && let Err(e) = globset::Glob::new(glob)

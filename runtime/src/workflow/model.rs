@@ -18,6 +18,8 @@ pub(crate) struct RawWorkflow {
     #[serde(default)]
     pub plugins: BTreeMap<String, PathBuf>,
     #[serde(default)]
+    pub credentials: BTreeMap<String, CredentialSpec>,
+    #[serde(default)]
     pub steps: Vec<toml::Spanned<toml::Table>>,
 }
 
@@ -60,6 +62,48 @@ pub struct ImportStep {
     pub grants: Grants,
     #[serde(default)]
     pub limits: Limits,
+    /// Skip objects an earlier job of this workflow passed. Defaults to on in `append` mode;
+    /// `replace` mode always reads everything.
+    pub incremental: Option<bool>,
+    /// What an incremental import does with a passed object whose ETag/generation changed.
+    #[serde(default)]
+    pub on_change: OnChange,
+    /// Objects downloaded at once, ahead of the parser (default 4).
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnChange {
+    /// A changed object stays imported as it was.
+    #[default]
+    Skip,
+    /// A changed object is imported again (its new rows are appended).
+    Reimport,
+}
+
+/// A credential the host holds: its kind and non-secret parameters. The secret values are
+/// never in the workflow; they come from the environment or the secrets file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum CredentialSpec {
+    /// AWS Signature V4: secrets `access_key_id`, `secret_access_key`, optional `session_token`.
+    Aws {
+        region: String,
+        #[serde(default = "default_aws_service")]
+        service: String,
+    },
+    /// Google OAuth bearer token: secret `access_token`, or `service_account_key` (the key
+    /// file's JSON), exchanged for tokens and refreshed by the host.
+    Gcp {
+        #[serde(default)]
+        scopes: Vec<String>,
+        token_uri: Option<String>,
+    },
+}
+
+fn default_aws_service() -> String {
+    "s3".to_owned()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -77,6 +121,20 @@ pub enum Compression {
 pub struct Grants {
     #[serde(default)]
     pub dirs: Vec<DirGrant>,
+    /// Hosts the source may reach over HTTP: `scheme://host[:port]`, `*` wildcards.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Credentials the host adds to requests for some hosts (which are then allowed too).
+    #[serde(default)]
+    pub credentials: Vec<CredentialGrant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialGrant {
+    /// A key of the workflow's `[credentials]`.
+    pub name: String,
+    pub hosts: Vec<String>,
 }
 
 /// A host directory made visible to the source plugin at `mount`, read-only unless `write`.
