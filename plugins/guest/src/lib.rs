@@ -19,6 +19,8 @@
 //! - [`columns`]: columns in Arrow layout; [`rows`] and [`text_batch`]: rows gathered into
 //!   batches of a set size; [`typing`]: one set of rules for typing text values.
 //! - [`lines`]: line splitting across chunk boundaries for line-based formats.
+//! - [`http`]: requests over `wasi:http` with retries; [`remote`]: reading an object store's
+//!   objects in ranges, pinned to one version.
 //! - [`settings`] and [`log`]: the plugin's side of the `host` interface; [`state`]: the state
 //!   of a WIT resource whose construction can fail.
 //!
@@ -26,8 +28,10 @@
 //! the native target (the generated import stubs compile there; they are just never called).
 
 pub mod columns;
+pub mod http;
 pub mod lines;
 pub mod log;
+pub mod remote;
 pub mod rows;
 pub mod settings;
 pub mod state;

@@ -1,0 +1,375 @@
+//! Outbound HTTP for source plugins, over `wasi:http` (which the host polices): one request
+//! with a whole-body read, and retries with capped exponential backoff and full jitter for
+//! what is worth retrying — transport failures, timeouts, cut-off bodies, 5xx and 429. Other
+//! 4xx answers are returned to the caller, which turns the service's code and message into
+//! its error. The plugin never authenticates: the host adds credentials on the way out.
+
+use std::time::Duration;
+
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{
+    ErrorCode, Fields, IncomingBody, Method, OutgoingRequest, RequestOptions, Scheme,
+};
+use wasip2::io::streams::StreamError;
+
+use crate::types::Error;
+
+/// Where a service lives: `http://127.0.0.1:9000` or `https://storage.googleapis.com/base`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub https: bool,
+    /// `host[:port]`.
+    pub authority: String,
+    /// Path prefix without a trailing `/` (often empty).
+    pub base_path: String,
+}
+
+impl Endpoint {
+    pub fn parse(url: &str) -> Result<Endpoint, String> {
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(format!(
+                "endpoint `{url}` must start with http:// or https://"
+            ));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if authority.is_empty() {
+            return Err(format!("endpoint `{url}` has no host"));
+        }
+        Ok(Endpoint {
+            https,
+            authority: authority.to_owned(),
+            base_path: path.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.base_path)
+    }
+}
+
+/// One request: method, where, and headers.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub head: bool,
+    pub endpoint: Endpoint,
+    /// Path (after the endpoint's base path) and query, already percent-encoded.
+    pub path_and_query: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    pub fn get(endpoint: &Endpoint, path_and_query: String) -> Self {
+        Request {
+            head: false,
+            endpoint: endpoint.clone(),
+            path_and_query,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn head(endpoint: &Endpoint, path_and_query: String) -> Self {
+        Request {
+            head: true,
+            ..Request::get(endpoint, path_and_query)
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    fn describe(&self) -> String {
+        let method = if self.head { "HEAD" } else { "GET" };
+        format!("{method} {}{}", self.endpoint.url(), self.path_and_query)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Why a request got no usable answer.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// The host refused the request: the step does not grant the host.
+    Denied,
+    /// No answer, or a cut-off one: connection, DNS, timeout, a body that ended early.
+    Transport(String),
+}
+
+impl Failure {
+    fn retryable(&self) -> bool {
+        matches!(self, Failure::Transport(_))
+    }
+}
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 5,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Retry {
+    /// The pause before attempt `n + 1` (n ≥ 1): a random point in [0, min(cap, base·2ⁿ⁻¹)].
+    pub fn backoff(&self, n: u32, random: u64) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << (n - 1).min(16))
+            .min(self.cap);
+        let millis = ceiling.as_millis() as u64;
+        Duration::from_millis(if millis == 0 {
+            0
+        } else {
+            random % (millis + 1)
+        })
+    }
+}
+
+/// Whether an answer's status is worth asking again for.
+pub fn retryable_status(status: u16) -> bool {
+    status == 429 || status >= 500
+}
+
+/// Sends `request` until it gets an answer that is not retryable, or attempts run out. The
+/// last answer (which may be a 5xx) or failure is returned.
+pub fn send_with_retry(request: &Request, retry: &Retry) -> Result<Response, Error> {
+    let mut attempt = 1;
+    loop {
+        let outcome = send(request);
+        let again = match &outcome {
+            Ok(r) => retryable_status(r.status),
+            Err(f) => f.retryable(),
+        };
+        if !again || attempt >= retry.attempts {
+            return outcome.map_err(|f| failure_error(request, &f, attempt));
+        }
+        let pause = retry.backoff(attempt, wasip2::random::random::get_random_u64());
+        crate::log::debug(&format!(
+            "{} failed (attempt {attempt}), retrying in {} ms: {}",
+            request.describe(),
+            pause.as_millis(),
+            match &outcome {
+                Ok(r) => format!("status {}", r.status),
+                Err(f) => format!("{f:?}"),
+            }
+        ));
+        std::thread::sleep(pause);
+        attempt += 1;
+    }
+}
+
+fn failure_error(request: &Request, failure: &Failure, attempts: u32) -> Error {
+    match failure {
+        Failure::Denied => crate::error(
+            "host_denied",
+            format!("{}: the host refused the request", request.describe()),
+        ),
+        Failure::Transport(why) => crate::error(
+            "unreachable",
+            format!(
+                "{}: no complete answer after {attempts} attempt{}: {why}",
+                request.describe(),
+                if attempts == 1 { "" } else { "s" }
+            ),
+        ),
+    }
+}
+
+/// One attempt.
+pub fn send(request: &Request) -> Result<Response, Failure> {
+    let fields: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
+        .collect();
+    let headers = Fields::from_list(&fields)
+        .map_err(|e| Failure::Transport(format!("invalid request header: {e:?}")))?;
+    let outgoing = OutgoingRequest::new(headers);
+    let method = if request.head {
+        Method::Head
+    } else {
+        Method::Get
+    };
+    let scheme = if request.endpoint.https {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    let path = format!("{}{}", request.endpoint.base_path, request.path_and_query);
+    let set = outgoing.set_method(&method).is_ok()
+        && outgoing.set_scheme(Some(&scheme)).is_ok()
+        && outgoing
+            .set_authority(Some(&request.endpoint.authority))
+            .is_ok()
+        && outgoing.set_path_with_query(Some(&path)).is_ok();
+    if !set {
+        return Err(Failure::Transport(format!(
+            "invalid request {}",
+            request.describe()
+        )));
+    }
+    let future = outgoing_handler::handle(outgoing, Some(options())).map_err(transport)?;
+    future.subscribe().block();
+    let response = match future.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(code))) => return Err(transport(code)),
+        Some(Err(())) | None => {
+            return Err(Failure::Transport("the response was already taken".into()));
+        }
+    };
+    let status = response.status();
+    let headers = response.headers().entries();
+    let body = response
+        .consume()
+        .map_err(|()| Failure::Transport("the response body was already taken".into()))?;
+    let bytes = if request.head {
+        Vec::new()
+    } else {
+        read_body(&body)?
+    };
+    drop(response);
+    let _ = IncomingBody::finish(body);
+    Ok(Response {
+        status,
+        headers,
+        body: bytes,
+    })
+}
+
+fn options() -> RequestOptions {
+    let options = RequestOptions::new();
+    const SECOND: u64 = 1_000_000_000;
+    let _ = options.set_connect_timeout(Some(10 * SECOND));
+    let _ = options.set_first_byte_timeout(Some(60 * SECOND));
+    let _ = options.set_between_bytes_timeout(Some(30 * SECOND));
+    options
+}
+
+fn read_body(body: &IncomingBody) -> Result<Vec<u8>, Failure> {
+    let stream = body
+        .stream()
+        .map_err(|()| Failure::Transport("the response body stream was already taken".into()))?;
+    let mut bytes = Vec::new();
+    loop {
+        match stream.blocking_read(1 << 20) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => return Ok(bytes),
+            Err(StreamError::LastOperationFailed(e)) => {
+                let why = match wasip2::http::types::http_error_code(&e) {
+                    Some(code) => format!("{code:?}"),
+                    None => e.to_debug_string(),
+                };
+                return Err(Failure::Transport(format!(
+                    "the body broke off after {} bytes: {why}",
+                    bytes.len()
+                )));
+            }
+        }
+    }
+}
+
+fn transport(code: ErrorCode) -> Failure {
+    match code {
+        ErrorCode::HttpRequestDenied => Failure::Denied,
+        other => Failure::Transport(format!("{other:?}")),
+    }
+}
+
+/// Percent-encodes `s` for a URL path or query: everything but unreserved characters, and
+/// `/` too unless `keep_slash`.
+pub fn encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b'/' if keep_slash => out.push('/'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let e = Endpoint::parse("http://127.0.0.1:9000/").unwrap();
+        assert_eq!(
+            (e.https, e.authority.as_str(), e.base_path.as_str()),
+            (false, "127.0.0.1:9000", "")
+        );
+        let e = Endpoint::parse("https://storage.googleapis.com/storage/v1").unwrap();
+        assert_eq!(e.base_path, "/storage/v1");
+        assert!(Endpoint::parse("storage.googleapis.com").is_err());
+        assert!(Endpoint::parse("http:///x").is_err());
+    }
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let r = Retry::default();
+        assert_eq!(
+            r.backoff(1, u64::MAX),
+            Duration::from_millis(u64::MAX % 201)
+        );
+        for n in 1..30 {
+            assert!(r.backoff(n, u64::MAX - 7) <= r.cap);
+        }
+        assert_eq!(r.backoff(3, 0), Duration::ZERO);
+    }
+
+    #[test]
+    fn what_is_retried() {
+        assert!(retryable_status(500) && retryable_status(503) && retryable_status(429));
+        assert!(!retryable_status(403) && !retryable_status(404) && !retryable_status(416));
+        assert!(Failure::Transport("reset".into()).retryable());
+        assert!(!Failure::Denied.retryable());
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(encode("a b/c+d.csv", true), "a%20b/c%2Bd.csv");
+        assert_eq!(encode("a b/c", false), "a%20b%2Fc");
+        assert_eq!(encode("é", true), "%C3%A9");
+    }
+}
