@@ -6,7 +6,14 @@ fn csv_workflow(env: &Env, table: &str, files: &[(&str, &str)]) -> String {
     for (name, content) in files {
         env.write(&format!("in-{table}/{name}"), content);
     }
-    let wf = simple_workflow(table, &format!("in-{table}"), "parser-csv", "", "");
+    // Not incremental: every run reads the files again, so the runs' outcomes repeat.
+    let wf = simple_workflow(
+        table,
+        &format!("in-{table}"),
+        "parser-csv",
+        "",
+        "incremental = false",
+    );
     env.write(&format!("{table}.toml"), wf)
         .to_str()
         .unwrap()

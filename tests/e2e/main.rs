@@ -2,6 +2,7 @@
 //! wasm32-wasip2 by `scripts/test` before this runs), a real SQLite job store, and tables read
 //! back from the Delta log and Parquet files directly — as another tool would read them.
 
+mod peers;
 mod support;
 
 mod bad_input;
@@ -9,5 +10,6 @@ mod dry_run;
 mod ingest;
 mod jobs;
 mod plugin_authoring;
+mod remote;
 mod resume;
 mod sandbox;

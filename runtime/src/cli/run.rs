@@ -1,13 +1,16 @@
 //! `ferry run` and `ferry validate`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::{exit, print, progress};
 use crate::engine::{EngineError, Ferry, RunOptions};
-use crate::store::ExecutionStatus;
+use crate::store::{ExecutionStatus, FileStatus};
+use crate::units::HumanDuration;
 use crate::workflow::{Workflow, WorkflowError};
 
 #[derive(Debug, Args)]
@@ -23,6 +26,10 @@ pub struct RunArgs {
     /// Print the job (or dry-run result) as JSON.
     #[arg(long)]
     json: bool,
+    /// Keep polling the source every INTERVAL (`30s`, `5m`) and run a job whenever objects
+    /// not yet imported appear. Stops on Ctrl-C or SIGTERM.
+    #[arg(long, value_name = "INTERVAL")]
+    watch: Option<HumanDuration>,
 }
 
 pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
@@ -41,6 +48,9 @@ pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
             ExitCode::from(exit::DATA)
         });
     }
+    if let Some(interval) = args.watch {
+        return watch(&ferry, &prepared, interval.0, args.json).await;
+    }
     let bar = progress::Bar::new(args.json);
     let job = ferry
         .run(
@@ -58,6 +68,79 @@ pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
         print::job_summary(&ferry, &job).await?;
     }
     Ok(job_exit(job.execution_status))
+}
+
+/// Polls for objects not yet imported and runs a job for them, until told to stop. Objects a
+/// job failed on are retried by the next `ferry run`, or here once they change, rather than
+/// in a new job every interval.
+async fn watch(
+    ferry: &Ferry,
+    prepared: &crate::engine::Prepared,
+    interval: Duration,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
+    if !prepared.workflow.incremental() {
+        return Err(EngineError::Workflow(WorkflowError::Invalid(vec![
+            crate::workflow::Problem {
+                location: prepared.workflow.location(&prepared.workflow.import.name, "incremental"),
+                message: "--watch needs an incremental import (ingest mode = \"append\", incremental not false)".into(),
+            },
+        ])));
+    }
+    let mut failed: HashSet<(String, Option<String>)> = HashSet::new();
+    let mut stop = std::pin::pin!(shutdown());
+    eprintln!(
+        "watching `{}` every {}s; Ctrl-C stops",
+        prepared.workflow.name,
+        interval.as_secs_f64()
+    );
+    loop {
+        let pending = ferry.pending_objects(prepared).await;
+        match pending {
+            Err(e) => {
+                tracing::warn!(workflow = %prepared.workflow.name, "cannot list the source: {e}")
+            }
+            Ok(objects) => {
+                let new: Vec<_> = objects
+                    .iter()
+                    .filter(|o| !failed.contains(&(o.name.clone(), o.etag.clone())))
+                    .collect();
+                if !new.is_empty() {
+                    tracing::info!(objects = new.len(), "new objects: starting a job");
+                    let bar = progress::Bar::new(json);
+                    let job = ferry.run(prepared, &RunOptions::default(), &bar).await?;
+                    bar.done();
+                    if json {
+                        print::job_json(ferry, &job).await?;
+                    } else {
+                        print::job_summary(ferry, &job).await?;
+                    }
+                    let files = ferry.store.files(job.id, &Default::default()).await?;
+                    for f in files.iter().filter(|f| f.status != FileStatus::Passed) {
+                        failed.insert((f.name.clone(), f.etag.clone()));
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = &mut stop => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 pub fn job_exit(status: ExecutionStatus) -> ExitCode {

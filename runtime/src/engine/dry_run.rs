@@ -4,6 +4,7 @@
 use arrow::array::RecordBatch;
 use serde::Serialize;
 
+use super::download::Downloads;
 use super::file::{FileContext, FileFailure, FileReport, Sink, process};
 use super::{EngineError, Ferry, Prepared, RunOptions};
 use crate::diagnostic::RowDiagnostic;
@@ -84,9 +85,18 @@ impl Ferry {
             max_exceptions: wf.ingest.max_parse_exceptions,
             on_bytes: &on_bytes,
         };
+        drop(source);
+        let mut downloads = Downloads::start(
+            self.host.clone(),
+            p.source.clone(),
+            options.clone(),
+            vec![object.name.clone()],
+            1,
+        );
+        let mut chunks = downloads.next(&object.name).expect("one object queued");
         let result = process(
             &object.name,
-            &mut source,
+            &mut chunks,
             &mut parser,
             &mut ctx,
             &mut sink,

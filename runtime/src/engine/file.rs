@@ -8,16 +8,17 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use flate2::write::MultiGzDecoder;
 
+use super::download::{Chunk, ObjectChunks};
 use super::pipeline::PipelinedWriter;
 use crate::diagnostic::RowDiagnostic;
-use crate::host::{Decoded, ParserInstance, PluginError, SourceInstance};
+use crate::host::{Decoded, ParserInstance, PluginError};
 use crate::mapping::Mapping;
 use crate::store::{ErrorInfo, RowMetrics};
 use crate::table::{TableError, TableWriter};
 use crate::workflow::Compression;
 
-/// Bytes asked of the source per read, and the most pushed to the parser at once.
-pub const CHUNK: u64 = 1 << 20;
+/// The most bytes pushed to the parser at once.
+pub const PUSH: usize = 1 << 20;
 
 /// Where mapped rows go.
 pub enum Sink<'a> {
@@ -80,7 +81,7 @@ pub struct FileContext<'a> {
 
 pub async fn process(
     key: &str,
-    source: &mut SourceInstance,
+    chunks: &mut ObjectChunks,
     parser: &mut ParserInstance,
     ctx: &mut FileContext<'_>,
     sink: &mut Sink<'_>,
@@ -95,7 +96,18 @@ pub async fn process(
     parser.open(key).await?;
     let mut offset = 0u64;
     loop {
-        let bytes = source.read(key, offset, CHUNK).await?;
+        let bytes = match chunks.recv().await {
+            Some(Ok(Chunk::Data(bytes))) => bytes,
+            Some(Ok(Chunk::End)) => break,
+            Some(Err(e)) => return Err(e.into()),
+            None => {
+                return Err(FileFailure::File(ErrorInfo {
+                    code: "download_stopped".into(),
+                    message: format!("{key}: the download stopped after {offset} bytes"),
+                    row: None,
+                }));
+            }
+        };
         let n = bytes.len() as u64;
         offset += n;
         (ctx.on_bytes)(n);
@@ -108,12 +120,9 @@ pub async fn process(
                 std::mem::take(decoder.get_mut())
             }
         };
-        for piece in plain.chunks(CHUNK as usize) {
+        for piece in plain.chunks(PUSH) {
             let decoded = parser.push(piece).await?;
             absorb(decoded, ctx, sink, report).await?;
-        }
-        if n < CHUNK {
-            break;
         }
     }
     if let Some(mut decoder) = gz {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use arrow::datatypes::SchemaRef;
 use uuid::Uuid;
 
+use super::download::Downloads;
 use super::file::{FileContext, FileFailure, FileReport, Sink, process};
 use super::outcome::{Stop, decide};
 use super::{EngineError, Ferry, Prepared, Progress};
@@ -16,7 +17,7 @@ use crate::store::{
     RowMetrics,
 };
 use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
-use crate::workflow::{IngestMode, Workflow};
+use crate::workflow::{IngestMode, OnChange, Workflow};
 
 /// Choices for one run.
 #[derive(Debug, Clone, Default)]
@@ -156,6 +157,7 @@ impl Ferry {
         let mut files = self.store.files(id, &FileFilter::default()).await?;
         if files.is_empty() {
             let listed = list_objects(&mut source, p, options).await?;
+            let listed = self.not_yet_imported(p, listed).await?;
             self.store.add_files(id, &listed).await?;
             files = self.store.files(id, &FileFilter::default()).await?;
         }
@@ -174,7 +176,20 @@ impl Ferry {
             .iter()
             .map(|f| f.metrics.num_rows_skipped_by_error)
             .sum::<u64>();
+        drop(source);
         let mut parser = self.host.parser(&p.parser, &parser_opts).await?;
+        let pending: Vec<String> = files
+            .iter()
+            .filter(|f| f.status == FileStatus::Pending)
+            .map(|f| f.name.clone())
+            .collect();
+        let mut downloads = Downloads::start(
+            self.host.clone(),
+            p.source.clone(),
+            source_opts.clone(),
+            pending,
+            p.concurrency,
+        );
         let mut staged_for_replace: Vec<(JobFile, StagedFiles, FileReport)> = Vec::new();
 
         for file in files.iter().filter(|f| f.status == FileStatus::Pending) {
@@ -185,6 +200,9 @@ impl Ferry {
             }
             self.store.start_file(id, file.seq).await?;
             progress.file_started(&file.name);
+            let mut chunks = downloads
+                .next(&file.name)
+                .expect("a download is queued for every pending file");
             let mut report = FileReport::default();
             let open = |schema: SchemaRef| table.writer(schema);
             let mut sink = Sink::Table {
@@ -202,13 +220,15 @@ impl Ferry {
             };
             let result = process(
                 &file.name,
-                &mut source,
+                &mut chunks,
                 &mut parser,
                 &mut ctx,
                 &mut sink,
                 &mut report,
             )
             .await;
+            // Done with this object's bytes: its place goes to the next download.
+            drop(chunks);
             let Sink::Table { writer, .. } = sink else {
                 unreachable!("sink is a table sink")
             };
@@ -266,9 +286,9 @@ impl Ferry {
                     tracing::warn!(job = %id, file = %file.name, code = %error.code, "file failed: {}", error.message);
                     exceptions += report.metrics.num_rows_skipped_by_error;
                     self.fail_file(id, file, &error, &report, progress).await?;
-                    // A plugin that failed may be in any state: start the next object afresh.
+                    // A plugin that failed may be in any state: start the next object afresh
+                    // (each download has its own source instance already).
                     parser = self.host.parser(&p.parser, &parser_opts).await?;
-                    source = self.host.source(&p.source, &source_opts).await?;
                 }
                 Err(FileFailure::TooManyExceptions(error)) => {
                     self.fail_file(id, file, &error, &report, progress).await?;
@@ -313,6 +333,43 @@ impl Ferry {
             }
         }
         Ok(Stop::Completed)
+    }
+
+    /// The objects a run would import now: listed, filtered, and not yet passed.
+    pub async fn pending_objects(&self, p: &Prepared) -> Result<Vec<NewFile>, EngineError> {
+        let options = InstanceOptions {
+            step: p.workflow.import.name.as_str().into(),
+            sandbox: p.source_sandbox.clone(),
+            limits: p.limits,
+            cancel: CancelToken::default(),
+        };
+        let mut source = self.host.source(&p.source, &options).await?;
+        let listed = list_objects(&mut source, p, &RunOptions::default()).await?;
+        self.not_yet_imported(p, listed).await
+    }
+
+    /// Drops objects an earlier job of this workflow passed (unless the step reads
+    /// everything, or re-imports changed objects and this one changed).
+    pub(super) async fn not_yet_imported(
+        &self,
+        p: &Prepared,
+        listed: Vec<NewFile>,
+    ) -> Result<Vec<NewFile>, EngineError> {
+        let wf = &p.workflow;
+        if !wf.incremental() {
+            return Ok(listed);
+        }
+        let imported = self.store.imported_objects(&wf.name).await?;
+        let total = listed.len();
+        let fresh: Vec<NewFile> = listed
+            .into_iter()
+            .filter(|f| match imported.get(&f.name) {
+                None => true,
+                Some(etag) => wf.import.on_change == OnChange::Reimport && *etag != f.etag,
+            })
+            .collect();
+        tracing::info!(workflow = %wf.name, listed = total, new = fresh.len(), "incremental listing");
+        Ok(fresh)
     }
 
     /// Records a file that failed: its counts stand, but none of its rows were persisted.

@@ -402,6 +402,20 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        if status == FileStatus::Passed {
+            sqlx::query(
+                "INSERT INTO imported_objects (workflow, object_key, etag, job_id, imported_at) \
+                 SELECT j.workflow, f.name, f.etag, j.id, ? FROM job_files f JOIN jobs j ON j.id = f.job_id \
+                 WHERE f.job_id = ? AND f.seq = ? \
+                 ON CONFLICT (workflow, object_key) DO UPDATE SET etag = excluded.etag, \
+                 job_id = excluded.job_id, imported_at = excluded.imported_at",
+            )
+            .bind(at.as_str())
+            .bind(job.to_string())
+            .bind(seq as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("UPDATE jobs SET updated_at = ? WHERE id = ?")
             .bind(at.as_str())
             .bind(job.to_string())
@@ -409,6 +423,19 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The objects `workflow` has passed, by key, with the ETag each had then.
+    pub async fn imported_objects(
+        &self,
+        workflow: &str,
+    ) -> Result<std::collections::HashMap<String, Option<String>>> {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT object_key, etag FROM imported_objects WHERE workflow = ?")
+                .bind(workflow)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Puts an interrupted file back to pending, forgetting its partial counts.

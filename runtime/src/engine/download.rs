@@ -1,0 +1,118 @@
+//! Objects are downloaded ahead of the parser, a few at a time: each object gets its own
+//! source instance and task, which reads it in chunks into a small bounded channel. The job
+//! consumes the objects in order, so commits stay in key order while the next downloads are
+//! already under way. An object holds its place among the `concurrency` until the job has
+//! consumed it, so memory stays bounded by `concurrency × (DEPTH + 1) × CHUNK`.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use crate::host::{InstanceOptions, LoadedPlugin, PluginError, PluginHost};
+
+/// Bytes asked of the source per read.
+pub const CHUNK: u64 = 4 << 20;
+/// Chunks of one object waiting for the parser.
+const DEPTH: usize = 2;
+
+/// One step of an object's download.
+pub enum Chunk {
+    Data(Vec<u8>),
+    /// The object was read to its end.
+    End,
+}
+
+/// The chunks of one object, in order; an error ends them.
+pub type ObjectChunks = mpsc::Receiver<Result<Chunk, PluginError>>;
+
+/// Downloads in flight, in the order the job consumes them. Dropping it stops them all.
+pub struct Downloads {
+    queue: VecDeque<(String, ObjectChunks)>,
+    _tasks: JoinSet<()>,
+}
+
+impl Downloads {
+    pub fn start(
+        host: Arc<PluginHost>,
+        plugin: Arc<LoadedPlugin>,
+        options: InstanceOptions,
+        keys: Vec<String>,
+        concurrency: usize,
+    ) -> Downloads {
+        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let mut queue = VecDeque::with_capacity(keys.len());
+        let mut senders = Vec::with_capacity(keys.len());
+        for key in keys {
+            let (tx, rx) = mpsc::channel(DEPTH);
+            queue.push_back((key.clone(), rx));
+            senders.push((key, tx));
+        }
+        let mut tasks = JoinSet::new();
+        // One scheduler hands out places strictly in consumption order: were each download to
+        // queue for its own place, a later object could take the place the next one needs.
+        tasks.spawn(async move {
+            let mut downloads = JoinSet::new();
+            for (key, tx) in senders {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                if tx.is_closed() {
+                    continue;
+                }
+                let (host, plugin, options) = (host.clone(), plugin.clone(), options.clone());
+                downloads.spawn(async move {
+                    if let Err(e) = download(&host, &plugin, &options, &key, &tx).await {
+                        let _ = tx.send(Err(e)).await;
+                    }
+                    // The object holds its place until the job is done with it, so finished
+                    // downloads cannot pile up ahead of a slow parser.
+                    tx.closed().await;
+                    drop(permit);
+                });
+                // Reap finished downloads as we go.
+                while downloads.try_join_next().is_some() {}
+            }
+            while downloads.join_next().await.is_some() {}
+        });
+        Downloads {
+            queue,
+            _tasks: tasks,
+        }
+    }
+
+    /// The next object's chunks, or `None` when every object has been handed out.
+    pub fn next(&mut self, key: &str) -> Option<ObjectChunks> {
+        let (next, chunks) = self.queue.pop_front()?;
+        debug_assert_eq!(
+            next, key,
+            "objects are consumed in the order they were queued"
+        );
+        Some(chunks)
+    }
+}
+
+async fn download(
+    host: &PluginHost,
+    plugin: &LoadedPlugin,
+    options: &InstanceOptions,
+    key: &str,
+    tx: &mpsc::Sender<Result<Chunk, PluginError>>,
+) -> Result<(), PluginError> {
+    let mut source = host.source(plugin, options).await?;
+    let mut offset = 0u64;
+    loop {
+        let bytes = source.read(key, offset, CHUNK).await?;
+        let n = bytes.len() as u64;
+        offset += n;
+        if n > 0 && tx.send(Ok(Chunk::Data(bytes))).await.is_err() {
+            // The job no longer wants this object (it failed or was canceled).
+            return Ok(());
+        }
+        if n < CHUNK {
+            let _ = tx.send(Ok(Chunk::End)).await;
+            return Ok(());
+        }
+    }
+}
