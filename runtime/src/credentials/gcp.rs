@@ -202,3 +202,142 @@ impl GcpAuth {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A key generated for this test only; it grants nothing anywhere.
+    const KEY: &str = include_str!("testdata/throwaway-rsa.pem");
+    const PUBLIC: &str = include_str!("testdata/throwaway-rsa.pub");
+
+    #[derive(Deserialize)]
+    struct Seen {
+        iss: String,
+        scope: String,
+        aud: String,
+        iat: u64,
+        exp: u64,
+    }
+
+    /// Google's token endpoint cannot run here, so this stands in for it: it checks the
+    /// assertion's RS256 signature with the key's public half and its claims, then answers
+    /// as the endpoint does.
+    async fn token_endpoint(lifetime: u64) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let (aud, seen) = (url.clone(), count.clone());
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let body = loop {
+                    let n = socket.read(&mut chunk).await.unwrap();
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length: ")
+                                    .map(|v| v.trim().parse().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            break body.to_owned();
+                        }
+                    }
+                };
+                let form: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(body.as_bytes())
+                        .into_owned()
+                        .collect();
+                assert_eq!(
+                    form["grant_type"],
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer"
+                );
+                let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+                validation.set_audience(&[aud.as_str()]);
+                let claims = jsonwebtoken::decode::<Seen>(
+                    &form["assertion"],
+                    &jsonwebtoken::DecodingKey::from_rsa_pem(PUBLIC.as_bytes()).unwrap(),
+                    &validation,
+                )
+                .expect("the assertion is signed with the service account's key")
+                .claims;
+                assert_eq!(claims.iss, "ferry-test@example.iam.gserviceaccount.com");
+                assert_eq!(
+                    claims.scope,
+                    "https://www.googleapis.com/auth/devstorage.read_only"
+                );
+                assert_eq!(claims.aud, aud);
+                assert_eq!(claims.exp - claims.iat, 3600);
+                let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+                let answer = format!(
+                    r#"{{"access_token":"token-{n}","expires_in":{lifetime},"token_type":"Bearer"}}"#
+                );
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                socket.write_all(response.as_bytes()).await.unwrap();
+            }
+        });
+        (url, count)
+    }
+
+    fn key_json(token_uri: &str) -> Secret {
+        Secret::new(
+            serde_json::json!({
+                "type": "service_account",
+                "client_email": "ferry-test@example.iam.gserviceaccount.com",
+                "private_key": KEY,
+                "token_uri": token_uri,
+            })
+            .to_string(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_service_account_key_is_exchanged_once_and_refreshed_near_expiry() {
+        let scopes = ["https://www.googleapis.com/auth/devstorage.read_only".to_owned()];
+        let (url, exchanges) = token_endpoint(3600).await;
+        let auth = GcpAuth::service_account("gcs", &key_json(&url), &scopes, None).unwrap();
+        assert_eq!(auth.token().await.unwrap().expose(), "token-1");
+        assert_eq!(auth.token().await.unwrap().expose(), "token-1");
+        assert_eq!(exchanges.load(Ordering::SeqCst), 1);
+
+        // A token that lives less than the refresh margin is replaced on the next use.
+        let (url, exchanges) = token_endpoint(60).await;
+        let auth = GcpAuth::service_account("gcs", &key_json(&url), &scopes, None).unwrap();
+        assert_eq!(auth.token().await.unwrap().expose(), "token-1");
+        assert_eq!(auth.token().await.unwrap().expose(), "token-2");
+        assert_eq!(exchanges.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_broken_key_is_refused_without_quoting_it() {
+        let e = GcpAuth::service_account(
+            "gcs",
+            &Secret::new("{\"private_key\": \"hunter2\"}"),
+            &[],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("client_email") && !e.contains("hunter2"), "{e}");
+        let bad = Secret::new(r#"{"client_email":"a@b","private_key":"hunter2"}"#);
+        let e = GcpAuth::service_account("gcs", &bad, &[], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PEM") && !e.contains("hunter2"), "{e}");
+    }
+}
