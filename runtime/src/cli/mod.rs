@@ -5,6 +5,7 @@ mod jobs;
 mod print;
 mod progress;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +67,11 @@ enum Command {
     /// Inspect, resume and cancel jobs.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Serve the HTTP API: trigger workflows, follow and cancel jobs.
+    Serve(serve::ServeArgs),
+    /// Create, list and revoke API keys for `ferry serve`.
+    #[command(subcommand)]
+    Keys(serve::KeysCommand),
 }
 
 /// Entry point of the binary.
@@ -107,6 +113,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         Command::Run(args) => run::run(open().await?, args).await,
         Command::Validate { file, json } => run::validate(open().await?, &file, json),
         Command::Jobs(cmd) => jobs::jobs(open().await?, cmd).await,
+        Command::Serve(args) => serve::run_serve(open().await?, args).await,
+        Command::Keys(cmd) => serve::keys(open().await?, cmd).await,
     }
 }
 

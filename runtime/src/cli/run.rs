@@ -57,6 +57,7 @@ pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
             &prepared,
             &RunOptions {
                 only_file: args.only,
+                ..RunOptions::default()
             },
             &bar,
         )
@@ -129,7 +130,7 @@ async fn watch(
     }
 }
 
-async fn shutdown() {
+pub(super) async fn shutdown() {
     #[cfg(unix)]
     {
         let mut term =

@@ -51,6 +51,7 @@ impl Ferry {
         let mut source = self.host.source(&p.source, &options).await?;
         let run_options = RunOptions {
             only_file: file.map(str::to_owned),
+            ..RunOptions::default()
         };
         let listed = super::job::list_objects(&mut source, p, &run_options).await?;
         let Some(object) = listed.into_iter().next() else {

@@ -25,7 +25,7 @@ pub enum Sink<'a> {
     /// Staged into table data files (committed later by the caller).
     Table {
         writer: Option<PipelinedWriter>,
-        open: &'a dyn Fn(SchemaRef) -> Result<TableWriter, TableError>,
+        open: &'a (dyn Fn(SchemaRef) -> Result<TableWriter, TableError> + Sync),
     },
     /// Kept in memory for a dry run, up to `limit` rows.
     Preview {

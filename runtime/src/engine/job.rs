@@ -24,6 +24,8 @@ use crate::workflow::{IngestMode, OnChange, Workflow};
 pub struct RunOptions {
     /// Import only the object with this key.
     pub only_file: Option<String>,
+    /// Import only objects with these keys (a trigger naming the objects that arrived).
+    pub only_files: Option<Vec<String>>,
 }
 
 /// The table's application id for a job: its transactions say which objects are in.
@@ -39,6 +41,13 @@ impl Ferry {
         options: &RunOptions,
         progress: &dyn Progress,
     ) -> Result<Job, EngineError> {
+        let job = self.create_job(prepared).await?;
+        self.execute(job.id, prepared, options, progress).await
+    }
+
+    /// Records a new job in CREATED, to be run by [`Ferry::execute`] (now, or when a place in
+    /// a server's pool frees up).
+    pub async fn create_job(&self, prepared: &Prepared) -> Result<Job, EngineError> {
         let wf = &prepared.workflow;
         let job = self
             .store
@@ -50,7 +59,7 @@ impl Ferry {
             })
             .await?;
         tracing::info!(job = %job.id, workflow = %wf.name, "job created");
-        self.execute(job.id, prepared, options, progress).await
+        Ok(job)
     }
 
     /// Continues a killed or interrupted job from its first object not yet passed, with the
@@ -78,7 +87,9 @@ impl Ferry {
             .await
     }
 
-    async fn execute(
+    /// Runs a created (or interrupted) job to a terminal state. A job canceled before it
+    /// started ends CANCELED without reading anything.
+    pub async fn execute(
         &self,
         id: Uuid,
         prepared: &Prepared,
@@ -88,7 +99,12 @@ impl Ferry {
         self.store.mark_running(id, std::process::id()).await?;
         let cancel = CancelToken::default();
         let watcher = self.watch_cancel(id, cancel.clone());
-        let result = self.drive(id, prepared, options, progress, &cancel).await;
+        let result = if self.store.desired_status(id).await? == DesiredStatus::Canceled {
+            // Canceled while it waited for a place: nothing is read.
+            Ok(Stop::Canceled)
+        } else {
+            self.drive(id, prepared, options, progress, &cancel).await
+        };
         watcher.abort();
         let stop = match result {
             Ok(stop) => stop,
@@ -445,6 +461,12 @@ pub(super) async fn list_objects(
         .into_iter()
         .filter(|o| p.glob.as_ref().is_none_or(|g| g.is_match(&o.key)))
         .filter(|o| options.only_file.as_ref().is_none_or(|only| &o.key == only))
+        .filter(|o| {
+            options
+                .only_files
+                .as_ref()
+                .is_none_or(|keys| keys.contains(&o.key))
+        })
         .map(|o| NewFile {
             name: o.key,
             size: o.size,

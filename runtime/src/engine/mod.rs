@@ -53,12 +53,17 @@ pub enum EngineError {
     NoSuchObject(String),
     #[error(transparent)]
     Secrets(#[from] crate::credentials::SecretFileError),
+    #[error("{0}")]
+    Config(String),
 }
 
 impl EngineError {
     /// Whether the fault lies in the workflow file (exit code 78, EX_CONFIG).
     pub fn is_config(&self) -> bool {
-        matches!(self, EngineError::Workflow(_) | EngineError::Plugins(_))
+        matches!(
+            self,
+            EngineError::Workflow(_) | EngineError::Plugins(_) | EngineError::Config(_)
+        )
     }
 }
 

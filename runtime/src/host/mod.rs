@@ -101,6 +101,7 @@ pub struct PluginHost {
     linker: Linker<PluginState>,
     cache: CompileCache,
     loaded: Mutex<HashMap<(PathBuf, PluginKind), Arc<LoadedPlugin>>>,
+    instantiations: std::sync::atomic::AtomicU64,
     _ticker: EpochTicker,
 }
 
@@ -154,6 +155,7 @@ impl PluginHost {
             linker,
             cache,
             loaded: Mutex::new(HashMap::new()),
+            instantiations: Default::default(),
             _ticker: ticker,
         })
     }
@@ -242,11 +244,19 @@ impl PluginHost {
         Ok(())
     }
 
+    /// Plugin instances created so far (for metrics).
+    pub fn instantiations(&self) -> u64 {
+        self.instantiations
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn store(
         &self,
         plugin: &LoadedPlugin,
         options: &InstanceOptions,
     ) -> Result<Store<PluginState>, PluginError> {
+        self.instantiations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let guard = Guard::new(options.limits, options.cancel.clone());
         let state = PluginState::new(
             plugin.name.as_str().into(),

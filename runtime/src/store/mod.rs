@@ -1,6 +1,7 @@
 //! The job store: SQLite through sqlx, embedded by default under the state dir. Migrations run
 //! on open. Terminal job states are guarded in SQL, so no code path can rewrite them.
 
+mod keys;
 mod model;
 mod time;
 
@@ -11,6 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
+pub use keys::{ApiKey, Permission};
 pub use model::*;
 pub use time::{Timestamp, now};
 
@@ -33,6 +35,8 @@ pub enum StoreError {
     Terminal { id: Uuid, status: ExecutionStatus },
     #[error("invalid cursor")]
     BadCursor,
+    #[error("{0}")]
+    Conflict(String),
     #[error("job store holds an unreadable value: {0}")]
     Corrupt(String),
 }
@@ -423,6 +427,24 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// How many jobs are in each execution status (for metrics).
+    pub async fn job_status_counts(&self) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT execution_status, COUNT(*) FROM jobs GROUP BY execution_status ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
+    }
+
+    /// Rows committed by every job, ever.
+    pub async fn rows_persisted_total(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(rows_persisted), 0) FROM job_files")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
     }
 
     /// The objects `workflow` has passed, by key, with the ETag each had then.

@@ -32,7 +32,7 @@ macro_rules! text_enum {
             type Err = String;
 
             /// Case-insensitive, so `canceled` and `CANCELED` both work on the command line.
-            fn from_str(s: &str) -> Result<Self, String> {
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
                 $name::ALL
                     .iter()
                     .copied()
@@ -46,6 +46,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum! {
     /// Where a job is. The last five are terminal: once written they never change.

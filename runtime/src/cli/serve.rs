@@ -1,0 +1,146 @@
+//! `ferry serve` and `ferry keys`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+
+use super::print;
+use crate::engine::{EngineError, Ferry};
+use crate::server::ConfigFile;
+use crate::server::{ServerError, serve};
+use crate::store::Permission;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Directory of workflows, registered by file stem (default <home>/workflows).
+    #[arg(long)]
+    workflows: Option<PathBuf>,
+    /// Settings file (TOML: listen, workflows, max_concurrent_jobs, max_body, max_upload,
+    /// shutdown_grace); flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Jobs run at once; more wait in CREATED.
+    #[arg(long)]
+    max_concurrent_jobs: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key; it is printed once and stored only as a hash.
+    Create {
+        name: String,
+        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys (repeat or comma-separate).
+        #[arg(
+            long = "permission",
+            value_name = "P",
+            required = true,
+            value_delimiter = ','
+        )]
+        permissions: Vec<Permission>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The keys, without their secrets.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by name or id; requests with it get 401 from then on.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run_serve(ferry: Ferry, args: ServeArgs) -> Result<ExitCode, EngineError> {
+    let file = match &args.config {
+        Some(path) => ConfigFile::load(path).map_err(EngineError::Config)?,
+        None => ConfigFile::default(),
+    };
+    let mut config = file.resolve(ferry.home.root());
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(dir) = args.workflows {
+        config.workflows = dir;
+    }
+    if let Some(n) = args.max_concurrent_jobs {
+        config.max_concurrent_jobs = n.max(1);
+    }
+    let result = serve(Arc::new(ferry), config, super::run::shutdown()).await;
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(ServerError::Engine(e)) => Err(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(super::exit::CONFIG))
+        }
+    }
+}
+
+pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, EngineError> {
+    match command {
+        KeysCommand::Create {
+            name,
+            permissions,
+            json,
+        } => {
+            let (key, secret) = ferry.store.create_key(&name, &permissions).await?;
+            if json {
+                let mut value = serde_json::to_value(&key).unwrap_or_default();
+                value["key"] = secret.into();
+                print::json(&value);
+            } else {
+                println!("{secret}");
+                eprintln!(
+                    "key `{}` ({}) created; it is shown only this once",
+                    key.name,
+                    key.permissions
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        KeysCommand::List { json } => {
+            let keys = ferry.store.list_keys().await?;
+            if json {
+                print::json(&serde_json::json!({ "items": keys }));
+            } else {
+                println!("{:<14} {:<20} {:<10} PERMISSIONS", "ID", "NAME", "STATE");
+                for k in keys {
+                    let state = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    let perms: Vec<&str> = k.permissions.iter().map(|p| p.as_str()).collect();
+                    println!(
+                        "{:<14} {:<20} {:<10} {}",
+                        k.id,
+                        k.name,
+                        state,
+                        perms.join(",")
+                    );
+                }
+            }
+        }
+        KeysCommand::Revoke { name, json } => {
+            let key = ferry.store.revoke_key(&name).await?;
+            if json {
+                print::json(&key);
+            } else {
+                println!("key `{}` revoked", key.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

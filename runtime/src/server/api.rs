@@ -1,0 +1,467 @@
+//! The routes: which handler, which permission, and the metric label of each. Handlers take a
+//! read [`Request`] and answer JSON; every error is `{"error": {"code", "message"}}`.
+
+use std::collections::BTreeMap;
+
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::App;
+use super::http::{ApiError, Request, Response, json, text};
+use super::registry::substitute;
+use crate::engine::RunOptions;
+use crate::store::{
+    DesiredStatus, ExecutionStatus, FileFilter, FileStatus, HealthStatus, JobFilter, Permission,
+    Timestamp,
+};
+
+/// Largest page a listing returns.
+const MAX_LIMIT: u32 = 1000;
+
+/// A matched route: its metric label and, unless open, the permission it needs.
+pub struct Route {
+    pub label: &'static str,
+    pub permission: Option<Permission>,
+    handler: Handler,
+}
+
+enum Handler {
+    Healthz,
+    Readyz,
+    Metrics,
+    OpenApi,
+    ListWorkflows,
+    GetWorkflow(String),
+    PutWorkflow(String),
+    DeleteWorkflow(String),
+    Trigger(String),
+    ListJobs,
+    GetJob(Uuid),
+    PutJob(Uuid),
+    JobMetrics(Uuid),
+    JobFiles(Uuid),
+    JobLogs(Uuid),
+    Upload,
+    Webhook(String),
+    ListKeys,
+    CreateKey,
+    RevokeKey(String),
+}
+
+/// Finds the route for a method and path, or the error for none (404, or 405 when the path
+/// exists for another method).
+pub fn route(method: &Method, segments: &[String]) -> Result<Route, ApiError> {
+    if let Some(route) = lookup(method, segments)? {
+        return Ok(route);
+    }
+    let path = segments.join("/");
+    let other = [Method::GET, Method::PUT, Method::POST, Method::DELETE]
+        .iter()
+        .any(|m| matches!(lookup(m, segments), Ok(Some(_))));
+    Err(if other {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{method} is not allowed on /{path}"),
+        )
+    } else {
+        ApiError::not_found(format!("no route /{path}"))
+    })
+}
+
+fn lookup(method: &Method, segments: &[String]) -> Result<Option<Route>, ApiError> {
+    use Handler::*;
+    use Permission::*;
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = method.clone();
+    let (label, permission, handler) = match (m, s.as_slice()) {
+        (Method::GET, ["healthz"]) => ("GET /healthz", None, Healthz),
+        (Method::GET, ["readyz"]) => ("GET /readyz", None, Readyz),
+        (Method::GET, ["metrics"]) => ("GET /metrics", None, Metrics),
+        (Method::GET, ["v1", "openapi.json"]) => ("GET /v1/openapi.json", None, OpenApi),
+        (Method::GET, ["v1", "workflows"]) => ("GET /v1/workflows", Some(ViewJobs), ListWorkflows),
+        (Method::GET, ["v1", "workflows", n]) => (
+            "GET /v1/workflows/{name}",
+            Some(ViewJobs),
+            GetWorkflow(n.to_string()),
+        ),
+        (Method::PUT, ["v1", "workflows", n]) => (
+            "PUT /v1/workflows/{name}",
+            Some(ManageWorkflows),
+            PutWorkflow(n.to_string()),
+        ),
+        (Method::DELETE, ["v1", "workflows", n]) => (
+            "DELETE /v1/workflows/{name}",
+            Some(ManageWorkflows),
+            DeleteWorkflow(n.to_string()),
+        ),
+        (Method::POST, ["v1", "workflows", n, "jobs"]) => (
+            "POST /v1/workflows/{name}/jobs",
+            Some(ManageIngestionJobs),
+            Trigger(n.to_string()),
+        ),
+        (Method::GET, ["v1", "jobs"]) => ("GET /v1/jobs", Some(ViewJobs), ListJobs),
+        (Method::GET, ["v1", "jobs", id]) => {
+            ("GET /v1/jobs/{id}", Some(ViewJobs), GetJob(job_id(id)?))
+        }
+        (Method::PUT, ["v1", "jobs", id]) => (
+            "PUT /v1/jobs/{id}",
+            Some(ManageIngestionJobs),
+            PutJob(job_id(id)?),
+        ),
+        (Method::GET, ["v1", "jobs", id, "metrics"]) => (
+            "GET /v1/jobs/{id}/metrics",
+            Some(ViewJobs),
+            JobMetrics(job_id(id)?),
+        ),
+        (Method::GET, ["v1", "jobs", id, "files"]) => (
+            "GET /v1/jobs/{id}/files",
+            Some(ViewJobs),
+            JobFiles(job_id(id)?),
+        ),
+        (Method::GET, ["v1", "jobs", id, "logs"]) => (
+            "GET /v1/jobs/{id}/logs",
+            Some(ViewJobs),
+            JobLogs(job_id(id)?),
+        ),
+        (Method::POST, ["v1", "uploads"]) => {
+            ("POST /v1/uploads", Some(ManageIngestionJobs), Upload)
+        }
+        (Method::POST, ["v1", "triggers", n]) => (
+            "POST /v1/triggers/{name}",
+            Some(ManageIngestionJobs),
+            Webhook(n.to_string()),
+        ),
+        (Method::GET, ["v1", "keys"]) => ("GET /v1/keys", Some(ManageKeys), ListKeys),
+        (Method::POST, ["v1", "keys"]) => ("POST /v1/keys", Some(ManageKeys), CreateKey),
+        (Method::DELETE, ["v1", "keys", n]) => (
+            "DELETE /v1/keys/{name}",
+            Some(ManageKeys),
+            RevokeKey(n.to_string()),
+        ),
+        _ => return Ok(None),
+    };
+    Ok(Some(Route {
+        label,
+        permission,
+        handler,
+    }))
+}
+
+fn job_id(text: &str) -> Result<Uuid, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::not_found(format!("no job `{text}` (job ids are UUIDs)")))
+}
+
+/// Runs a matched route (after authentication).
+pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Response, ApiError> {
+    use Handler::*;
+    match route.handler {
+        Healthz => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))),
+        Readyz => match app.ferry.store.job_status_counts().await {
+            Ok(_) if !app.draining() => Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "status": "ready" }),
+            )),
+            Ok(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "draining",
+                "the server is shutting down",
+            )),
+            Err(e) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                e.to_string(),
+            )),
+        },
+        Metrics => {
+            let counts = app.ferry.store.job_status_counts().await?;
+            let rows = app.ferry.store.rows_persisted_total().await?;
+            let body = app
+                .metrics
+                .render(&counts, rows, app.ferry.host.instantiations());
+            Ok(text(StatusCode::OK, "text/plain; version=0.0.4", body))
+        }
+        OpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
+        ListWorkflows => {
+            let items: Vec<_> = app
+                .registry
+                .names()
+                .iter()
+                .map(|n| app.registry.summary(n))
+                .collect();
+            Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))
+        }
+        GetWorkflow(name) => {
+            let text = app.registry.text(&name)?;
+            let summary = app.registry.summary(&name);
+            let mut value = serde_json::to_value(summary).map_err(ApiError::internal)?;
+            value["text"] = text.into();
+            Ok(json(StatusCode::OK, &value))
+        }
+        PutWorkflow(name) => put_workflow(app, &name, request),
+        DeleteWorkflow(name) => {
+            app.registry.delete(&name)?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "deleted": name }),
+            ))
+        }
+        Trigger(name) => trigger(app, &name, request).await,
+        ListJobs => list_jobs(app, request).await,
+        GetJob(id) => job(app, id).await,
+        PutJob(id) => put_job(app, id, request).await,
+        JobMetrics(id) => {
+            let job = app.ferry.store.job(id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "totals": job.metrics, "files": job.files }),
+            ))
+        }
+        JobFiles(id) => job_files(app, id, request).await,
+        JobLogs(id) => {
+            let job = app.ferry.store.job(id).await?;
+            let exceptions = app.ferry.store.parse_exceptions(id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({
+                    "health": job.health,
+                    "failure": job.failure,
+                    "parseExceptions": exceptions,
+                }),
+            ))
+        }
+        Upload => unreachable!("uploads are streamed before the body is read"),
+        Webhook(name) => webhook(app, &name, request).await,
+        ListKeys => Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "items": app.ferry.store.list_keys().await? }),
+        )),
+        CreateKey => {
+            #[derive(Deserialize, Default)]
+            #[serde(deny_unknown_fields)]
+            struct NewKey {
+                name: String,
+                permissions: Vec<Permission>,
+            }
+            let new: NewKey = request.json()?;
+            if new.name.is_empty() {
+                return Err(ApiError::bad_request("invalid_key", "`name` is required"));
+            }
+            let (key, secret) = app
+                .ferry
+                .store
+                .create_key(&new.name, &new.permissions)
+                .await?;
+            let mut value = serde_json::to_value(key).map_err(ApiError::internal)?;
+            value["key"] = secret.into();
+            Ok(json(StatusCode::CREATED, &value))
+        }
+        RevokeKey(name) => Ok(json(
+            StatusCode::OK,
+            &app.ferry.store.revoke_key(&name).await?,
+        )),
+    }
+}
+
+fn put_workflow(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
+    let text = std::str::from_utf8(&request.body).map_err(|_| {
+        ApiError::bad_request("invalid_workflow", "the workflow must be UTF-8 TOML")
+    })?;
+    // Checked as `ferry validate` would before it replaces anything.
+    let workflow = app.registry.parse(name, text)?;
+    app.ferry.prepare(&workflow)?;
+    let existed = app.registry.put(name, text)?;
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json(status, &app.registry.summary(name)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TriggerBody {
+    #[serde(default)]
+    dry_run: bool,
+    file_name: Option<String>,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+}
+
+async fn trigger(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
+    let body: TriggerBody = request.json()?;
+    let text = substitute(&app.registry.text(name)?, &body.variables)?;
+    let workflow = app.registry.parse(name, &text)?;
+    let prepared = app.ferry.prepare(&workflow)?;
+    if body.dry_run {
+        let result = app
+            .ferry
+            .dry_run(&prepared, body.file_name.as_deref())
+            .await?;
+        return Ok(json(StatusCode::OK, &result));
+    }
+    let job = app.ferry.create_job(&prepared).await?;
+    let options = RunOptions {
+        only_file: body.file_name,
+        ..RunOptions::default()
+    };
+    app.executor.submit(job.id, prepared, options);
+    Ok(json(StatusCode::CREATED, &job))
+}
+
+/// `POST /v1/triggers/{name}`: an S3 event notification or a GCS Pub/Sub push names the objects
+/// that arrived; the job imports exactly those.
+async fn webhook(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
+    let event: serde_json::Value = serde_json::from_slice(&request.body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("event body: {e}")))?;
+    let keys = event_keys(&event);
+    if keys.is_empty() {
+        return Err(ApiError::bad_request(
+            "no_objects",
+            "the event names no objects: expected an S3 event (Records[].s3.object.key) or a GCS Pub/Sub push (message.attributes.objectId)",
+        ));
+    }
+    let workflow = app.registry.load(name)?;
+    let prepared = app.ferry.prepare(&workflow)?;
+    let job = app.ferry.create_job(&prepared).await?;
+    let options = RunOptions {
+        only_files: Some(keys.clone()),
+        ..RunOptions::default()
+    };
+    app.executor.submit(job.id, prepared, options);
+    let mut value = serde_json::to_value(&job).map_err(ApiError::internal)?;
+    value["objects"] = keys.into();
+    Ok(json(StatusCode::CREATED, &value))
+}
+
+/// Object keys of an S3 event (keys URL-encoded, `+` for space) or a GCS Pub/Sub push.
+fn event_keys(event: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = event["Records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["s3"]["object"]["key"].as_str())
+        .map(|k| {
+            url::form_urlencoded::parse(format!("k={k}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    if let Some(id) = event["message"]["attributes"]["objectId"].as_str() {
+        keys.push(id.to_owned());
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn limit(request: &Request) -> Result<u32, ApiError> {
+    match request.param("limit") {
+        None => Ok(100),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("parameter `limit`: `{v}` is not 1–{MAX_LIMIT}"),
+                )
+            }),
+    }
+}
+
+fn time(request: &Request, name: &str) -> Result<Option<Timestamp>, ApiError> {
+    Ok(request.parsed::<Timestamp>(name)?.into_iter().next())
+}
+
+async fn list_jobs(app: &App, request: &Request) -> Result<Response, ApiError> {
+    let filter = JobFilter {
+        statuses: request.parsed::<ExecutionStatus>("status")?,
+        health: request.parsed::<HealthStatus>("healthStatus")?,
+        workflows: request
+            .params("workflow")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        since: time(request, "since")?,
+        until: time(request, "until")?,
+    };
+    let page = app
+        .ferry
+        .store
+        .list_jobs(&filter, limit(request)?, request.param("cursor"))
+        .await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+async fn job(app: &App, id: Uuid) -> Result<Response, ApiError> {
+    let job = app.ferry.store.job(id).await?;
+    let mut value = serde_json::to_value(&job).map_err(ApiError::internal)?;
+    value["tablePath"] = app
+        .ferry
+        .home
+        .table(&job.table)
+        .display()
+        .to_string()
+        .into();
+    Ok(json(StatusCode::OK, &value))
+}
+
+async fn put_job(app: &App, id: Uuid, request: &Request) -> Result<Response, ApiError> {
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Desired {
+        desired_execution_status: Option<String>,
+    }
+    let desired: Desired = request.json()?;
+    let wanted = desired.desired_execution_status.ok_or_else(|| {
+        ApiError::bad_request("invalid_request", "`desiredExecutionStatus` is required")
+    })?;
+    let wanted: DesiredStatus = wanted
+        .parse()
+        .map_err(|e: String| ApiError::bad_request("invalid_request", e))?;
+    if wanted != DesiredStatus::Canceled {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "only `canceled` can be set: jobs run when they are created",
+        ));
+    }
+    let job = app.ferry.store.request_cancel(id).await?;
+    Ok(json(StatusCode::OK, &job))
+}
+
+async fn job_files(app: &App, id: Uuid, request: &Request) -> Result<Response, ApiError> {
+    app.ferry.store.job(id).await?;
+    let filter = FileFilter {
+        statuses: request.parsed::<FileStatus>("status")?,
+        since: time(request, "since")?,
+        until: time(request, "until")?,
+    };
+    let after: u64 = match request.param("cursor") {
+        None => 0,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::bad_request("invalid_cursor", "invalid cursor"))?,
+    };
+    let limit = limit(request)? as usize;
+    let files = app.ferry.store.files(id, &filter).await?;
+    let mut page: Vec<_> = files
+        .into_iter()
+        .filter(|f| f.seq >= after)
+        .take(limit + 1)
+        .collect();
+    let next = (page.len() > limit).then(|| page[limit].seq.to_string());
+    page.truncate(limit);
+    Ok(json(
+        StatusCode::OK,
+        &crate::store::Page {
+            items: page,
+            next_cursor: next,
+        },
+    ))
+}

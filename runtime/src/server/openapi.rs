@@ -1,0 +1,192 @@
+//! `GET /v1/openapi.json`: the API as an OpenAPI 3.1 document. The end-to-end tests validate it
+//! with `openapi-spec-validator` and call every path it lists, so it cannot drift from the
+//! routes in [`super::api`].
+
+use serde_json::{Value, json};
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn path_param(name: &str, description: &str, format: Option<&str>) -> Value {
+    let mut schema = json!({ "type": "string" });
+    if let Some(f) = format {
+        schema["format"] = f.into();
+    }
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+/// Standard errors of an authenticated route.
+fn secured(mut op: Value, permission: &str) -> Value {
+    op["security"] = json!([{ "bearer": [] }, { "basic": [] }]);
+    op["x-ferry-permission"] = permission.into();
+    let responses = op["responses"].as_object_mut().expect("responses");
+    responses.insert("401".into(), error_response("No or unknown API key"));
+    responses.insert(
+        "403".into(),
+        error_response(&format!("The key lacks {permission}")),
+    );
+    responses.insert(
+        "400".into(),
+        error_response("Bad request (parameters, JSON with its position)"),
+    );
+    op
+}
+
+pub fn document() -> Value {
+    let id = path_param("id", "Job id", Some("uuid"));
+    let name = path_param("name", "Workflow name (the file stem)", None);
+    let time = json!({ "type": "string", "format": "date-time" });
+    let paging = [
+        query(
+            "limit",
+            "Page size (1–1000, default 100)",
+            json!({ "type": "integer", "minimum": 1, "maximum": 1000 }),
+        ),
+        query(
+            "cursor",
+            "The previous page's nextCursor",
+            json!({ "type": "string" }),
+        ),
+        query(
+            "since",
+            "Only items updated at or after (RFC3339)",
+            time.clone(),
+        ),
+        query("until", "Only items updated before (RFC3339)", time.clone()),
+    ];
+    let statuses = json!({ "type": "array", "items": { "type": "string" } });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ferry",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Trigger ferry workflows and follow their jobs. Errors are {\"error\": {\"code\", \"message\"}}; times are RFC3339; keys are camelCase."
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API key from `ferry keys create`" },
+                "basic": { "type": "http", "scheme": "basic", "description": "The API key as the user name" }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error"],
+                    "properties": { "error": { "type": "object", "required": ["code", "message"],
+                        "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } }
+                },
+                "Job": {
+                    "type": "object",
+                    "required": ["id", "workflow", "executionStatus", "desiredExecutionStatus", "health", "metrics", "files", "createdAt"],
+                    "properties": {
+                        "id": { "type": "string", "format": "uuid" },
+                        "workflow": { "type": "string" },
+                        "table": { "type": "string" },
+                        "executionStatus": { "enum": ["CREATED", "RUNNING", "SUCCESS", "SUCCESS_WITH_WARNING", "NO_ROWS_INGESTED", "FAILED", "CANCELED"] },
+                        "desiredExecutionStatus": { "enum": ["RUNNING", "CANCELED"] },
+                        "health": { "type": "object", "properties": { "status": { "enum": ["ok", "warn", "error"] }, "messages": { "type": "array", "items": { "type": "string" } } } },
+                        "failure": { "type": "object", "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "row": { "type": ["integer", "null"] } } },
+                        "metrics": { "$ref": "#/components/schemas/Metrics" },
+                        "files": { "type": "object", "additionalProperties": { "type": "integer" } },
+                        "createdAt": { "type": "string", "format": "date-time" },
+                        "updatedAt": { "type": "string", "format": "date-time" },
+                        "startedAt": { "type": "string", "format": "date-time" },
+                        "finishedAt": { "type": "string", "format": "date-time" }
+                    }
+                },
+                "Metrics": {
+                    "type": "object",
+                    "properties": {
+                        "numRowsProcessed": { "type": "integer" },
+                        "numRowsProcessedWithWarning": { "type": "integer" },
+                        "numRowsSkippedByFilter": { "type": "integer" },
+                        "numRowsSkippedByError": { "type": "integer" },
+                        "numRowsPersisted": { "type": "integer" }
+                    }
+                },
+                "JobPage": { "type": "object", "required": ["items"], "properties": {
+                    "items": { "type": "array", "items": { "$ref": "#/components/schemas/Job" } },
+                    "nextCursor": { "type": "string" } } },
+                "File": { "type": "object", "properties": {
+                    "seq": { "type": "integer" }, "name": { "type": "string" }, "size": { "type": "integer" },
+                    "status": { "enum": ["pending", "running", "passed", "failed", "skipped"] },
+                    "error": { "type": "object" } } },
+                "FilePage": { "type": "object", "required": ["items"], "properties": {
+                    "items": { "type": "array", "items": { "$ref": "#/components/schemas/File" } },
+                    "nextCursor": { "type": "string" } } },
+                "Workflow": { "type": "object", "required": ["name", "valid"], "properties": {
+                    "name": { "type": "string" }, "description": { "type": ["string", "null"] },
+                    "table": { "type": ["string", "null"] }, "source": { "type": ["string", "null"] },
+                    "parser": { "type": ["string", "null"] }, "valid": { "type": "boolean" },
+                    "problems": { "type": "array", "items": { "type": "string" } },
+                    "text": { "type": "string" } } },
+                "TriggerRequest": { "type": "object", "additionalProperties": false, "properties": {
+                    "dryRun": { "type": "boolean", "description": "Run the real path on one file and write nothing" },
+                    "fileName": { "type": "string", "description": "Only this object (with dryRun: the one to try)" },
+                    "variables": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Values for ${name} in the workflow text" } } },
+                "ApiKey": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "name": { "type": "string" },
+                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys"] } },
+                    "key": { "type": "string", "description": "Only in the answer to its creation" } } }
+            }
+        },
+        "paths": {
+            "/healthz": { "get": { "summary": "Liveness", "responses": { "200": { "description": "Alive" } } } },
+            "/readyz": { "get": { "summary": "Readiness (job store reachable, not draining)", "responses": { "200": { "description": "Ready" }, "503": error_response("Not ready") } } },
+            "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "Text exposition format", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
+            "/v1/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3.1" } } } },
+            "/v1/workflows": { "get": secured(json!({ "summary": "Registered workflows", "responses": { "200": { "description": "Workflows", "content": { "application/json": { "schema": { "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": "#/components/schemas/Workflow" } } } } } } } } }), "ViewJobs") },
+            "/v1/workflows/{name}": {
+                "parameters": [name.clone()],
+                "get": secured(json!({ "summary": "A workflow and its text", "responses": { "200": ok("The workflow", "Workflow"), "404": error_response("No such workflow") } }), "ViewJobs"),
+                "put": secured(json!({ "summary": "Register or replace a workflow (validated first)", "requestBody": { "required": true, "content": { "application/toml": { "schema": { "type": "string" } } } }, "responses": { "200": ok("Replaced", "Workflow"), "201": ok("Registered", "Workflow") } }), "ManageWorkflows"),
+                "delete": secured(json!({ "summary": "Unregister a workflow", "responses": { "200": { "description": "Deleted" }, "404": error_response("No such workflow") } }), "ManageWorkflows")
+            },
+            "/v1/workflows/{name}/jobs": {
+                "parameters": [name.clone()],
+                "post": secured(json!({ "summary": "Trigger a job (or a dry run)", "requestBody": { "required": false, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/TriggerRequest" } } } }, "responses": { "201": ok("The created job", "Job"), "200": { "description": "The dry run's result" }, "404": error_response("No such workflow") } }), "ManageIngestionJobs")
+            },
+            "/v1/jobs": { "get": secured(json!({
+                "summary": "Jobs, newest first",
+                "parameters": [
+                    query("status", "Execution status; repeat to OR", statuses.clone()),
+                    query("healthStatus", "ok, warn or error; repeat to OR", statuses.clone()),
+                    query("workflow", "Workflow name; repeat to OR", statuses.clone()),
+                    paging[0].clone(), paging[1].clone(), paging[2].clone(), paging[3].clone()
+                ],
+                "responses": { "200": ok("A page of jobs", "JobPage") } }), "ViewJobs") },
+            "/v1/jobs/{id}": {
+                "parameters": [id.clone()],
+                "get": secured(json!({ "summary": "One job", "responses": { "200": ok("The job", "Job"), "404": error_response("No such job") } }), "ViewJobs"),
+                "put": secured(json!({ "summary": "Cancel: set desiredExecutionStatus to canceled", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["desiredExecutionStatus"], "properties": { "desiredExecutionStatus": { "enum": ["canceled", "CANCELED"] } } } } } }, "responses": { "200": ok("The job, desired status set", "Job"), "404": error_response("No such job"), "409": error_response("The job is already finished") } }), "ManageIngestionJobs")
+            },
+            "/v1/jobs/{id}/metrics": { "parameters": [id.clone()], "get": secured(json!({ "summary": "Row totals", "responses": { "200": { "description": "{\"totals\": {...}, \"files\": {...}}" }, "404": error_response("No such job") } }), "ViewJobs") },
+            "/v1/jobs/{id}/files": { "parameters": [id.clone()], "get": secured(json!({
+                "summary": "The job's files",
+                "parameters": [query("status", "File status; repeat to OR", statuses.clone()), paging[0].clone(), paging[1].clone(), paging[2].clone(), paging[3].clone()],
+                "responses": { "200": ok("A page of files", "FilePage"), "404": error_response("No such job") } }), "ViewJobs") },
+            "/v1/jobs/{id}/logs": { "parameters": [id.clone()], "get": secured(json!({ "summary": "Parse exceptions, health messages, failure", "responses": { "200": { "description": "The job's log" }, "404": error_response("No such job") } }), "ViewJobs") },
+            "/v1/uploads": { "post": secured(json!({
+                "summary": "Upload a file into the upload area (source-local reads it)",
+                "parameters": [ { "name": "name", "in": "query", "required": true, "description": "File name (path under the upload area)", "schema": { "type": "string" } } ],
+                "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                "responses": { "201": { "description": "Stored: {name, size}" }, "413": error_response("Larger than the upload limit") } }), "ManageIngestionJobs") },
+            "/v1/triggers/{name}": { "parameters": [name.clone()], "post": secured(json!({
+                "summary": "Webhook: an S3 event notification or GCS Pub/Sub push starts a job for exactly its objects",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } },
+                "responses": { "201": ok("The created job", "Job"), "404": error_response("No such workflow") } }), "ManageIngestionJobs") },
+            "/v1/keys": {
+                "get": secured(json!({ "summary": "API keys (never their secrets)", "responses": { "200": { "description": "Keys" } } }), "ManageKeys"),
+                "post": secured(json!({ "summary": "Create a key; the answer holds it once", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name", "permissions"], "properties": { "name": { "type": "string" }, "permissions": { "type": "array", "items": { "type": "string" } } } } } } }, "responses": { "201": ok("The key", "ApiKey"), "409": error_response("The name is taken") } }), "ManageKeys")
+            },
+            "/v1/keys/{name}": { "parameters": [path_param("name", "Key name or id", None)], "delete": secured(json!({ "summary": "Revoke a key", "responses": { "200": ok("The revoked key", "ApiKey") } }), "ManageKeys") }
+        }
+    })
+}

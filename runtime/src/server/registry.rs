@@ -1,0 +1,215 @@
+//! The server's workflows: the `*.toml` files of one directory, each registered under its file
+//! stem. `PUT` writes a file there (after it validates), `DELETE` removes it; a workflow added
+//! to the directory by hand is picked up on the next request.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use http::StatusCode;
+use serde::Serialize;
+
+use super::http::ApiError;
+use crate::workflow::Workflow;
+
+pub struct Registry {
+    dir: PathBuf,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowSummary {
+    pub name: String,
+    pub description: Option<String>,
+    pub table: Option<String>,
+    pub source: Option<String>,
+    pub parser: Option<String>,
+    pub valid: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl Registry {
+    pub fn new(dir: PathBuf) -> std::io::Result<Registry> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(Registry { dir })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, name: &str) -> Result<PathBuf, ApiError> {
+        if !valid_name(name) {
+            return Err(ApiError::bad_request(
+                "invalid_name",
+                format!("workflow name `{name}` must use only letters, digits, `-` and `_`"),
+            ));
+        }
+        Ok(self.dir.join(format!("{name}.toml")))
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let p = e.path();
+                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(str::to_owned))?
+            })
+            .filter(|n| valid_name(n))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The workflow's file text.
+    pub fn text(&self, name: &str) -> Result<String, ApiError> {
+        let path = self.path(name)?;
+        std::fs::read_to_string(&path)
+            .map_err(|_| ApiError::not_found(format!("no workflow `{name}`")))
+    }
+
+    /// Parses `text` as workflow `name` would be (its relative paths against the directory).
+    pub fn parse(&self, name: &str, text: &str) -> Result<Workflow, ApiError> {
+        let workflow = Workflow::parse(&self.path(name)?, text)
+            .map_err(|e| ApiError::bad_request("invalid_workflow", e.to_string()))?;
+        if workflow.name != name {
+            return Err(ApiError::bad_request(
+                "invalid_workflow",
+                format!(
+                    "the file names the workflow `{}`, but it is registered as `{name}`: drop `name` or make them equal",
+                    workflow.name
+                ),
+            ));
+        }
+        Ok(workflow)
+    }
+
+    pub fn load(&self, name: &str) -> Result<Workflow, ApiError> {
+        self.parse(name, &self.text(name)?)
+    }
+
+    /// Writes the workflow file (atomically: readers see the old or the new text).
+    pub fn put(&self, name: &str, text: &str) -> Result<bool, ApiError> {
+        let path = self.path(name)?;
+        let existed = path.exists();
+        let tmp = self.dir.join(format!(".{name}.toml.tmp"));
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(ApiError::internal)?;
+        Ok(existed)
+    }
+
+    pub fn delete(&self, name: &str) -> Result<(), ApiError> {
+        let path = self.path(name)?;
+        std::fs::remove_file(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::not_found(format!("no workflow `{name}`")),
+            _ => ApiError::internal(e),
+        })
+    }
+
+    /// What a listing shows of one workflow; problems come from the file alone.
+    pub fn summary(&self, name: &str) -> WorkflowSummary {
+        match self.load(name) {
+            Ok(w) => WorkflowSummary {
+                name: name.to_owned(),
+                description: w.description.clone(),
+                table: Some(w.ingest.table.clone()),
+                source: Some(w.import.source.clone()),
+                parser: Some(w.import.parser.clone()),
+                valid: true,
+                problems: Vec::new(),
+            },
+            Err(e) => WorkflowSummary {
+                name: name.to_owned(),
+                description: None,
+                table: None,
+                source: None,
+                parser: None,
+                valid: false,
+                problems: vec![e.message],
+            },
+        }
+    }
+}
+
+/// `${name}` in a workflow's text replaced by `variables[name]`; a variable the text uses but
+/// the request does not give is an error, as is one given but never used.
+pub fn substitute(text: &str, variables: &BTreeMap<String, String>) -> Result<String, ApiError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut used = std::collections::BTreeSet::new();
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let name = &after[..end];
+        let value = variables.get(name).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "missing_variable",
+                format!(
+                    "the workflow uses ${{{name}}}, which the request's `variables` does not set"
+                ),
+            )
+        })?;
+        // Values land inside TOML strings: keep them from closing the string.
+        if value.contains(['"', '\\', '\n']) {
+            return Err(ApiError::bad_request(
+                "invalid_variable",
+                format!("variable `{name}` may not contain quotes, backslashes or newlines"),
+            ));
+        }
+        used.insert(name.to_owned());
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    if let Some(unused) = variables.keys().find(|k| !used.contains(*k)) {
+        return Err(ApiError::bad_request(
+            "unknown_variable",
+            format!("variable `{unused}` is not used by the workflow"),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables() {
+        let vars: BTreeMap<String, String> = [("day".to_owned(), "2026-11-26".to_owned())].into();
+        assert_eq!(
+            substitute("prefix = \"${day}/\"", &vars).unwrap(),
+            "prefix = \"2026-11-26/\""
+        );
+        assert_eq!(
+            substitute("${other}", &vars).unwrap_err().code,
+            "missing_variable"
+        );
+        assert_eq!(
+            substitute("plain", &vars).unwrap_err().code,
+            "unknown_variable"
+        );
+        let bad: BTreeMap<String, String> = [("day".to_owned(), "x\"y".to_owned())].into();
+        assert_eq!(
+            substitute("${day}", &bad).unwrap_err().code,
+            "invalid_variable"
+        );
+        assert_eq!(substitute("no vars", &BTreeMap::new()).unwrap(), "no vars");
+    }
+}

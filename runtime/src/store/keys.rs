@@ -1,0 +1,187 @@
+//! API keys: created with their permissions, kept only as a SHA-256, checked in constant time,
+//! revoked by name. A key reads `fry_<id>_<secret>`: the id finds the row, the hash of the
+//! whole key proves it.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::model::text_enum;
+use super::{Result, Store, StoreError, now};
+
+text_enum!(
+    /// What a key may do.
+    Permission {
+        ViewJobs = "ViewJobs",
+        ManageIngestionJobs = "ManageIngestionJobs",
+        ManageWorkflows = "ManageWorkflows",
+        ManageKeys = "ManageKeys",
+    }
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub permissions: Vec<Permission>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn parse_permissions(text: &str) -> Result<Vec<Permission>> {
+    text.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|_| StoreError::Corrupt(format!("permission `{p}`")))
+        })
+        .collect()
+}
+
+impl Store {
+    /// Creates a key; returns it with the only copy of its secret text.
+    pub async fn create_key(
+        &self,
+        name: &str,
+        permissions: &[Permission],
+    ) -> Result<(ApiKey, String)> {
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let secret = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let key = format!("fry_{id}_{secret}");
+        let mut names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+        names.sort();
+        names.dedup();
+        let created = now();
+        let done = sqlx::query(
+            "INSERT INTO api_keys (id, name, key_hash, permissions, created_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(hash(&key))
+        .bind(names.join(","))
+        .bind(created.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("a key named `{name}` exists")));
+        }
+        let api_key = ApiKey {
+            id,
+            name: name.to_owned(),
+            permissions: parse_permissions(&names.join(","))?,
+            created_at: created.as_str().to_owned(),
+            revoked_at: None,
+        };
+        Ok((api_key, key))
+    }
+
+    pub async fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, name, permissions, created_at, revoked_at FROM api_keys ORDER BY created_at, name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, permissions, created_at, revoked_at)| {
+                Ok(ApiKey {
+                    id,
+                    name,
+                    permissions: parse_permissions(&permissions)?,
+                    created_at,
+                    revoked_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes the key named `name` (or with that id). Revoking twice is not an error.
+    pub async fn revoke_key(&self, name: &str) -> Result<ApiKey> {
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE name = ? OR id = ?",
+        )
+        .bind(now().as_str())
+        .bind(name)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        self.list_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.name == name || k.id == name)
+            .ok_or_else(|| StoreError::Conflict(format!("no key named `{name}`")))
+    }
+
+    /// The live key `presented` is, if any.
+    pub async fn authenticate(&self, presented: &str) -> Result<Option<ApiKey>> {
+        let Some(id) = presented
+            .strip_prefix("fry_")
+            .and_then(|rest| rest.split_once('_'))
+            .map(|(id, _)| id)
+        else {
+            return Ok(None);
+        };
+        let row: Option<(String, String, String, String)> = sqlx::query_as(
+            "SELECT name, key_hash, permissions, created_at FROM api_keys WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((name, stored, permissions, created_at)) = row else {
+            return Ok(None);
+        };
+        if !bool::from(hash(presented).as_bytes().ct_eq(stored.as_bytes())) {
+            return Ok(None);
+        }
+        Ok(Some(ApiKey {
+            id: id.to_owned(),
+            name,
+            permissions: parse_permissions(&permissions)?,
+            created_at,
+            revoked_at: None,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keys_are_hashed_checked_and_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("ferry.db")).await.unwrap();
+        let (key, secret) = store
+            .create_key("ci", &[Permission::ViewJobs, Permission::ViewJobs])
+            .await
+            .unwrap();
+        assert_eq!(key.permissions, vec![Permission::ViewJobs]);
+        let found = store.authenticate(&secret).await.unwrap().unwrap();
+        assert_eq!(found.name, "ci");
+        let mut wrong = secret.clone();
+        wrong.pop();
+        wrong.push('x');
+        assert!(store.authenticate(&wrong).await.unwrap().is_none());
+        assert!(
+            store
+                .authenticate("Bearer nonsense")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.create_key("ci", &[]).await.is_err());
+        let listed = format!("{:?}", store.list_keys().await.unwrap());
+        assert!(!listed.contains(&secret[20..]));
+        store.revoke_key("ci").await.unwrap();
+        assert!(store.authenticate(&secret).await.unwrap().is_none());
+    }
+}
