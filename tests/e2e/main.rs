@@ -13,3 +13,4 @@ mod plugin_authoring;
 mod remote;
 mod resume;
 mod sandbox;
+mod serve;

@@ -1,8 +1,10 @@
 //! Runs the server's jobs, at most `max_concurrent_jobs` at once: a triggered job is recorded
 //! in CREATED at once (so the caller gets its id) and waits there for a place. At start-up the
-//! executor takes back jobs a previous process left unfinished; they resume at their first file
+//! executor runs one job per table at a time, and takes back jobs a previous process left
+//! unfinished; they resume at their first file
 //! not passed, so a restart duplicates nothing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,6 +19,7 @@ use crate::store::{ExecutionStatus, JobFilter};
 pub struct Executor {
     ferry: Arc<Ferry>,
     places: Arc<Semaphore>,
+    tables: TableLocks,
     tasks: std::sync::Mutex<JoinSet<()>>,
     stopping: Arc<AtomicBool>,
 }
@@ -26,6 +29,7 @@ impl Executor {
         Executor {
             ferry,
             places: Arc::new(Semaphore::new(max_concurrent_jobs.max(1))),
+            tables: TableLocks::default(),
             tasks: std::sync::Mutex::new(JoinSet::new()),
             stopping: Arc::new(AtomicBool::new(false)),
         }
@@ -38,9 +42,13 @@ impl Executor {
             self.places.clone(),
             self.stopping.clone(),
         );
+        let table = self.tables.get(&prepared.workflow.ingest.table);
         let mut tasks = self.tasks.lock().expect("executor lock");
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
+            // One job per table at a time (taken before a place, so jobs waiting for a busy
+            // table do not hold places other tables could use).
+            let _table = table.lock_owned().await;
             let Ok(_place) = places.acquire_owned().await else {
                 return;
             };
@@ -119,6 +127,22 @@ impl Executor {
             );
             tasks.abort_all();
         }
+    }
+}
+
+/// A lock per table: Delta tolerates concurrent appends, but not two jobs creating the same
+/// table at once, and one writer per table keeps each job's commits in one sequence.
+#[derive(Default)]
+struct TableLocks(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl TableLocks {
+    fn get(&self, table: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.0
+            .lock()
+            .expect("table locks")
+            .entry(table.to_owned())
+            .or_default()
+            .clone()
     }
 }
 

@@ -1,0 +1,671 @@
+//! `ferry serve` through a real HTTP client against a real server process: triggers, polling,
+//! paging, cancel, restart, the auth matrix over every documented route, uploads and the
+//! storage-event webhook, 200 concurrent triggers, and the OpenAPI document checked by a real
+//! validator.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A running `ferry serve` on a free port, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    /// Kept open: a server writing to a closed pipe would fail.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    fn start(env: &Env, extra: &[&str]) -> Server {
+        let workflows = env.path("workflows");
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--workflows",
+            workflows.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let mut child = env
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("ferry serve listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        Server {
+            child,
+            url,
+            _stdout: stdout,
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One request: (status, JSON body or Null).
+fn call(method: &str, url: &str, key: Option<&str>, body: Option<Vec<u8>>) -> (u16, Value) {
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let mut req = client.request(method.parse().unwrap(), url);
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    })
+}
+
+fn key(env: &Env, name: &str, permissions: &str) -> String {
+    let out = env.ferry(&["keys", "create", name, "--permission", permissions]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+const ADMIN: &str = "ViewJobs,ManageIngestionJobs,ManageWorkflows,ManageKeys";
+
+/// A CSV workflow over `dir` (relative to the workflows directory), not incremental so every
+/// trigger reads its files again.
+fn csv_workflow(dir: &str, table: &str, parser: &str, parser_settings: &str) -> String {
+    format!(
+        r#"
+[[steps]]
+name = "import"
+kind = "import"
+source = "source-local"
+parser = "{parser}"
+parser_settings = {{ {parser_settings} }}
+grants.dirs = [{{ path = "{dir}", mount = "/data" }}]
+incremental = false
+
+[[steps]]
+name = "ingest"
+kind = "ingest"
+input = "import"
+table = "{table}"
+"#
+    )
+}
+
+fn csv_files(env: &Env, dir: &str, count: usize) {
+    for i in 0..count {
+        env.write(
+            &format!("{dir}/part-{i:02}.csv"),
+            format!("id,v\n{},a\n{},b\n", i * 10, i * 10 + 1),
+        );
+    }
+}
+
+fn wait_status(server: &Server, key: &str, id: &str, done: impl Fn(&str) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, job) = call(
+            "GET",
+            &format!("{}/v1/jobs/{id}", server.url),
+            Some(key),
+            None,
+        );
+        assert_eq!(code, 200, "{job}");
+        if done(job["executionStatus"].as_str().unwrap()) {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "job stuck: {job}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn terminal(s: &str) -> bool {
+    !matches!(s, "CREATED" | "RUNNING")
+}
+
+#[test]
+fn trigger_poll_page_and_bad_requests() {
+    let env = Env::new();
+    csv_files(&env, "data", 3);
+    let admin = key(&env, "admin", ADMIN);
+    let server = Server::start(&env, &[]);
+    let wf = csv_workflow("../data", "served", "parser-csv", "");
+    let (code, body) = call(
+        "PUT",
+        &format!("{}/v1/workflows/served", server.url),
+        Some(&admin),
+        Some(wf.into_bytes()),
+    );
+    assert_eq!(code, 201, "{body}");
+
+    let trigger = format!("{}/v1/workflows/served/jobs", server.url);
+    let (code, job) = call("POST", &trigger, Some(&admin), None);
+    assert_eq!(code, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let done = wait_status(&server, &admin, &id, terminal);
+    assert_eq!(done["executionStatus"], "SUCCESS", "{done}");
+    assert_eq!(done["metrics"]["numRowsPersisted"], 6);
+    assert_eq!(row_count(&env.table("served")), 6);
+    // The CLI sees the same job store.
+    let (_, listed) = env.json(&["jobs", "list"]);
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+
+    let (code, metrics) = call(
+        "GET",
+        &format!("{}/v1/jobs/{id}/metrics", server.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        (code, metrics["totals"]["numRowsPersisted"].as_u64()),
+        (200, Some(6))
+    );
+    let (code, files) = call(
+        "GET",
+        &format!("{}/v1/jobs/{id}/files?status=passed&limit=2", server.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(code, 200);
+    assert_eq!(files["items"].as_array().unwrap().len(), 2);
+    let next = files["nextCursor"].as_str().unwrap();
+    let (_, rest) = call(
+        "GET",
+        &format!(
+            "{}/v1/jobs/{id}/files?status=passed&limit=2&cursor={next}",
+            server.url
+        ),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(rest["items"][0]["name"], "part-02.csv");
+    assert!(rest.get("nextCursor").is_none());
+    let (code, logs) = call(
+        "GET",
+        &format!("{}/v1/jobs/{id}/logs", server.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(code, 200, "{logs}");
+
+    // Six more jobs, then pages of two newest first, and filters.
+    let mut ids = vec![id];
+    for _ in 0..6 {
+        let (code, job) = call("POST", &trigger, Some(&admin), Some(b"{}".to_vec()));
+        assert_eq!(code, 201);
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        wait_status(&server, &admin, id, terminal);
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let url = format!(
+            "{}/v1/jobs?limit=2&status=SUCCESS&workflow=served{cursor}",
+            server.url
+        );
+        let (code, page) = call("GET", &url, Some(&admin), None);
+        assert_eq!(code, 200, "{page}");
+        pages += 1;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["id"].as_str().unwrap().to_owned()),
+        );
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!((pages, seen), (4, ids));
+    let (_, none) = call(
+        "GET",
+        &format!("{}/v1/jobs?status=FAILED", server.url),
+        Some(&admin),
+        None,
+    );
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let (_, none) = call(
+        "GET",
+        &format!("{}/v1/jobs?since=2999-01-01T00:00:00Z", server.url),
+        Some(&admin),
+        None,
+    );
+    assert!(none["items"].as_array().unwrap().is_empty());
+
+    // Bad input: clear errors with the right status.
+    let (code, e) = call(
+        "POST",
+        &trigger,
+        Some(&admin),
+        Some(b"{\"dryRun\": tru}".to_vec()),
+    );
+    assert_eq!(code, 400);
+    assert_eq!(e["error"]["code"], "malformed_json");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("column"),
+        "{e}"
+    );
+    let (code, e) = call(
+        "POST",
+        &trigger,
+        Some(&admin),
+        Some(b"{\"dryrun\": true}".to_vec()),
+    );
+    assert_eq!(code, 400);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("dryrun"),
+        "{e}"
+    );
+    let (code, _) = call("POST", &trigger, Some(&admin), Some(vec![b' '; 2 << 20]));
+    assert_eq!(code, 413);
+    let (code, e) = call(
+        "GET",
+        &format!("{}/v1/jobs?status=DONE", server.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (400, Some("invalid_parameter"))
+    );
+    let (code, _) = call(
+        "GET",
+        &format!("{}/v1/jobs/{}", server.url, uuid::Uuid::nil()),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(code, 404);
+    let (code, _) = call(
+        "POST",
+        &format!("{}/v1/workflows/missing/jobs", server.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(code, 404);
+    let (code, e) = call(
+        "PUT",
+        &format!("{}/v1/workflows/broken", server.url),
+        Some(&admin),
+        Some(b"[[steps]]\nkind = 1\n".to_vec()),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (400, Some("invalid_workflow")),
+        "{e}"
+    );
+
+    // A dry run writes nothing and creates no job.
+    let (code, dry) = call(
+        "POST",
+        &trigger,
+        Some(&admin),
+        Some(br#"{"dryRun": true, "fileName": "part-01.csv"}"#.to_vec()),
+    );
+    assert_eq!(code, 200, "{dry}");
+    let (_, all) = call(
+        "GET",
+        &format!("{}/v1/jobs?limit=100", server.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(all["items"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn every_documented_route_exists_and_enforces_its_permission() {
+    let env = Env::new();
+    csv_files(&env, "data", 1);
+    let admin = key(&env, "admin", ADMIN);
+    let server = Server::start(&env, &[]);
+    call(
+        "PUT",
+        &format!("{}/v1/workflows/w", server.url),
+        Some(&admin),
+        Some(csv_workflow("../data", "w", "parser-csv", "").into_bytes()),
+    );
+    let (_, job) = call(
+        "POST",
+        &format!("{}/v1/workflows/w/jobs", server.url),
+        Some(&admin),
+        None,
+    );
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    wait_status(&server, &admin, &job_id, terminal);
+
+    // The document is valid OpenAPI 3.1, by a real validator.
+    let (code, doc) = call(
+        "GET",
+        &format!("{}/v1/openapi.json", server.url),
+        None,
+        None,
+    );
+    assert_eq!(code, 200);
+    let spec = env.write("openapi.json", serde_json::to_vec(&doc).unwrap());
+    let out = std::process::Command::new(repo().join(".venv/bin/openapi-spec-validator"))
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    let keys: Vec<(String, String)> = [
+        "ViewJobs",
+        "ManageIngestionJobs",
+        "ManageWorkflows",
+        "ManageKeys",
+    ]
+    .iter()
+    .map(|p| (p.to_string(), key(&env, &format!("only-{p}"), p)))
+    .collect();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if method == "parameters" {
+                continue;
+            }
+            let method = method.to_uppercase();
+            // Changing routes work on a scratch name, so the others still find `w`.
+            let name = if path.starts_with("/v1/keys") {
+                "nobody"
+            } else if method == "PUT" || method == "DELETE" {
+                "scratch"
+            } else {
+                "w"
+            };
+            let concrete = path.replace("{id}", &job_id).replace("{name}", name);
+            let url = format!("{}{concrete}", server.url);
+            let Some(permission) = op["x-ferry-permission"].as_str() else {
+                let (code, _) = call(&method, &url, None, None);
+                assert_eq!(code, 200, "{method} {path} is open");
+                checked += 1;
+                continue;
+            };
+            let (code, _) = call(&method, &url, None, None);
+            assert_eq!(code, 401, "{method} {path} without a key");
+            let (code, _) = call(&method, &url, Some("fry_nope_nope"), None);
+            assert_eq!(code, 401, "{method} {path} with an unknown key");
+            for (p, k) in &keys {
+                let (code, body) = call(&method, &url, Some(k), None);
+                if p == permission {
+                    let missing_ok = code == 404 && name == "scratch" && method == "DELETE";
+                    assert!(
+                        ![401, 403, 404, 405].contains(&code) || missing_ok,
+                        "{method} {path} with {p}: {code} {body}"
+                    );
+                } else {
+                    assert_eq!(code, 403, "{method} {path} with {p}: {body}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 18, "{checked} routes checked");
+
+    // Basic auth with the key as user name works too; a revoked key stops working.
+    let view = &keys[0].1;
+    let code = runtime().block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/v1/jobs", server.url))
+            .basic_auth(view, None::<&str>)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(code, 200);
+    assert!(
+        env.ferry(&["keys", "revoke", "only-ViewJobs"])
+            .status
+            .success()
+    );
+    let (code, _) = call("GET", &format!("{}/v1/jobs", server.url), Some(view), None);
+    assert_eq!(code, 401);
+}
+
+/// Ten objects behind a parser that takes 400 ms per object.
+fn slow_workflow(env: &Env, server: &Server, admin: &str, name: &str) {
+    csv_files(env, &format!("slow-{name}"), 10);
+    let wf = csv_workflow(
+        &format!("../slow-{name}"),
+        name,
+        "test-misbehave",
+        "mode = \"slow\", ms = 400",
+    );
+    let (code, body) = call(
+        "PUT",
+        &format!("{}/v1/workflows/{name}", server.url),
+        Some(admin),
+        Some(wf.into_bytes()),
+    );
+    assert_eq!(code, 201, "{body}");
+}
+
+#[test]
+fn cancel_over_http_stops_a_running_job_and_keeps_committed_files() {
+    let env = Env::new();
+    let admin = key(&env, "admin", ADMIN);
+    let server = Server::start(&env, &[]);
+    slow_workflow(&env, &server, &admin, "slow");
+    let (_, job) = call(
+        "POST",
+        &format!("{}/v1/workflows/slow/jobs", server.url),
+        Some(&admin),
+        None,
+    );
+    let id = job["id"].as_str().unwrap().to_owned();
+    wait_status(&server, &admin, &id, |_| {
+        let (_, job) = call(
+            "GET",
+            &format!("{}/v1/jobs/{id}", server.url),
+            Some(&admin),
+            None,
+        );
+        job["files"]["passed"].as_u64().unwrap_or(0) >= 1
+    });
+    let asked = Instant::now();
+    let (code, body) = call(
+        "PUT",
+        &format!("{}/v1/jobs/{id}", server.url),
+        Some(&admin),
+        Some(br#"{"desiredExecutionStatus": "canceled"}"#.to_vec()),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["desiredExecutionStatus"], "CANCELED");
+    let done = wait_status(&server, &admin, &id, terminal);
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(done["executionStatus"], "CANCELED", "{done}");
+    let passed = done["files"]["passed"].as_u64().unwrap();
+    assert!((1..10).contains(&passed), "{done}");
+    assert_eq!(
+        row_count(&env.table("slow")) as u64,
+        passed,
+        "one row per committed object"
+    );
+    let (code, body) = call(
+        "PUT",
+        &format!("{}/v1/jobs/{id}", server.url),
+        Some(&admin),
+        Some(br#"{"desiredExecutionStatus": "canceled"}"#.to_vec()),
+    );
+    assert_eq!(code, 409, "{body}");
+}
+
+#[test]
+fn a_restarted_server_resumes_its_unfinished_job_exactly_once() {
+    let env = Env::new();
+    let admin = key(&env, "admin", ADMIN);
+    let mut server = Server::start(&env, &[]);
+    slow_workflow(&env, &server, &admin, "resumed");
+    let (_, job) = call(
+        "POST",
+        &format!("{}/v1/workflows/resumed/jobs", server.url),
+        Some(&admin),
+        None,
+    );
+    let id = job["id"].as_str().unwrap().to_owned();
+    wait_status(&server, &admin, &id, |_| {
+        let (_, job) = call(
+            "GET",
+            &format!("{}/v1/jobs/{id}", server.url),
+            Some(&admin),
+            None,
+        );
+        job["files"]["passed"].as_u64().unwrap_or(0) >= 2
+    });
+    server.kill();
+    let server = Server::start(&env, &[]);
+    let done = wait_status(&server, &admin, &id, terminal);
+    assert_eq!(done["executionStatus"], "SUCCESS", "{done}");
+    assert_eq!(done["files"]["passed"], 10);
+    // Each object has one row (the slow parser's chunk count): ten, not more.
+    assert_eq!(row_count(&env.table("resumed")), 10);
+}
+
+#[test]
+fn two_hundred_concurrent_triggers_are_each_recorded_once() {
+    let env = Env::new();
+    // An empty directory: each job lists nothing and ends NO_ROWS_INGESTED, so the test is
+    // about recording and running 200 jobs, not about ingesting.
+    std::fs::create_dir_all(env.path("tiny")).unwrap();
+    let admin = key(&env, "admin", ADMIN);
+    let server = Server::start(&env, &["--max-concurrent-jobs", "4"]);
+    call(
+        "PUT",
+        &format!("{}/v1/workflows/tiny", server.url),
+        Some(&admin),
+        Some(csv_workflow("../tiny", "tiny", "parser-csv", "").into_bytes()),
+    );
+    let url = format!("{}/v1/workflows/tiny/jobs", server.url);
+    let ids: Vec<String> = runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let requests = (0..200).map(|_| {
+            let (client, url, admin) = (client.clone(), url.clone(), admin.clone());
+            tokio::spawn(async move {
+                let resp = client.post(url).bearer_auth(admin).send().await.unwrap();
+                assert_eq!(resp.status().as_u16(), 201);
+                let job: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+                job["id"].as_str().unwrap().to_owned()
+            })
+        });
+        let mut ids = Vec::new();
+        for r in requests.collect::<Vec<_>>() {
+            ids.push(r.await.unwrap());
+        }
+        ids
+    });
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 200);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let url = format!("{}/v1/jobs?limit=1000&status=NO_ROWS_INGESTED", server.url);
+        let (_, page) = call("GET", &url, Some(&admin), None);
+        if page["items"].as_array().unwrap().len() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all jobs finished: {page}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let url = format!("{}/v1/jobs?limit=1000", server.url);
+    let (_, all) = call("GET", &url, Some(&admin), None);
+    let mut listed: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, unique);
+}
+
+#[test]
+fn uploads_feed_a_workflow_and_a_storage_event_imports_exactly_its_objects() {
+    let env = Env::new();
+    let admin = key(&env, "admin", ADMIN);
+    let server = Server::start(&env, &[]);
+    for (name, body) in [("in/a.csv", "id\n1\n2\n"), ("in/b c.csv", "id\n3\n")] {
+        let url = format!(
+            "{}/v1/uploads?name={}",
+            server.url,
+            name.replace(' ', "%20")
+        );
+        let (code, body) = call("POST", &url, Some(&admin), Some(body.as_bytes().to_vec()));
+        assert_eq!(code, 201, "{body}");
+    }
+    let (code, _) = call(
+        "POST",
+        &format!("{}/v1/uploads?name=../escape.csv", server.url),
+        Some(&admin),
+        Some(b"x".to_vec()),
+    );
+    assert_eq!(code, 400);
+    let wf = csv_workflow("../home/uploads/in", "uploaded", "parser-csv", "");
+    let (code, body) = call(
+        "PUT",
+        &format!("{}/v1/workflows/uploaded", server.url),
+        Some(&admin),
+        Some(wf.into_bytes()),
+    );
+    assert_eq!(code, 201, "{body}");
+
+    let event = json!({ "Records": [ { "eventName": "ObjectCreated:Put", "s3": { "bucket": { "name": "uploads" }, "object": { "key": "b+c.csv", "size": 5 } } } ] });
+    let (code, job) = call(
+        "POST",
+        &format!("{}/v1/triggers/uploaded", server.url),
+        Some(&admin),
+        Some(serde_json::to_vec(&event).unwrap()),
+    );
+    assert_eq!(code, 201, "{job}");
+    assert_eq!(job["objects"], json!(["b c.csv"]));
+    let done = wait_status(&server, &admin, job["id"].as_str().unwrap(), terminal);
+    assert_eq!(done["files"]["total"], 1, "{done}");
+    assert_eq!(column_text(&env.table("uploaded"), "id"), vec!["3"]);
+    let (code, _) = call(
+        "POST",
+        &format!("{}/v1/triggers/uploaded", server.url),
+        Some(&admin),
+        Some(b"{}".to_vec()),
+    );
+    assert_eq!(code, 400);
+}
