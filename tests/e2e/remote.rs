@@ -532,3 +532,58 @@ fn the_example_remote_workflows_run_against_the_peers() {
     assert_eq!(job["files"]["passed"], 1, "{job}");
     assert!(row_count(&env.table("gcs_events")) > 0);
 }
+
+#[test]
+fn canceling_a_job_stops_its_downloads() {
+    let env = Env::new();
+    let peer = Peer::moto();
+    let upload = env.path("upload");
+    std::fs::create_dir_all(&upload).unwrap();
+    let mut text = String::from("id,label\n");
+    while text.len() < 24 << 20 {
+        text.push_str("1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+    }
+    std::fs::write(upload.join("big.csv"), &text).unwrap();
+    peer.put_dir("cancel", &upload, "");
+    let settings = format!(r#"bucket = "cancel", endpoint = "{}""#, peer.url());
+    // 24 pushes of 1 MiB at 400 ms each: about ten seconds of work, canceled after one.
+    let wf = s3_workflow(
+        &env,
+        "s3_cancel",
+        &settings,
+        "parser_settings = { mode = \"slow\", ms = 400 }",
+        &signed(&peer),
+        "test-misbehave",
+    );
+    let child = env
+        .command(&["run", &wf, "--json"])
+        .env("FERRY_SECRET_S3_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", SECRET_KEY)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let id = loop {
+        assert!(Instant::now() < deadline, "the job never started reading");
+        std::thread::sleep(Duration::from_millis(100));
+        let (_, page) = env.json(&["jobs", "list"]);
+        if let Some(job) = page["items"].as_array().unwrap().first()
+            && job["files"]["running"] == 1
+        {
+            break job["id"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::sleep(Duration::from_millis(800));
+    let asked = Instant::now();
+    let (code, _) = env.json(&["jobs", "cancel", &id]);
+    assert_eq!(code, 0);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        asked.elapsed()
+    );
+    let job = json_of(&out);
+    assert_eq!(job["executionStatus"], "CANCELED", "{job}");
+    assert_eq!(job["files"]["passed"], 0, "{job}");
+}

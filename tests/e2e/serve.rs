@@ -640,6 +640,27 @@ fn uploads_feed_a_workflow_and_a_storage_event_imports_exactly_its_objects() {
         Some(b"x".to_vec()),
     );
     assert_eq!(code, 400);
+    // A browser-style multipart form: its file parts land under their names.
+    let form = "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n\
+                --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.csv\"\r\n\
+                Content-Type: text/csv\r\n\r\nid\n4\n\r\n--XyZ--\r\n";
+    let (code, body) = runtime().block_on(async {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/uploads?name=in", server.url))
+            .bearer_auth(&admin)
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap())
+    });
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(
+        std::fs::read_to_string(env.home().join("uploads/in/d.csv")).unwrap(),
+        "id\n4\n"
+    );
     let wf = csv_workflow("../home/uploads/in", "uploaded", "parser-csv", "");
     let (code, body) = call(
         "PUT",
@@ -668,4 +689,26 @@ fn uploads_feed_a_workflow_and_a_storage_event_imports_exactly_its_objects() {
         Some(b"{}".to_vec()),
     );
     assert_eq!(code, 400);
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let env = Env::new();
+    let mut server = Server::start(&env, &[]);
+    let (code, _) = call("GET", &format!("{}/readyz", server.url), None, None);
+    assert_eq!(code, 200);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0));
 }

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -221,16 +222,72 @@ impl App {
             .map_err(fail)
     }
 
-    /// Streams an upload into the upload area, refusing it past the size limit. The file
-    /// appears under its name only once complete.
-    async fn upload(&self, request: &Request, mut body: Incoming) -> Result<Response, ApiError> {
-        let name = request
-            .param("name")
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_parameter", "parameter `name` is required")
-            })?
+    /// Streams an upload into the upload area: a raw body stored as `?name=`, or a
+    /// `multipart/form-data` body whose file parts are stored under their file names (inside
+    /// `?name=` as a directory, when given). Each file appears under its name only once
+    /// complete; past the size limit nothing is kept.
+    async fn upload(&self, request: &Request, body: Incoming) -> Result<Response, ApiError> {
+        let content_type = request
+            .headers
+            .get(::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
             .to_owned();
-        let clean = std::path::Path::new(&name)
+        let stream = http_body_util::BodyStream::new(body).filter_map(|frame| async move {
+            match frame {
+                Ok(frame) => frame.into_data().ok().map(Ok),
+                Err(e) => Some(Err(std::io::Error::other(e))),
+            }
+        });
+        let mut stored = Vec::new();
+        let mut budget = self.config.max_upload.0;
+        if content_type.starts_with("multipart/form-data") {
+            let boundary = multer::parse_boundary(&content_type)
+                .map_err(|e| ApiError::bad_request("invalid_multipart", e.to_string()))?;
+            let mut parts = multer::Multipart::new(stream, boundary);
+            let dir = request.param("name").unwrap_or_default().to_owned();
+            let bad = |e: multer::Error| ApiError::bad_request("invalid_multipart", e.to_string());
+            while let Some(field) = parts.next_field().await.map_err(bad)? {
+                let Some(file) = field.file_name().map(str::to_owned) else {
+                    continue;
+                };
+                let name = if dir.is_empty() {
+                    file
+                } else {
+                    format!("{dir}/{file}")
+                };
+                let target = self.upload_target(&name)?;
+                let field = field.map(|chunk| chunk.map_err(std::io::Error::other));
+                let size = self.store_upload(&target, field, &mut budget).await?;
+                stored.push(serde_json::json!({ "name": name, "size": size }));
+            }
+            if stored.is_empty() {
+                return Err(ApiError::bad_request(
+                    "invalid_multipart",
+                    "the form holds no file part",
+                ));
+            }
+        } else {
+            let name = request
+                .param("name")
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_parameter", "parameter `name` is required")
+                })?
+                .to_owned();
+            let target = self.upload_target(&name)?;
+            let size = self.store_upload(&target, stream, &mut budget).await?;
+            stored.push(serde_json::json!({ "name": name, "size": size }));
+        }
+        let body = if stored.len() == 1 {
+            stored.remove(0)
+        } else {
+            serde_json::json!({ "items": stored })
+        };
+        Ok(json(::http::StatusCode::CREATED, &body))
+    }
+
+    fn upload_target(&self, name: &str) -> Result<std::path::PathBuf, ApiError> {
+        let clean = std::path::Path::new(name)
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)));
         if name.is_empty() || !clean {
@@ -239,7 +296,16 @@ impl App {
                 format!("upload name `{name}` must be a relative path without `..`"),
             ));
         }
-        let target = self.uploads().join(&name);
+        Ok(self.uploads().join(name))
+    }
+
+    /// Writes `chunks` to `target` through a temporary file, within `budget` bytes.
+    async fn store_upload(
+        &self,
+        target: &std::path::Path,
+        chunks: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>>,
+        budget: &mut u64,
+    ) -> Result<u64, ApiError> {
         let dir = target.parent().expect("a file under the upload area");
         tokio::fs::create_dir_all(dir)
             .await
@@ -248,11 +314,11 @@ impl App {
         let mut file = tokio::fs::File::create(&tmp)
             .await
             .map_err(ApiError::internal)?;
-        let limit = self.config.max_upload.0;
+        let mut chunks = std::pin::pin!(chunks);
         let mut size = 0u64;
         let result: Result<(), ApiError> = async {
             loop {
-                let frame = tokio::time::timeout(Duration::from_secs(30), body.frame())
+                let next = tokio::time::timeout(Duration::from_secs(30), chunks.next())
                     .await
                     .map_err(|_| {
                         ApiError::new(
@@ -261,20 +327,18 @@ impl App {
                             "the upload stalled for 30 s",
                         )
                     })?;
-                let Some(frame) = frame else { break };
-                let frame =
-                    frame.map_err(|e| ApiError::bad_request("broken_body", e.to_string()))?;
-                if let Some(data) = frame.data_ref() {
-                    size += data.len() as u64;
-                    if size > limit {
-                        return Err(ApiError::new(
-                            ::http::StatusCode::PAYLOAD_TOO_LARGE,
-                            "too_large",
-                            format!("uploads are limited to {}", self.config.max_upload),
-                        ));
-                    }
-                    file.write_all(data).await.map_err(ApiError::internal)?;
+                let Some(chunk) = next else { break };
+                let chunk =
+                    chunk.map_err(|e| ApiError::bad_request("broken_body", e.to_string()))?;
+                size += chunk.len() as u64;
+                if size > *budget {
+                    return Err(ApiError::new(
+                        ::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        format!("uploads are limited to {}", self.config.max_upload),
+                    ));
                 }
+                file.write_all(&chunk).await.map_err(ApiError::internal)?;
             }
             file.flush().await.map_err(ApiError::internal)?;
             Ok(())
@@ -284,13 +348,11 @@ impl App {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Err(e);
         }
-        tokio::fs::rename(&tmp, &target)
+        *budget -= size;
+        tokio::fs::rename(&tmp, target)
             .await
             .map_err(ApiError::internal)?;
-        Ok(json(
-            ::http::StatusCode::CREATED,
-            &serde_json::json!({ "name": name, "size": size, "path": target.display().to_string() }),
-        ))
+        Ok(size)
     }
 }
 
