@@ -14,6 +14,7 @@ pub mod engine;
 pub mod home;
 pub mod host;
 pub mod mapping;
+pub mod package;
 pub mod server;
 pub mod store;
 pub mod table;

@@ -9,6 +9,7 @@ mod bad_input;
 mod dry_run;
 mod ingest;
 mod jobs;
+mod packages;
 mod plugin_authoring;
 mod remote;
 mod resume;

@@ -2,6 +2,7 @@
 //! `--json`, for programs. Exit codes follow sysexits where one fits.
 
 mod jobs;
+mod packages;
 mod print;
 mod progress;
 mod run;
@@ -72,6 +73,9 @@ enum Command {
     /// Create, list and revoke API keys for `ferry serve`.
     #[command(subcommand)]
     Keys(serve::KeysCommand),
+    /// Service packages built by package steps: list, show, delete, download, import.
+    #[command(subcommand)]
+    Packages(packages::PackagesCommand),
 }
 
 /// Entry point of the binary.
@@ -115,6 +119,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         Command::Jobs(cmd) => jobs::jobs(open().await?, cmd).await,
         Command::Serve(args) => serve::run_serve(open().await?, args).await,
         Command::Keys(cmd) => serve::keys(open().await?, cmd).await,
+        Command::Packages(cmd) => packages::packages(open().await?, cmd),
     }
 }
 

@@ -13,8 +13,8 @@ use super::outcome::{Stop, decide};
 use super::{EngineError, Ferry, Prepared, Progress};
 use crate::host::{CancelToken, InstanceOptions, SourceInstance};
 use crate::store::{
-    DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, Job, JobFile, NewFile, NewJob,
-    RowMetrics,
+    DesiredStatus, ErrorInfo, ExecutionStatus, FileFilter, FileOutcome, FileStatus, Job, JobFile,
+    NewFile, NewJob, RowMetrics,
 };
 use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
 use crate::workflow::{IngestMode, OnChange, Workflow};
@@ -125,13 +125,67 @@ impl Ferry {
             self.store.skip_remaining(id, &reason).await?;
         }
         let job = self.store.job(id).await?;
-        let (status, health, failure) = decide(&job, &stop);
+        let (mut status, mut health, mut failure) = decide(&job, &stop);
+        if let Some(step) = &prepared.workflow.package
+            && matches!(
+                status,
+                ExecutionStatus::Success
+                    | ExecutionStatus::SuccessWithWarning
+                    | ExecutionStatus::NoRowsIngested
+            )
+        {
+            match self.package(id, prepared, step.version.as_deref()).await {
+                Ok(manifest) => {
+                    health.messages.push(format!(
+                        "packaged {} {}",
+                        manifest.service, manifest.version
+                    ));
+                }
+                Err(e) => {
+                    tracing::warn!(job = %id, "package step failed: {e}");
+                    let reason = ErrorInfo {
+                        code: "package_failed".into(),
+                        message: format!("step `{}`: {e}", step.name),
+                        row: None,
+                    };
+                    health.status = crate::store::HealthStatus::Error;
+                    health.messages.push(reason.message.clone());
+                    status = ExecutionStatus::Failed;
+                    failure = Some(reason);
+                }
+            }
+        }
         let job = self
             .store
             .finish_job(id, status, &health, failure.as_ref())
             .await?;
         tracing::info!(job = %id, status = %job.execution_status, rows = job.metrics.num_rows_persisted, "job finished");
         Ok(job)
+    }
+
+    /// The package step: builds the workflow's service into the registry and records it.
+    async fn package(
+        &self,
+        id: Uuid,
+        prepared: &Prepared,
+        version: Option<&str>,
+    ) -> Result<crate::package::Manifest, crate::package::PackageError> {
+        let manifest = crate::package::build(
+            &self.packages(),
+            &prepared.workflow,
+            &self.home,
+            &self.host,
+            &self.catalog,
+            version,
+            Some(id),
+        )
+        .await?;
+        self.store
+            .record_package(id, &manifest.service, &manifest.version)
+            .await
+            .map_err(|e| crate::package::PackageError::Build(e.to_string()))?;
+        tracing::info!(job = %id, service = %manifest.service, version = %manifest.version, "package built");
+        Ok(manifest)
     }
 
     /// Turns the stored desired status into a cancel signal that interrupts running plugins.

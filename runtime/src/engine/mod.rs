@@ -109,6 +109,11 @@ impl Ferry {
         })
     }
 
+    /// The state dir's package registry.
+    pub fn packages(&self) -> crate::package::Registry {
+        crate::package::Registry::new(self.home.root().join("packages"))
+    }
+
     /// Loads a workflow's plugins and checks everything `ferry validate` checks.
     pub fn prepare(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
         prepare(workflow, &self.host, &self.catalog, &self.secrets).map_err(EngineError::Plugins)

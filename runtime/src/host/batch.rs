@@ -125,6 +125,76 @@ fn to_string_array(
         .map_err(|e| e.to_string())
 }
 
+/// An Arrow batch as the WIT batch a plugin reads (for predictors). Types a plugin batch can
+/// hold pass as they are; others are refused, naming the column.
+pub(crate) fn from_record_batch(batch: &RecordBatch, rows: &[u64]) -> Result<Batch, String> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
+    let n = batch.num_rows();
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+        let validity = array.nulls().map(|nulls| {
+            let mut bits = vec![0u8; n.div_ceil(8)];
+            for i in 0..n {
+                if nulls.is_valid(i) {
+                    bits[i / 8] |= 1 << (i % 8);
+                }
+            }
+            bits
+        });
+        let values = match array.data_type() {
+            DataType::Boolean => {
+                ColumnValues::Boolean((0..n).map(|i| array.as_boolean().value(i)).collect())
+            }
+            DataType::Int64 => {
+                ColumnValues::Int64(array.as_primitive::<Int64Type>().values().to_vec())
+            }
+            DataType::Float64 => {
+                ColumnValues::Float64(array.as_primitive::<Float64Type>().values().to_vec())
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => ColumnValues::TimestampMicros(
+                array
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .values()
+                    .to_vec(),
+            ),
+            DataType::Utf8 => {
+                let strings = array.as_string::<i32>();
+                let base = strings.value_offsets()[0];
+                ColumnValues::Utf8(Utf8Buffer {
+                    offsets: strings
+                        .value_offsets()
+                        .iter()
+                        .map(|o| (o - base) as u32)
+                        .collect(),
+                    bytes: strings.value_data()[base as usize..strings.value_offsets()[n] as usize]
+                        .to_vec(),
+                })
+            }
+            other => {
+                return Err(format!(
+                    "column `{}` is {other}, which plugins cannot receive",
+                    field.name()
+                ));
+            }
+        };
+        columns.push(Column {
+            name: field.name().clone(),
+            validity,
+            values,
+        });
+    }
+    Ok(Batch {
+        num_rows: n as u32,
+        row_numbers: if rows.len() == n {
+            rows.to_vec()
+        } else {
+            (1..=n as u64).collect()
+        },
+        columns,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! Generated bindings for the plugin worlds. Both worlds share the `types` and `host`
-//! interfaces, generated once (in `source`) and reused by `parser`.
+//! Generated bindings for the plugin worlds. All worlds share the `types` and `host`
+//! interfaces, generated once (in `source`) and reused by the others.
 
 pub mod source {
     wasmtime::component::bindgen!({
@@ -13,6 +13,18 @@ pub mod parser {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "ferry:plugin/parser-plugin",
+        exports: { default: async },
+        with: {
+            "ferry:plugin/types": super::source::ferry::plugin::types,
+            "ferry:plugin/host": super::source::ferry::plugin::host,
+        },
+    });
+}
+
+pub mod predictor {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "ferry:plugin/predictor-plugin",
         exports: { default: async },
         with: {
             "ferry:plugin/types": super::source::ferry::plugin::types,

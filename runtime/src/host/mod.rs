@@ -15,6 +15,7 @@ mod limits;
 mod outbound;
 mod parser;
 mod pattern;
+mod predictor;
 mod source;
 mod state;
 
@@ -32,10 +33,12 @@ pub use limits::{CallLimits, CancelToken};
 pub use outbound::{CredentialUse, OutboundPolicy};
 pub use parser::{Decoded, ParserInstance};
 pub use pattern::HostPattern;
+pub use predictor::PredictorInstance;
 pub use source::{ListPage, ObjectInfo, SourceInstance};
 pub use state::{DirAccess, Sandbox};
 
 use bindings::parser::ParserPluginPre;
+use bindings::predictor::PredictorPluginPre;
 use bindings::source::SourcePluginPre;
 use cache::CompileCache;
 use limits::{EpochTicker, Guard};
@@ -50,6 +53,8 @@ pub const WIT_VERSION: &str = "0.1.0";
 pub enum PluginKind {
     Source,
     Parser,
+    /// Scores rows for a service endpoint (packaged now; run by deployments).
+    Predictor,
 }
 
 impl PluginKind {
@@ -57,6 +62,7 @@ impl PluginKind {
         match self {
             PluginKind::Source => "source",
             PluginKind::Parser => "parser",
+            PluginKind::Predictor => "predictor",
         }
     }
 
@@ -76,6 +82,7 @@ pub struct LoadedPlugin {
 enum Pre {
     Source(SourcePluginPre<PluginState>),
     Parser(ParserPluginPre<PluginState>),
+    Predictor(PredictorPluginPre<PluginState>),
 }
 
 impl LoadedPlugin {
@@ -83,6 +90,7 @@ impl LoadedPlugin {
         match self.pre {
             Pre::Source(_) => PluginKind::Source,
             Pre::Parser(_) => PluginKind::Parser,
+            Pre::Predictor(_) => PluginKind::Predictor,
         }
     }
 }
@@ -194,6 +202,9 @@ impl PluginHost {
         let pre = match kind {
             PluginKind::Source => Pre::Source(SourcePluginPre::new(pre).map_err(link_err)?),
             PluginKind::Parser => Pre::Parser(ParserPluginPre::new(pre).map_err(link_err)?),
+            PluginKind::Predictor => {
+                Pre::Predictor(PredictorPluginPre::new(pre).map_err(link_err)?)
+            }
         };
         let plugin = Arc::new(LoadedPlugin {
             name: name.to_owned(),
@@ -308,6 +319,24 @@ impl PluginHost {
         })
         .await?;
         Ok(ParserInstance::new(plugin.name.clone(), store, bindings))
+    }
+}
+
+impl PluginHost {
+    pub async fn predictor(
+        &self,
+        plugin: &LoadedPlugin,
+        options: &InstanceOptions,
+    ) -> Result<PredictorInstance, PluginError> {
+        let Pre::Predictor(pre) = &plugin.pre else {
+            return Err(wrong_kind(plugin, PluginKind::Predictor));
+        };
+        let mut store = self.store(plugin, options)?;
+        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| {
+            pre.instantiate_async(s).await
+        })
+        .await?;
+        Ok(PredictorInstance::new(plugin.name.clone(), store, bindings))
     }
 }
 

@@ -82,7 +82,7 @@ pub struct Store {
     pool: SqlitePool,
 }
 
-const JOB_COLUMNS: &str = "j.rowid AS row_seq, j.id, j.workflow, j.workflow_path, j.workflow_text, j.table_name, j.execution_status, \
+const JOB_COLUMNS: &str = "j.rowid AS row_seq, j.id, j.workflow, j.packages, j.workflow_path, j.workflow_text, j.table_name, j.execution_status, \
     j.desired_execution_status, j.health_status, j.health_messages, j.failure_code, j.failure_message, j.runner_pid, \
     j.created_at, j.updated_at, j.started_at, j.finished_at, \
     (SELECT COALESCE(SUM(rows_processed), 0) FROM job_files f WHERE f.job_id = j.id) AS m_processed, \
@@ -429,6 +429,21 @@ impl Store {
         Ok(())
     }
 
+    /// Records a package the job's package step built.
+    pub async fn record_package(&self, job: Uuid, service: &str, version: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET packages = json_insert(packages, '$[#]', json_object('service', ?, 'version', ?)), \
+             updated_at = ? WHERE id = ?",
+        )
+        .bind(service)
+        .bind(version)
+        .bind(now().as_str())
+        .bind(job.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// How many jobs are in each execution status (for metrics).
     pub async fn job_status_counts(&self) -> Result<Vec<(String, u64)>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -687,6 +702,8 @@ fn job_from_row(row: &SqliteRow) -> Result<Job> {
         runner_pid: row
             .try_get::<Option<i64>, _>("runner_pid")?
             .map(|p| p as u32),
+        packages: serde_json::from_str(&row.try_get::<String, _>("packages")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 

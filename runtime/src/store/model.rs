@@ -183,6 +183,15 @@ pub struct Job {
     pub workflow_text: String,
     #[serde(skip)]
     pub runner_pid: Option<u32>,
+    /// Packages the job's package step built.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<PackageRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageRef {
+    pub service: String,
+    pub version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,6 +33,9 @@ pub struct Workflow {
     pub import: ImportStep,
     pub validate: Option<ValidateStep>,
     pub ingest: IngestStep,
+    /// The service a `package` step packages, and that step.
+    pub service: Option<ServiceSpec>,
+    pub package: Option<PackageStep>,
     step_spans: BTreeMap<String, Range<usize>>,
 }
 
@@ -102,6 +105,7 @@ enum Decoded {
     Import(ImportStep),
     Validate(ValidateStep),
     Ingest(IngestStep),
+    Package(PackageStep),
 }
 
 impl Decoded {
@@ -110,6 +114,7 @@ impl Decoded {
             Decoded::Import(s) => &s.name,
             Decoded::Validate(s) => &s.name,
             Decoded::Ingest(s) => &s.name,
+            Decoded::Package(s) => &s.name,
         }
     }
 
@@ -118,6 +123,7 @@ impl Decoded {
             Decoded::Import(_) => None,
             Decoded::Validate(s) => Some(&s.input),
             Decoded::Ingest(s) => Some(&s.input),
+            Decoded::Package(s) => Some(&s.input),
         }
     }
 
@@ -126,6 +132,7 @@ impl Decoded {
             Decoded::Import(_) => StepKind::Import,
             Decoded::Validate(_) => StepKind::Validate,
             Decoded::Ingest(_) => StepKind::Ingest,
+            Decoded::Package(_) => StepKind::Package,
         }
     }
 }
@@ -175,6 +182,7 @@ impl<'a> Checker<'a> {
                 Decoded::Import(s) => self.check_import(s, span),
                 Decoded::Validate(s) => self.check_validate(s, span),
                 Decoded::Ingest(s) => self.check_ingest(s, span),
+                Decoded::Package(s) => self.check_package(s, span),
             }
         }
         let file_stem = self
@@ -204,6 +212,7 @@ impl<'a> Checker<'a> {
         let mut import = None;
         let mut validate = None;
         let mut ingest = None;
+        let mut package = None;
         let mut step_spans = BTreeMap::new();
         for (step, span) in decoded {
             step_spans.insert(step.name().to_owned(), span);
@@ -211,6 +220,7 @@ impl<'a> Checker<'a> {
                 Decoded::Import(s) => import = Some(s),
                 Decoded::Validate(s) => validate = Some(s),
                 Decoded::Ingest(s) => ingest = Some(s),
+                Decoded::Package(s) => package = Some(s),
             }
         }
         if let (Some(import), Some(ingest)) = (&import, &ingest)
@@ -234,6 +244,8 @@ impl<'a> Checker<'a> {
             import: import.expect("wiring check guarantees an import step"),
             validate,
             ingest: ingest.expect("wiring check guarantees an ingest step"),
+            service: self.raw.service.clone(),
+            package,
             step_spans,
         })
     }
@@ -262,6 +274,7 @@ impl<'a> Checker<'a> {
             "import" => ImportStep::deserialize(value).map(Decoded::Import),
             "validate" => ValidateStep::deserialize(value).map(Decoded::Validate),
             "ingest" => IngestStep::deserialize(value).map(Decoded::Ingest),
+            "package" => PackageStep::deserialize(value).map(Decoded::Package),
             other => {
                 let mut message = format!("unknown step kind `{other}`");
                 match did_you_mean(other, StepKind::ALL) {
@@ -320,6 +333,7 @@ impl<'a> Checker<'a> {
                             StepKind::Ingest => {
                                 matches!(input_kind, StepKind::Import | StepKind::Validate)
                             }
+                            StepKind::Package => *input_kind == StepKind::Ingest,
                             StepKind::Import => true,
                         };
                         if !ok {
@@ -336,7 +350,12 @@ impl<'a> Checker<'a> {
             }
             seen.push((name, step.kind()));
         }
-        for kind in [StepKind::Import, StepKind::Validate, StepKind::Ingest] {
+        for kind in [
+            StepKind::Import,
+            StepKind::Validate,
+            StepKind::Ingest,
+            StepKind::Package,
+        ] {
             let count = steps.iter().filter(|(s, _)| s.kind() == kind).count();
             let kind_name = format!("{kind:?}").to_lowercase();
             if count > 1 {
@@ -351,12 +370,14 @@ impl<'a> Checker<'a> {
                     format!("only one {kind_name} step is supported per workflow"),
                 );
             }
-            if count == 0 && kind != StepKind::Validate && !steps.is_empty() {
+            let optional = matches!(kind, StepKind::Validate | StepKind::Package);
+            if count == 0 && !optional && !steps.is_empty() {
                 self.problem(0..0, format!("the workflow needs an {kind_name} step"));
             }
         }
         for (step, span) in steps {
-            if step.kind() != StepKind::Ingest && !consumed.contains(&step.name()) {
+            let last = matches!(step.kind(), StepKind::Ingest | StepKind::Package);
+            if !last && !consumed.contains(&step.name()) {
                 self.step_problem(
                     span,
                     "name",
@@ -529,6 +550,73 @@ impl<'a> Checker<'a> {
                     )
                 }
                 _ => {}
+            }
+        }
+    }
+
+    fn check_package(&mut self, step: &PackageStep, span: &Range<usize>) {
+        let Some(service) = self.raw.service.clone() else {
+            self.step_problem(
+                span,
+                "kind",
+                "a package step needs a [service] with its endpoints",
+            );
+            return;
+        };
+        let ident = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && !s.starts_with('.')
+        };
+        if !ident(&service.id) {
+            self.problem(
+                0..0,
+                format!(
+                    "service id `{}` must use letters, digits, `-`, `_` and `.`",
+                    service.id
+                ),
+            );
+        }
+        if let Some(v) = &step.version
+            && !ident(v)
+        {
+            self.step_problem(
+                span,
+                "version",
+                format!("version `{v}` must use letters, digits, `-`, `_` and `.`"),
+            );
+        }
+        if service.endpoints.is_empty() {
+            self.problem(0..0, "the [service] has no endpoints");
+        }
+        let mut names = Vec::new();
+        for e in &service.endpoints {
+            if !is_identifier(e.name()) || names.contains(&e.name()) {
+                self.problem(
+                    0..0,
+                    format!(
+                        "endpoint name `{}` must be unique and use only letters, digits, `-` and `_`",
+                        e.name()
+                    ),
+                );
+            }
+            names.push(e.name());
+            if let EndpointSpec::Prediction { artifacts, .. } = e {
+                let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
+                for a in artifacts {
+                    if !dir.join(a).exists() {
+                        self.problem(
+                            0..0,
+                            format!(
+                                "endpoint `{}`: artifact `{}` does not exist (resolved to {})",
+                                e.name(),
+                                a.display(),
+                                dir.join(a).display()
+                            ),
+                        );
+                    }
+                }
             }
         }
     }

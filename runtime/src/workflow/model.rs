@@ -19,21 +19,76 @@ pub(crate) struct RawWorkflow {
     pub plugins: BTreeMap<String, PathBuf>,
     #[serde(default)]
     pub credentials: BTreeMap<String, CredentialSpec>,
+    /// The API service a `package` step packages.
+    pub service: Option<ServiceSpec>,
     #[serde(default)]
     pub steps: Vec<toml::Spanned<toml::Table>>,
 }
 
-/// The kinds of step ferry knows. `package` and `deploy` arrive with later issues.
+/// The kinds of step ferry knows. `deploy` arrives with the deploy targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
     Import,
     Validate,
     Ingest,
+    Package,
 }
 
 impl StepKind {
-    pub const ALL: [&'static str; 3] = ["import", "validate", "ingest"];
+    pub const ALL: [&'static str; 4] = ["import", "validate", "ingest", "package"];
+}
+
+/// `kind = "package"`: after the ingest, builds a new version of the workflow's `[service]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageStep {
+    pub name: String,
+    pub kind: StepKind,
+    pub input: String,
+    /// The version to create (it must not exist); `v<N+1>` when absent.
+    pub version: Option<String>,
+}
+
+/// An API service: endpoints a deployment will serve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub id: String,
+    pub description: Option<String>,
+    pub endpoints: Vec<EndpointSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum EndpointSpec {
+    /// A predictor component scoring rows, with its model files.
+    Prediction {
+        name: String,
+        /// Predictor plugin: a built-in name (`predictor-linear`) or a key of `[plugins]`.
+        predictor: String,
+        /// Model files or directories (relative to the workflow), mounted at `/model`.
+        #[serde(default)]
+        artifacts: Vec<PathBuf>,
+        #[serde(default)]
+        input: BTreeMap<String, ColumnType>,
+        #[serde(default)]
+        output: BTreeMap<String, ColumnType>,
+    },
+    /// Rows of a table served by key (a snapshot taken when packaging).
+    Lookup {
+        name: String,
+        table: String,
+        key: String,
+    },
+}
+
+impl EndpointSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            EndpointSpec::Prediction { name, .. } | EndpointSpec::Lookup { name, .. } => name,
+        }
+    }
 }
 
 /// `kind = "import"`: a source plugin lists and reads objects, a parser plugin decodes them.
@@ -233,7 +288,7 @@ pub struct ColumnRule {
 }
 
 /// Column types a table can hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
     #[serde(alias = "string")]

@@ -1,0 +1,105 @@
+//! `ferry packages`: the service package registry.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::print;
+use crate::engine::{EngineError, Ferry};
+use crate::package::PackageError;
+
+#[derive(Debug, Subcommand)]
+pub enum PackagesCommand {
+    /// Packages, newest version last, for one service or all.
+    List {
+        service: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A package's manifest (endpoints, schemas, checksums), verified.
+    Show { service: String, version: String },
+    /// Delete a package version.
+    Delete { service: String, version: String },
+    /// Write a package's zip to a file.
+    Download {
+        service: String,
+        version: String,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Verify a package zip (checksums, paths, size) and add it to the registry.
+    Import { file: PathBuf },
+}
+
+pub fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode, EngineError> {
+    let registry = ferry.packages();
+    let result: Result<(), PackageError> = (|| {
+        match command {
+            PackagesCommand::List { service, json } => {
+                let services = match service {
+                    Some(s) => vec![s],
+                    None => registry.services(),
+                };
+                let mut items = Vec::new();
+                for s in services {
+                    for v in registry.versions(&s) {
+                        items.push(registry.info(&s, &v)?);
+                    }
+                }
+                if json {
+                    print::json(&serde_json::json!({ "items": items }));
+                } else {
+                    println!(
+                        "{:<20} {:<12} {:<26} {:>10}  ENDPOINTS",
+                        "SERVICE", "VERSION", "CREATED", "BYTES"
+                    );
+                    for p in items {
+                        println!(
+                            "{:<20} {:<12} {:<26} {:>10}  {}",
+                            p.service,
+                            p.version,
+                            p.created_at,
+                            p.size,
+                            p.endpoints.join(", ")
+                        );
+                    }
+                }
+            }
+            PackagesCommand::Show { service, version } => {
+                print::json(&registry.open(&service, &version)?.manifest);
+            }
+            PackagesCommand::Delete { service, version } => {
+                registry.delete(&service, &version)?;
+                println!("deleted {service} {version}");
+            }
+            PackagesCommand::Download {
+                service,
+                version,
+                output,
+            } => {
+                std::fs::write(&output, registry.bytes(&service, &version)?)?;
+                println!("{}", output.display());
+            }
+            PackagesCommand::Import { file } => {
+                let bytes = std::fs::read(&file)?;
+                let m = registry.import(&bytes)?;
+                println!("imported {} {}", m.service, m.version);
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(match e {
+                PackageError::NotFound { .. } => super::exit::NO_INPUT,
+                PackageError::Invalid(_)
+                | PackageError::Checksum { .. }
+                | PackageError::TooLarge { .. } => super::exit::DATA,
+                _ => super::exit::JOB_FAILED,
+            }))
+        }
+    }
+}

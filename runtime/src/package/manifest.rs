@@ -1,0 +1,63 @@
+//! A package's manifest: what the service is, and the checksum of every file it carries.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The manifest's own format, refused when newer than this ferry understands.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub service: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub created_at: String,
+    /// The job that built it, when a workflow's package step did.
+    pub source_job: Option<String>,
+    pub endpoints: Vec<Endpoint>,
+    /// Every file of the package but the manifest, by path inside the zip.
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileEntry {
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type", deny_unknown_fields)]
+pub enum Endpoint {
+    /// Scores rows with a predictor component and its model files.
+    Prediction {
+        name: String,
+        /// Path of the predictor component inside the zip.
+        predictor: String,
+        /// Directory of the model files inside the zip (mounted at `/model`).
+        model_dir: String,
+        input: BTreeMap<String, String>,
+        output: BTreeMap<String, String>,
+    },
+    /// Serves rows of a table, by key, from a snapshot taken at packaging.
+    Lookup {
+        name: String,
+        table: String,
+        key: String,
+        /// Path of the snapshot (Parquet) inside the zip.
+        rows: String,
+        /// Column name → type of the snapshot.
+        columns: BTreeMap<String, String>,
+    },
+}
+
+impl Endpoint {
+    pub fn name(&self) -> &str {
+        match self {
+            Endpoint::Prediction { name, .. } | Endpoint::Lookup { name, .. } => name,
+        }
+    }
+}

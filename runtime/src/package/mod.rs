@@ -1,0 +1,46 @@
+//! Service packages: one immutable zip per service version — a manifest (service, version,
+//! endpoints with their schemas, SHA-256 of every file, creation time, source job) plus the
+//! predictor components, model artifacts and lookup snapshots — kept in the state dir's
+//! registry (`packages/<service>/<version>.zip`). Deployments (a later issue) take packages
+//! from here.
+
+mod archive;
+mod build;
+mod manifest;
+mod registry;
+
+pub use archive::{Contents, Verified};
+pub use build::build;
+pub use manifest::{Endpoint, FileEntry, Manifest};
+pub use registry::{PackageInfo, Registry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error("invalid package: {0}")]
+    Invalid(String),
+    #[error(
+        "invalid package: `{path}` does not match its checksum in the manifest (corrupt or tampered)"
+    )]
+    Checksum { path: String },
+    #[error("invalid package: larger than the limit of {limit} bytes uncompressed")]
+    TooLarge { limit: u64 },
+    #[error("service `{service}` has no package version `{version}`")]
+    NotFound { service: String, version: String },
+    #[error(
+        "service `{service}` already has a package version `{version}`; packages are immutable"
+    )]
+    Exists { service: String, version: String },
+    #[error("package {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot build the package: {0}")]
+    Build(String),
+}
+
+impl PackageError {
+    fn zip(e: zip::result::ZipError) -> Self {
+        PackageError::Invalid(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests;
