@@ -36,6 +36,13 @@ pub enum PackageError {
     Build(String),
 }
 
+impl Verified {
+    /// Reads and verifies package zip `bytes` without storing it.
+    pub fn read(bytes: &[u8], limit: u64) -> Result<Verified, PackageError> {
+        archive::read(std::io::Cursor::new(bytes), limit)
+    }
+}
+
 impl PackageError {
     fn zip(e: zip::result::ZipError) -> Self {
         PackageError::Invalid(e.to_string())

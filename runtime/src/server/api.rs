@@ -47,6 +47,12 @@ enum Handler {
     ListKeys,
     CreateKey,
     RevokeKey(String),
+    ListServices,
+    ListPackages(String),
+    ImportPackage(String),
+    GetPackage(String, String),
+    DeletePackage(String, String),
+    DownloadPackage(String, String),
 }
 
 /// Finds the route for a method and path, or the error for none (404, or 405 when the path
@@ -139,6 +145,32 @@ fn lookup(method: &Method, segments: &[String]) -> Result<Option<Route>, ApiErro
             "DELETE /v1/keys/{name}",
             Some(ManageKeys),
             RevokeKey(n.to_string()),
+        ),
+        (Method::GET, ["v1", "services"]) => ("GET /v1/services", Some(ViewJobs), ListServices),
+        (Method::GET, ["v1", "services", svc, "packages"]) => (
+            "GET /v1/services/{service}/packages",
+            Some(ViewJobs),
+            ListPackages(svc.to_string()),
+        ),
+        (Method::POST, ["v1", "services", svc, "packages"]) => (
+            "POST /v1/services/{service}/packages",
+            Some(ManageWorkflows),
+            ImportPackage(svc.to_string()),
+        ),
+        (Method::GET, ["v1", "services", svc, "packages", v]) => (
+            "GET /v1/services/{service}/packages/{version}",
+            Some(ViewJobs),
+            GetPackage(svc.to_string(), v.to_string()),
+        ),
+        (Method::DELETE, ["v1", "services", svc, "packages", v]) => (
+            "DELETE /v1/services/{service}/packages/{version}",
+            Some(ManageWorkflows),
+            DeletePackage(svc.to_string(), v.to_string()),
+        ),
+        (Method::GET, ["v1", "services", svc, "packages", v, "download"]) => (
+            "GET /v1/services/{service}/packages/{version}/download",
+            Some(ViewJobs),
+            DownloadPackage(svc.to_string(), v.to_string()),
         ),
         _ => return Ok(None),
     };
@@ -262,6 +294,93 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             StatusCode::OK,
             &app.ferry.store.revoke_key(&name).await?,
         )),
+        ListServices => {
+            let registry = app.ferry.packages();
+            let items: Vec<_> = registry
+                .services()
+                .into_iter()
+                .map(|s| serde_json::json!({ "service": s, "versions": registry.versions(&s) }))
+                .collect();
+            Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))
+        }
+        ListPackages(service) => {
+            let registry = app.ferry.packages();
+            let items = registry
+                .versions(&service)
+                .iter()
+                .map(|v| registry.info(&service, v))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(package_error)?;
+            Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))
+        }
+        ImportPackage(service) => {
+            let limit = app.config.max_upload.0;
+            let verified =
+                crate::package::Verified::read(&request.body, limit).map_err(package_error)?;
+            if verified.manifest.service != service {
+                return Err(ApiError::bad_request(
+                    "wrong_service",
+                    format!(
+                        "the package is for service `{}`, not `{service}`",
+                        verified.manifest.service
+                    ),
+                ));
+            }
+            let registry = app.ferry.packages().with_limit(limit);
+            let manifest = registry.import(&request.body).map_err(package_error)?;
+            Ok(json(StatusCode::CREATED, &manifest))
+        }
+        GetPackage(service, version) => {
+            let verified = app
+                .ferry
+                .packages()
+                .open(&service, &version)
+                .map_err(package_error)?;
+            Ok(json(StatusCode::OK, &verified.manifest))
+        }
+        DeletePackage(service, version) => {
+            app.ferry
+                .packages()
+                .delete(&service, &version)
+                .map_err(package_error)?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "deleted": { "service": service, "version": version } }),
+            ))
+        }
+        DownloadPackage(service, version) => {
+            let bytes = app
+                .ferry
+                .packages()
+                .bytes(&service, &version)
+                .map_err(package_error)?;
+            Ok(http::Response::builder()
+                .status(StatusCode::OK)
+                .header(http::header::CONTENT_TYPE, "application/zip")
+                .header(
+                    http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{service}-{version}.zip\""),
+                )
+                .body(http_body_util::Full::new(bytes::Bytes::from(bytes)))
+                .expect("a valid response"))
+        }
+    }
+}
+
+fn package_error(e: crate::package::PackageError) -> ApiError {
+    use crate::package::PackageError;
+    match &e {
+        PackageError::NotFound { .. } => ApiError::not_found(e.to_string()),
+        PackageError::Exists { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "package_exists", e.to_string())
+        }
+        PackageError::TooLarge { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+        }
+        PackageError::Invalid(_) | PackageError::Checksum { .. } => {
+            ApiError::bad_request("invalid_package", e.to_string())
+        }
+        _ => ApiError::internal(e),
     }
 }
 

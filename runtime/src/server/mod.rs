@@ -213,9 +213,13 @@ impl App {
                 .map(|r| (label, r))
                 .map_err(fail);
         }
-        request.body = read_body(body, self.config.max_body.0 as usize)
-            .await
-            .map_err(fail)?;
+        // A package import is a zip: it gets the upload limit, other bodies the API's.
+        let limit = if label == "POST /v1/services/{service}/packages" {
+            self.config.max_upload.0
+        } else {
+            self.config.max_body.0
+        };
+        request.body = read_body(body, limit as usize).await.map_err(fail)?;
         api::handle(self, route, &request)
             .await
             .map(|r| (label, r))

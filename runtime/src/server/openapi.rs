@@ -186,6 +186,21 @@ pub fn document() -> Value {
                 "get": secured(json!({ "summary": "API keys (never their secrets)", "responses": { "200": { "description": "Keys" } } }), "ManageKeys"),
                 "post": secured(json!({ "summary": "Create a key; the answer holds it once", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name", "permissions"], "properties": { "name": { "type": "string" }, "permissions": { "type": "array", "items": { "type": "string" } } } } } } }, "responses": { "201": ok("The key", "ApiKey"), "409": error_response("The name is taken") } }), "ManageKeys")
             },
+            "/v1/services": { "get": secured(json!({ "summary": "Services with packages, and their versions", "responses": { "200": { "description": "Services" } } }), "ViewJobs") },
+            "/v1/services/{service}/packages": {
+                "parameters": [path_param("service", "Service id", None)],
+                "get": secured(json!({ "summary": "A service's packages, oldest version first", "responses": { "200": { "description": "Packages" } } }), "ViewJobs"),
+                "post": secured(json!({ "summary": "Import a package zip (verified: checksums, paths, size); versions are immutable", "requestBody": { "required": true, "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } }, "responses": { "201": { "description": "The imported package's manifest" }, "409": error_response("The version exists"), "413": error_response("Larger than the upload limit") } }), "ManageWorkflows")
+            },
+            "/v1/services/{service}/packages/{version}": {
+                "parameters": [path_param("service", "Service id", None), path_param("version", "Package version", None)],
+                "get": secured(json!({ "summary": "A package's manifest", "responses": { "200": { "description": "Manifest" }, "404": error_response("No such package") } }), "ViewJobs"),
+                "delete": secured(json!({ "summary": "Delete a package version", "responses": { "200": { "description": "Deleted" }, "404": error_response("No such package") } }), "ManageWorkflows")
+            },
+            "/v1/services/{service}/packages/{version}/download": {
+                "parameters": [path_param("service", "Service id", None), path_param("version", "Package version", None)],
+                "get": secured(json!({ "summary": "The package zip", "responses": { "200": { "description": "application/zip", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } }, "404": error_response("No such package") } }), "ViewJobs")
+            },
             "/v1/keys/{name}": { "parameters": [path_param("name", "Key name or id", None)], "delete": secured(json!({ "summary": "Revoke a key", "responses": { "200": ok("The revoked key", "ApiKey") } }), "ManageKeys") }
         }
     })
