@@ -97,7 +97,7 @@ fn key(env: &Env, name: &str, permissions: &str) -> String {
     stdout(&out).trim().to_owned()
 }
 
-const ADMIN: &str = "ViewJobs,ManageIngestionJobs,ManageWorkflows,ManageKeys";
+const ADMIN: &str = "ViewJobs,ManageIngestionJobs,ManageWorkflows,ManageKeys,ManageDeployments";
 
 /// A CSV workflow over `dir` (relative to the workflows directory), not incremental so every
 /// trigger reads its files again.
@@ -388,6 +388,7 @@ fn every_documented_route_exists_and_enforces_its_permission() {
         "ManageIngestionJobs",
         "ManageWorkflows",
         "ManageKeys",
+        "ManageDeployments",
     ]
     .iter()
     .map(|p| (p.to_string(), key(&env, &format!("only-{p}"), p)))
@@ -428,7 +429,8 @@ fn every_documented_route_exists_and_enforces_its_permission() {
                 if p == permission {
                     let missing_ok = code == 404
                         && ((name == "scratch" && method == "DELETE")
-                            || path.contains("{version}"));
+                            || path.contains("{version}")
+                            || (path.starts_with("/v1/node/") && method == "DELETE"));
                     assert!(
                         ![401, 403, 404, 405].contains(&code) || missing_ok,
                         "{method} {path} with {p}: {code} {body}"
@@ -440,7 +442,7 @@ fn every_documented_route_exists_and_enforces_its_permission() {
             checked += 1;
         }
     }
-    assert!(checked >= 18, "{checked} routes checked");
+    assert!(checked >= 26, "{checked} routes checked");
 
     // Basic auth with the key as user name works too; a revoked key stops working.
     let view = &keys[0].1;
@@ -813,4 +815,159 @@ fn packages_over_http_list_download_import_and_delete() {
     );
     assert_eq!(code, 201, "{imported}");
     assert_eq!(imported["version"], "v1");
+}
+
+#[test]
+fn an_api_node_serves_a_pushed_package_and_switches_versions_atomically() {
+    // Build v1 and v2 of the churn service with the example workflow.
+    let builder = Env::new();
+    let wf = repo().join("workflows/churn-service.toml");
+    for _ in 0..2 {
+        let (code, job) = builder.json(&["run", wf.to_str().unwrap()]);
+        assert_eq!(code, 0, "{job}");
+    }
+    let zip =
+        |v: &str| std::fs::read(builder.home().join(format!("packages/churn/{v}.zip"))).unwrap();
+
+    let node_env = Env::new();
+    let admin = key(&node_env, "node-admin", "ManageDeployments");
+    let mut node = Server::start(&node_env, &[]);
+    let (code, e) = call(
+        "PUT",
+        &format!("{}/v1/node/services/other", node.url),
+        Some(&admin),
+        Some(zip("v1")),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (400, Some("wrong_service"))
+    );
+    let (code, body) = call(
+        "PUT",
+        &format!("{}/v1/node/services/churn", node.url),
+        Some(&admin),
+        Some(zip("v1")),
+    );
+    assert_eq!(code, 200, "{body}");
+
+    let predict = format!("{}/public/api/v1/churn/score/predict", node.url);
+    let rows = json!({ "rows": [
+        { "tenure_months": 2, "monthly_charges": 110.0 },
+        { "tenure_months": 70, "monthly_charges": 25.0 },
+        { "tenure_months": null, "monthly_charges": 50.0 }
+    ] });
+    let (code, answer) = call(
+        "POST",
+        &predict,
+        None,
+        Some(serde_json::to_vec(&rows).unwrap()),
+    );
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["version"], "v1");
+    let expected = 1.0 / (1.0 + (-(-1.5 - 0.06 * 2.0 + 0.035 * 110.0_f64)).exp());
+    assert!(
+        (answer["results"][0]["score"].as_f64().unwrap() - expected).abs() < 1e-9,
+        "{answer}"
+    );
+    assert_eq!(answer["results"][0]["label"], "churn");
+    assert_eq!(answer["results"][1]["label"], "stay");
+    assert!(
+        answer["results"][2].get("score").is_none(),
+        "null feature → no score: {answer}"
+    );
+    let (code, e) = call(
+        "POST",
+        &predict,
+        None,
+        Some(br#"{"rows": [{"tenure_months": "many"}]}"#.to_vec()),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (400, Some("invalid_input")),
+        "{e}"
+    );
+
+    let lookup = format!("{}/public/api/v1/churn/customer/lookup", node.url);
+    let (code, found) = call(
+        "POST",
+        &lookup,
+        None,
+        Some(br#"{"keys": ["C0002", "C9999"]}"#.to_vec()),
+    );
+    assert_eq!(code, 200, "{found}");
+    assert_eq!(found["results"][0]["customer_id"], "C0002");
+    assert_eq!(found["results"][0]["tenure_months"], 10);
+    assert_eq!(found["results"][0]["contract"], "monthly");
+    assert!(found["results"][1].is_null());
+
+    // The deployment's own OpenAPI document, from the endpoint schemas, is valid.
+    let (code, doc) = call(
+        "GET",
+        &format!("{}/public/api/v1/churn/openapi.json", node.url),
+        None,
+        None,
+    );
+    assert_eq!(code, 200);
+    assert!(
+        doc["paths"]["/public/api/v1/churn/score/predict"]["post"].is_object(),
+        "{doc}"
+    );
+    let spec = node_env.write("churn-openapi.json", serde_json::to_vec(&doc).unwrap());
+    let out = std::process::Command::new(repo().join(".venv/bin/openapi-spec-validator"))
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    // v2 replaces v1 in one swap; a restarted node serves v2 again at once.
+    let (code, _) = call(
+        "PUT",
+        &format!("{}/v1/node/services/churn", node.url),
+        Some(&admin),
+        Some(zip("v2")),
+    );
+    assert_eq!(code, 200);
+    let (_, answer) = call(
+        "POST",
+        &predict,
+        None,
+        Some(serde_json::to_vec(&rows).unwrap()),
+    );
+    assert_eq!(answer["version"], "v2");
+    node.kill();
+    let node = Server::start(&node_env, &[]);
+    let predict = format!("{}/public/api/v1/churn/score/predict", node.url);
+    let (code, answer) = call(
+        "POST",
+        &predict,
+        None,
+        Some(serde_json::to_vec(&rows).unwrap()),
+    );
+    assert_eq!(
+        (code, answer["version"].as_str()),
+        (200, Some("v2")),
+        "{answer}"
+    );
+    let (_, listed) = call(
+        "GET",
+        &format!("{}/v1/node/services", node.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(listed["items"][0]["version"], "v2");
+
+    let (code, _) = call(
+        "DELETE",
+        &format!("{}/v1/node/services/churn", node.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(code, 200);
+    let (code, _) = call(
+        "POST",
+        &predict,
+        None,
+        Some(serde_json::to_vec(&rows).unwrap()),
+    );
+    assert_eq!(code, 404);
 }

@@ -53,6 +53,12 @@ enum Handler {
     GetPackage(String, String),
     DeletePackage(String, String),
     DownloadPackage(String, String),
+    NodeDeploy(String),
+    NodeList,
+    NodeUndeploy(String),
+    Predict(String, String),
+    Lookup(String, String),
+    ServiceOpenApi(String),
 }
 
 /// Finds the route for a method and path, or the error for none (404, or 405 when the path
@@ -172,6 +178,34 @@ fn lookup(method: &Method, segments: &[String]) -> Result<Option<Route>, ApiErro
             Some(ViewJobs),
             DownloadPackage(svc.to_string(), v.to_string()),
         ),
+        (Method::PUT, ["v1", "node", "services", svc]) => (
+            "PUT /v1/node/services/{service}",
+            Some(ManageDeployments),
+            NodeDeploy(svc.to_string()),
+        ),
+        (Method::GET, ["v1", "node", "services"]) => {
+            ("GET /v1/node/services", Some(ManageDeployments), NodeList)
+        }
+        (Method::DELETE, ["v1", "node", "services", svc]) => (
+            "DELETE /v1/node/services/{service}",
+            Some(ManageDeployments),
+            NodeUndeploy(svc.to_string()),
+        ),
+        (Method::POST, ["public", "api", "v1", svc, ep, "predict"]) => (
+            "POST /public/api/v1/{service}/{endpoint}/predict",
+            None,
+            Predict(svc.to_string(), ep.to_string()),
+        ),
+        (Method::POST, ["public", "api", "v1", svc, ep, "lookup"]) => (
+            "POST /public/api/v1/{service}/{endpoint}/lookup",
+            None,
+            Lookup(svc.to_string(), ep.to_string()),
+        ),
+        (Method::GET, ["public", "api", "v1", svc, "openapi.json"]) => (
+            "GET /public/api/v1/{service}/openapi.json",
+            None,
+            ServiceOpenApi(svc.to_string()),
+        ),
         _ => return Ok(None),
     };
     Ok(Some(Route {
@@ -190,6 +224,8 @@ fn job_id(text: &str) -> Result<Uuid, ApiError> {
 pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Response, ApiError> {
     use Handler::*;
     match route.handler {
+        h @ (NodeDeploy(_) | NodeList | NodeUndeploy(_) | Predict(..) | Lookup(..)
+        | ServiceOpenApi(_)) => node_route(app, h, request).await,
         Healthz => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))),
         Readyz => match app.ferry.store.job_status_counts().await {
             Ok(_) if !app.draining() => Ok(json(
@@ -364,6 +400,59 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
                 .body(http_body_util::Full::new(bytes::Bytes::from(bytes)))
                 .expect("a valid response"))
         }
+    }
+}
+
+/// The node routes of a static deployment (see [`super::node`]).
+async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Response, ApiError> {
+    use Handler::*;
+    match handler {
+        NodeDeploy(service) => {
+            let verified = crate::package::Verified::read(&request.body, app.config.max_upload.0)
+                .map_err(package_error)?;
+            if verified.manifest.service != service {
+                return Err(ApiError::bad_request(
+                    "wrong_service",
+                    format!(
+                        "the package is for service `{}`, not `{service}`",
+                        verified.manifest.service
+                    ),
+                ));
+            }
+            let active = app
+                .node
+                .deploy(&app.ferry.host, &app.node_dir(), verified)?;
+            app.keep_deployed(&service, &request.body)?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "service": service, "version": active.manifest.version }),
+            ))
+        }
+        NodeList => Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "items": app.node.list() }),
+        )),
+        NodeUndeploy(service) => {
+            app.node.undeploy(&service)?;
+            app.forget_deployed(&service);
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "undeployed": service }),
+            ))
+        }
+        Predict(service, endpoint) => {
+            let answer = app
+                .node
+                .predict(&app.ferry.host, &service, &endpoint, &request.body)
+                .await?;
+            Ok(json(StatusCode::OK, &answer))
+        }
+        Lookup(service, endpoint) => Ok(json(
+            StatusCode::OK,
+            &app.node.lookup(&service, &endpoint, &request.body)?,
+        )),
+        ServiceOpenApi(service) => Ok(json(StatusCode::OK, &app.node.openapi(&service)?)),
+        _ => unreachable!("only node routes come here"),
     }
 }
 

@@ -13,6 +13,7 @@ mod config;
 mod executor;
 mod http;
 mod metrics;
+mod node;
 mod openapi;
 mod registry;
 
@@ -65,6 +66,7 @@ pub struct App {
     metrics: Metrics,
     config: ServeConfig,
     draining: AtomicBool,
+    node: node::Node,
 }
 
 impl App {
@@ -74,6 +76,51 @@ impl App {
 
     fn uploads(&self) -> std::path::PathBuf {
         self.ferry.home.root().join("uploads")
+    }
+
+    /// Where this node unpacks the packages it serves.
+    fn node_dir(&self) -> std::path::PathBuf {
+        self.ferry.home.root().join("node")
+    }
+
+    /// The package each service runs, kept so a restarted node serves it again at once.
+    fn keep_deployed(&self, service: &str, zip: &[u8]) -> Result<(), ApiError> {
+        let dir = self.node_dir().join("active");
+        let tmp = dir.join(format!(".{service}.zip.tmp"));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&tmp, zip))
+            .and_then(|()| std::fs::rename(&tmp, dir.join(format!("{service}.zip"))))
+            .map_err(ApiError::internal)
+    }
+
+    fn forget_deployed(&self, service: &str) {
+        let _ = std::fs::remove_file(
+            self.node_dir()
+                .join("active")
+                .join(format!("{service}.zip")),
+        );
+    }
+
+    fn reload_deployed(&self) {
+        let Ok(entries) = std::fs::read_dir(self.node_dir().join("active")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "zip") {
+                continue;
+            }
+            let loaded = std::fs::read(&path)
+                .map_err(ApiError::internal)
+                .and_then(|bytes| {
+                    crate::package::Verified::read(&bytes, self.config.max_upload.0)
+                        .map_err(ApiError::internal)
+                })
+                .and_then(|v| self.node.deploy(&self.ferry.host, &self.node_dir(), v));
+            if let Err(e) = loaded {
+                tracing::warn!(package = %path.display(), "cannot serve a deployed package again: {}", e.message);
+            }
+        }
     }
 }
 
@@ -110,7 +157,9 @@ pub async fn serve(
         metrics: Metrics::default(),
         config,
         draining: AtomicBool::new(false),
+        node: node::Node::default(),
     });
+    app.reload_deployed();
     // Scripts and tests read the address from this line.
     println!("ferry serve listening on http://{addr}");
     tracing::info!(%addr, workflows = %app.registry.dir().display(), resumed, "serving");
@@ -214,7 +263,9 @@ impl App {
                 .map_err(fail);
         }
         // A package import is a zip: it gets the upload limit, other bodies the API's.
-        let limit = if label == "POST /v1/services/{service}/packages" {
+        let limit = if label == "POST /v1/services/{service}/packages"
+            || label == "PUT /v1/node/services/{service}"
+        {
             self.config.max_upload.0
         } else {
             self.config.max_body.0

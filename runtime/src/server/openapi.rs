@@ -133,7 +133,7 @@ pub fn document() -> Value {
                     "variables": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Values for ${name} in the workflow text" } } },
                 "ApiKey": { "type": "object", "properties": {
                     "id": { "type": "string" }, "name": { "type": "string" },
-                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys"] } },
+                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys", "ManageDeployments"] } },
                     "key": { "type": "string", "description": "Only in the answer to its creation" } } }
             }
         },
@@ -200,6 +200,12 @@ pub fn document() -> Value {
             "/v1/services/{service}/packages/{version}/download": {
                 "parameters": [path_param("service", "Service id", None), path_param("version", "Package version", None)],
                 "get": secured(json!({ "summary": "The package zip", "responses": { "200": { "description": "application/zip", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } }, "404": error_response("No such package") } }), "ViewJobs")
+            },
+            "/v1/node/services": { "get": secured(json!({ "summary": "API node: the services it serves", "responses": { "200": { "description": "Services and versions" } } }), "ManageDeployments") },
+            "/v1/node/services/{service}": {
+                "parameters": [path_param("service", "Service id", None)],
+                "put": secured(json!({ "summary": "API node: serve this package (verified), replacing the service's version atomically", "requestBody": { "required": true, "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } }, "responses": { "200": { "description": "Now serving {service, version}" } } }), "ManageDeployments"),
+                "delete": secured(json!({ "summary": "API node: stop serving the service", "responses": { "200": { "description": "Stopped" }, "404": error_response("Not served here") } }), "ManageDeployments")
             },
             "/v1/keys/{name}": { "parameters": [path_param("name", "Key name or id", None)], "delete": secured(json!({ "summary": "Revoke a key", "responses": { "200": ok("The revoked key", "ApiKey") } }), "ManageKeys") }
         }

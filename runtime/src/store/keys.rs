@@ -16,6 +16,7 @@ text_enum!(
         ManageIngestionJobs = "ManageIngestionJobs",
         ManageWorkflows = "ManageWorkflows",
         ManageKeys = "ManageKeys",
+        ManageDeployments = "ManageDeployments",
     }
 );
 

@@ -1,0 +1,401 @@
+//! `ferry serve` as an API node: the static deploy target pushes a service's package here
+//! (`PUT /v1/node/services/{service}`), the node verifies and loads it, and serves its
+//! endpoints publicly — `POST /public/api/v1/{service}/{endpoint}/predict` runs the packaged
+//! predictor component (a fresh instance from its `InstancePre` per request) and
+//! `/lookup` answers rows of the packaged table snapshot by key. A new version is swapped in
+//! atomically: a request is served entirely by the old version or entirely by the new.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::http::ApiError;
+use crate::host::{
+    CallLimits, CancelToken, DirAccess, InstanceOptions, LoadedPlugin, PluginHost, PluginKind,
+    Sandbox,
+};
+use crate::package::{Endpoint, Manifest, Verified};
+
+/// The services this node serves, by id.
+#[derive(Default)]
+pub struct Node {
+    services: RwLock<HashMap<String, Arc<Active>>>,
+}
+
+/// One service version, loaded.
+pub struct Active {
+    pub manifest: Manifest,
+    endpoints: HashMap<String, Served>,
+}
+
+enum Served {
+    Prediction {
+        plugin: Arc<LoadedPlugin>,
+        model_dir: PathBuf,
+        input: SchemaRef,
+    },
+    Lookup {
+        key: String,
+        rows: HashMap<String, Map<String, Value>>,
+    },
+}
+
+fn data_type(name: &str) -> Result<DataType, ApiError> {
+    Ok(match name {
+        "int64" => DataType::Int64,
+        "float64" => DataType::Float64,
+        "boolean" => DataType::Boolean,
+        "utf8" => DataType::Utf8,
+        "timestamp" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_package",
+                format!("unknown column type `{other}`"),
+            ));
+        }
+    })
+}
+
+/// Rows as JSON objects, nulls left out.
+fn rows_json(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, ApiError> {
+    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+    for b in batches {
+        writer.write(b).map_err(ApiError::internal)?;
+    }
+    writer.finish().map_err(ApiError::internal)?;
+    let bytes = writer.into_inner();
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&bytes).map_err(ApiError::internal)
+}
+
+impl Node {
+    /// Verifies, unpacks and loads a package, then makes it the service's active version.
+    pub fn deploy(
+        &self,
+        host: &PluginHost,
+        root: &std::path::Path,
+        verified: Verified,
+    ) -> Result<Arc<Active>, ApiError> {
+        let manifest = verified.manifest;
+        let dir = root.join(&manifest.service).join(format!(
+            "{}-{}",
+            manifest.version,
+            uuid::Uuid::new_v4().simple()
+        ));
+        for (path, bytes) in &verified.files {
+            // Paths were checked when the package was verified: plain and relative.
+            let target = dir.join(path);
+            std::fs::create_dir_all(target.parent().expect("a file in the package"))
+                .and_then(|()| std::fs::write(&target, bytes))
+                .map_err(ApiError::internal)?;
+        }
+        let mut endpoints = HashMap::new();
+        for endpoint in &manifest.endpoints {
+            let served = match endpoint {
+                Endpoint::Prediction {
+                    name,
+                    predictor,
+                    model_dir,
+                    input,
+                    ..
+                } => {
+                    let plugin_name = predictor
+                        .trim_start_matches("plugins/")
+                        .trim_end_matches(".wasm");
+                    let plugin = host
+                        .load(plugin_name, &dir.join(predictor), PluginKind::Predictor)
+                        .map_err(|e| {
+                            ApiError::bad_request(
+                                "invalid_package",
+                                format!("endpoint `{name}`: {e}"),
+                            )
+                        })?;
+                    let fields = input
+                        .iter()
+                        .map(|(c, t)| Ok(Field::new(c, data_type(t)?, true)))
+                        .collect::<Result<Vec<_>, ApiError>>()?;
+                    Served::Prediction {
+                        plugin,
+                        model_dir: dir.join(model_dir),
+                        input: Arc::new(Schema::new(fields)),
+                    }
+                }
+                Endpoint::Lookup { key, rows, .. } => {
+                    let bytes =
+                        bytes::Bytes::from(verified.files.get(rows).cloned().unwrap_or_default());
+                    let reader = deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+                        .and_then(|b| b.build())
+                        .map_err(|e| ApiError::bad_request("invalid_package", e.to_string()))?;
+                    let batches = reader
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| ApiError::bad_request("invalid_package", e.to_string()))?;
+                    let mut by_key = HashMap::new();
+                    for row in rows_json(&batches)? {
+                        if let Some(k) = row.get(key) {
+                            let k = k
+                                .as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| k.to_string());
+                            by_key.insert(k, row);
+                        }
+                    }
+                    Served::Lookup {
+                        key: key.clone(),
+                        rows: by_key,
+                    }
+                }
+            };
+            endpoints.insert(endpoint.name().to_owned(), served);
+        }
+        let active = Arc::new(Active {
+            manifest,
+            endpoints,
+        });
+        let previous = self
+            .services
+            .write()
+            .expect("node lock")
+            .insert(active.manifest.service.clone(), active.clone());
+        tracing::info!(service = %active.manifest.service, version = %active.manifest.version, "service deployed on this node");
+        drop(previous);
+        Ok(active)
+    }
+
+    pub fn undeploy(&self, service: &str) -> Result<(), ApiError> {
+        self.services
+            .write()
+            .expect("node lock")
+            .remove(service)
+            .map(|_| ())
+            .ok_or_else(|| ApiError::not_found(format!("service `{service}` is not deployed here")))
+    }
+
+    pub fn list(&self) -> Vec<Value> {
+        let mut items: Vec<Value> = self
+            .services
+            .read()
+            .expect("node lock")
+            .values()
+            .map(|a| {
+                json!({
+                    "service": a.manifest.service,
+                    "version": a.manifest.version,
+                    "endpoints": a.manifest.endpoints.iter().map(|e| e.name()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| a["service"].as_str().cmp(&b["service"].as_str()));
+        items
+    }
+
+    fn active(&self, service: &str) -> Result<Arc<Active>, ApiError> {
+        self.services
+            .read()
+            .expect("node lock")
+            .get(service)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(format!("service `{service}` is not deployed here")))
+    }
+
+    /// `POST …/{endpoint}/predict`: `{"rows": [{feature: value, …}, …]}` (or one row object).
+    pub async fn predict(
+        &self,
+        host: &PluginHost,
+        service: &str,
+        endpoint: &str,
+        body: &[u8],
+    ) -> Result<Value, ApiError> {
+        let active = self.active(service)?;
+        let Some(Served::Prediction {
+            plugin,
+            model_dir,
+            input,
+        }) = active.endpoints.get(endpoint)
+        else {
+            return Err(ApiError::not_found(format!(
+                "service `{service}` has no prediction endpoint `{endpoint}`"
+            )));
+        };
+        let rows = request_rows(body)?;
+        let mut decoder = arrow::json::ReaderBuilder::new(input.clone())
+            .build_decoder()
+            .map_err(ApiError::internal)?;
+        decoder
+            .serialize(&rows)
+            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        let batch = decoder
+            .flush()
+            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?
+            .unwrap_or_else(|| RecordBatch::new_empty(input.clone()));
+        let options = InstanceOptions {
+            step: format!("{service}/{endpoint}").into(),
+            sandbox: Sandbox {
+                dirs: vec![DirAccess {
+                    host: model_dir.clone(),
+                    mount: "/model".into(),
+                    write: false,
+                }],
+                ..Sandbox::default()
+            },
+            limits: CallLimits::default(),
+            cancel: CancelToken::default(),
+        };
+        let mut predictor = host
+            .predictor(plugin, &options)
+            .await
+            .map_err(plugin_error)?;
+        let output = predictor.predict(&batch).await.map_err(plugin_error)?;
+        Ok(json!({
+            "service": service,
+            "version": active.manifest.version,
+            "results": rows_json(&[output])?,
+        }))
+    }
+
+    /// `POST …/{endpoint}/lookup`: `{"keys": ["C0001", …]}`; unknown keys come back as null.
+    pub fn lookup(&self, service: &str, endpoint: &str, body: &[u8]) -> Result<Value, ApiError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Keys {
+            keys: Vec<Value>,
+        }
+        let active = self.active(service)?;
+        let Some(Served::Lookup { key, rows }) = active.endpoints.get(endpoint) else {
+            return Err(ApiError::not_found(format!(
+                "service `{service}` has no lookup endpoint `{endpoint}`"
+            )));
+        };
+        let keys: Keys = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("expected {{\"keys\": [...]}}: {e}"),
+            )
+        })?;
+        let results: Vec<Value> = keys
+            .keys
+            .iter()
+            .map(|k| {
+                let k = k
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| k.to_string());
+                rows.get(&k)
+                    .map(|r| Value::Object(r.clone()))
+                    .unwrap_or(Value::Null)
+            })
+            .collect();
+        Ok(json!({
+            "service": service,
+            "version": active.manifest.version,
+            "key": key,
+            "results": results,
+        }))
+    }
+
+    /// The deployment's own OpenAPI document, built from its endpoints' schemas.
+    pub fn openapi(&self, service: &str) -> Result<Value, ApiError> {
+        let active = self.active(service)?;
+        let m = &active.manifest;
+        let schema_of = |columns: &std::collections::BTreeMap<String, String>| {
+            let props: Map<String, Value> = columns
+                .iter()
+                .map(|(c, t)| {
+                    let s = match t.as_str() {
+                        "int64" => json!({ "type": ["integer", "null"] }),
+                        "float64" => json!({ "type": ["number", "null"] }),
+                        "boolean" => json!({ "type": ["boolean", "null"] }),
+                        "timestamp" => json!({ "type": ["string", "null"], "format": "date-time" }),
+                        _ => json!({ "type": ["string", "null"] }),
+                    };
+                    (c.clone(), s)
+                })
+                .collect();
+            json!({ "type": "object", "properties": props })
+        };
+        let mut paths = Map::new();
+        for e in &m.endpoints {
+            match e {
+                Endpoint::Prediction {
+                    name,
+                    input,
+                    output,
+                    ..
+                } => {
+                    paths.insert(format!("/public/api/v1/{}/{name}/predict", m.service), json!({
+                        "post": {
+                            "summary": format!("Predict with endpoint `{name}`"),
+                            "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                                "type": "object", "required": ["rows"],
+                                "properties": { "rows": { "type": "array", "items": schema_of(input) } } } } } },
+                            "responses": { "200": { "description": "One result per row", "content": { "application/json": { "schema": {
+                                "type": "object", "properties": { "results": { "type": "array", "items": schema_of(output) } } } } } } }
+                        }
+                    }));
+                }
+                Endpoint::Lookup {
+                    name, key, columns, ..
+                } => {
+                    paths.insert(format!("/public/api/v1/{}/{name}/lookup", m.service), json!({
+                        "post": {
+                            "summary": format!("Rows of `{name}` by {key}"),
+                            "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                                "type": "object", "required": ["keys"], "properties": { "keys": { "type": "array", "items": {} } } } } } },
+                            "responses": { "200": { "description": "One row (or null) per key", "content": { "application/json": { "schema": {
+                                "type": "object", "properties": { "results": { "type": "array", "items": { "anyOf": [
+                                    { "type": "object", "properties": columns.keys().map(|c| (c.clone(), json!({}))).collect::<Map<_, _>>() },
+                                    { "type": "null" } ] } } } } } } } }
+                        }
+                    }));
+                }
+            }
+        }
+        Ok(json!({
+            "openapi": "3.1.0",
+            "info": { "title": format!("{} (ferry service)", m.service), "version": m.version },
+            "paths": paths,
+        }))
+    }
+}
+
+fn request_rows(body: &[u8]) -> Result<Vec<Map<String, Value>>, ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("request body: {e}")))?;
+    let rows = match value {
+        Value::Object(mut o) if o.contains_key("rows") => o.remove("rows").unwrap_or_default(),
+        Value::Object(o) => Value::Array(vec![Value::Object(o)]),
+        other => other,
+    };
+    match rows {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|r| match r {
+                Value::Object(o) => Ok(o),
+                _ => Err(ApiError::bad_request(
+                    "invalid_input",
+                    "each row must be an object",
+                )),
+            })
+            .collect(),
+        _ => Err(ApiError::bad_request(
+            "invalid_input",
+            "expected {\"rows\": [{...}, ...]}",
+        )),
+    }
+}
+
+fn plugin_error(e: crate::host::PluginError) -> ApiError {
+    match e {
+        crate::host::PluginError::Reported { code, message, .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &code, message)
+        }
+        e => ApiError::new(StatusCode::BAD_GATEWAY, e.code(), e.to_string()),
+    }
+}
