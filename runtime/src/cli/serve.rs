@@ -35,7 +35,8 @@ pub enum KeysCommand {
     /// Create an API key; it is printed once and stored only as a hash.
     Create {
         name: String,
-        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys (repeat or comma-separate).
+        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments (repeat
+        /// or comma-separate).
         #[arg(
             long = "permission",
             value_name = "P",
