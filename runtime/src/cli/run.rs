@@ -184,7 +184,7 @@ pub fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, Engin
         print::json(&serde_json::json!({ "valid": problems.is_empty(), "problems": problems }));
     } else if let Ok((wf, p)) = &outcome {
         println!(
-            "{}: valid workflow `{}` ({} → {}{} → table `{}`)",
+            "{}: valid workflow `{}` ({} → {}{} → table `{}`{})",
             file.display(),
             wf.name,
             p.source.name,
@@ -194,7 +194,11 @@ pub fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, Engin
             } else {
                 ""
             },
-            wf.ingest.table
+            wf.ingest.table,
+            match (&wf.package, &wf.service) {
+                (Some(_), Some(service)) => format!(" → package `{}`", service.id),
+                _ => String::new(),
+            }
         );
     } else {
         for p in &problems {

@@ -173,3 +173,27 @@ fn settings_reach_plugins_as_text_and_json() {
     assert_eq!(settings["input_schema"], r#"{"score":"float64"}"#);
     let _ = Path::new("unused");
 }
+
+#[test]
+fn a_package_step_needs_a_service_and_follows_the_ingest() {
+    let package = "\n[[steps]]\nname = \"pack\"\nkind = \"package\"\ninput = \"ingest\"\n";
+    let p = problems(&format!("{GOOD}{package}"));
+    assert!(p.iter().any(|p| p.contains("needs a [service]")), "{p:?}");
+
+    let service = "\n[service]\nid = \"svc\"\n[[service.endpoints]]\nname = \"rows\"\ntype = \"lookup\"\ntable = \"t\"\nkey = \"id\"\n[[service.endpoints]]\nname = \"rows\"\ntype = \"prediction\"\npredictor = \"p\"\nartifacts = [\"missing.json\"]\n";
+    let p = problems(&format!("{GOOD}{service}{package}"));
+    assert!(p.iter().any(|p| p.contains("must be unique")), "{p:?}");
+    assert!(p.iter().any(|p| p.contains("missing.json")), "{p:?}");
+
+    let wrong_input = package.replace("input = \"ingest\"", "input = \"import\"");
+    let ok_service = "\n[service]\nid = \"svc\"\n[[service.endpoints]]\nname = \"rows\"\ntype = \"lookup\"\ntable = \"t\"\nkey = \"id\"\n";
+    let p = problems(&format!("{GOOD}{ok_service}{wrong_input}"));
+    assert!(
+        p.iter().any(|p| p.contains("cannot take its input")),
+        "{p:?}"
+    );
+
+    let wf = parse(&format!("{GOOD}{ok_service}{package}")).unwrap();
+    assert_eq!(wf.package.unwrap().name, "pack");
+    assert_eq!(wf.service.unwrap().id, "svc");
+}
