@@ -579,7 +579,7 @@ fn canceling_a_job_stops_its_downloads() {
     assert_eq!(code, 0);
     let out = child.wait_with_output().unwrap();
     assert!(
-        asked.elapsed() < Duration::from_secs(3),
+        asked.elapsed() < Duration::from_secs(5),
         "took {:?}",
         asked.elapsed()
     );
