@@ -62,18 +62,7 @@ fn the_package_step_builds_versioned_verified_packages() {
 
     // Download, then import elsewhere; the same version twice is refused (immutable).
     let zip = env.path("churn-v1.zip");
-    assert!(
-        env.ferry(&[
-            "packages",
-            "download",
-            "churn",
-            "v1",
-            "-o",
-            zip.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    download(&env, "v1", &zip);
     let other = Env::new();
     let out = other.ferry(&["packages", "import", zip.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -153,18 +142,7 @@ fn the_packaged_predictor_scores_rows_with_its_packaged_model() {
     let env = Env::new();
     run_example(&env);
     let zip = env.path("p.zip");
-    assert!(
-        env.ferry(&[
-            "packages",
-            "download",
-            "churn",
-            "v1",
-            "-o",
-            zip.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    download(&env, "v1", &zip);
     // Unpack the component and model as a deployment would.
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
     let unpacked = env.path("unpacked");
@@ -239,6 +217,18 @@ fn the_packaged_predictor_scores_rows_with_its_packaged_model() {
             .unwrap();
         assert!(err.to_string().contains("ferry:plugin/parser"), "{err}");
     });
+}
+
+fn download(env: &Env, version: &str, to: &std::path::Path) {
+    let out = env.ferry(&[
+        "packages",
+        "download",
+        "churn",
+        version,
+        "-o",
+        to.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// Copies a zip, passing each entry through `edit`.

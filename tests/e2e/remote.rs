@@ -71,12 +71,23 @@ fn signed(peer: &Peer) -> String {
     )
 }
 
-/// `ferry` with the S3 keys in the environment, as a user would export them.
+/// A `ferry` command with the S3 keys in the environment, as a user would export them.
+fn keyed(env: &Env, args: &[&str], secret: &str) -> std::process::Command {
+    let mut cmd = env.command(args);
+    cmd.env("FERRY_SECRET_S3_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", secret);
+    cmd
+}
+
 fn with_keys(env: &Env, args: &[&str], secret: &str) -> std::process::Output {
-    env.command(args)
-        .env("FERRY_SECRET_S3_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", secret)
-        .output()
+    keyed(env, args, secret).output().unwrap()
+}
+
+/// `ferry run --json` in the background, its JSON read from the piped stdout at the end.
+fn spawn_run(env: &Env, wf: &str) -> std::process::Child {
+    keyed(env, &["run", wf, "--json"], SECRET_KEY)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .unwrap()
 }
 
@@ -294,13 +305,7 @@ fn an_object_deleted_after_listing_fails_alone() {
         &signed(&peer),
         "test-misbehave",
     );
-    let child = env
-        .command(&["run", &wf, "--json"])
-        .env("FERRY_SECRET_S3_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", SECRET_KEY)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&env, &wf);
     wait_for_passed_files(&env, 1);
     peer.delete("gone", "part-7.csv");
     let out = child.wait_with_output().unwrap();
@@ -346,13 +351,7 @@ fn a_server_that_dies_mid_job_fails_the_remaining_files_after_retries() {
         "test-misbehave",
     );
     let started = Instant::now();
-    let child = env
-        .command(&["run", &wf, "--json"])
-        .env("FERRY_SECRET_S3_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", SECRET_KEY)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&env, &wf);
     wait_for_passed_files(&env, 1);
     peer.kill();
     let out = child.wait_with_output().unwrap();
@@ -399,10 +398,7 @@ fn watch_starts_a_job_when_a_new_object_appears() {
         &signed(&peer),
         "parser-csv",
     );
-    let mut child = env
-        .command(&["run", &wf, "--watch", "1s"])
-        .env("FERRY_SECRET_S3_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", SECRET_KEY)
+    let mut child = keyed(&env, &["run", &wf, "--watch", "1s"], SECRET_KEY)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -555,13 +551,7 @@ fn canceling_a_job_stops_its_downloads() {
         &signed(&peer),
         "test-misbehave",
     );
-    let child = env
-        .command(&["run", &wf, "--json"])
-        .env("FERRY_SECRET_S3_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", SECRET_KEY)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&env, &wf);
     let deadline = Instant::now() + Duration::from_secs(30);
     let id = loop {
         assert!(Instant::now() < deadline, "the job never started reading");

@@ -99,27 +99,10 @@ fn key(env: &Env, name: &str, permissions: &str) -> String {
 
 const ADMIN: &str = "ViewJobs,ManageIngestionJobs,ManageWorkflows,ManageKeys,ManageDeployments";
 
-/// A CSV workflow over `dir` (relative to the workflows directory), not incremental so every
+/// A workflow over `dir` (relative to the workflows directory), not incremental so every
 /// trigger reads its files again.
 fn csv_workflow(dir: &str, table: &str, parser: &str, parser_settings: &str) -> String {
-    format!(
-        r#"
-[[steps]]
-name = "import"
-kind = "import"
-source = "source-local"
-parser = "{parser}"
-parser_settings = {{ {parser_settings} }}
-grants.dirs = [{{ path = "{dir}", mount = "/data" }}]
-incremental = false
-
-[[steps]]
-name = "ingest"
-kind = "ingest"
-input = "import"
-table = "{table}"
-"#
-    )
+    simple_workflow(table, dir, parser, parser_settings, "incremental = false")
 }
 
 fn csv_files(env: &Env, dir: &str, count: usize) {
@@ -131,7 +114,8 @@ fn csv_files(env: &Env, dir: &str, count: usize) {
     }
 }
 
-fn wait_status(server: &Server, key: &str, id: &str, done: impl Fn(&str) -> bool) -> Value {
+/// Polls job `id` until `done` holds for it, and returns it.
+fn wait_job(server: &Server, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (code, job) = call(
@@ -141,7 +125,7 @@ fn wait_status(server: &Server, key: &str, id: &str, done: impl Fn(&str) -> bool
             None,
         );
         assert_eq!(code, 200, "{job}");
-        if done(job["executionStatus"].as_str().unwrap()) {
+        if done(&job) {
             return job;
         }
         assert!(Instant::now() < deadline, "job stuck: {job}");
@@ -149,8 +133,12 @@ fn wait_status(server: &Server, key: &str, id: &str, done: impl Fn(&str) -> bool
     }
 }
 
-fn terminal(s: &str) -> bool {
-    !matches!(s, "CREATED" | "RUNNING")
+fn terminal(job: &Value) -> bool {
+    !matches!(job["executionStatus"].as_str(), Some("CREATED" | "RUNNING"))
+}
+
+fn passed_at_least(n: u64) -> impl Fn(&Value) -> bool {
+    move |job| job["files"]["passed"].as_u64().unwrap_or(0) >= n
 }
 
 #[test]
@@ -172,7 +160,7 @@ fn trigger_poll_page_and_bad_requests() {
     let (code, job) = call("POST", &trigger, Some(&admin), None);
     assert_eq!(code, 201, "{job}");
     let id = job["id"].as_str().unwrap().to_owned();
-    let done = wait_status(&server, &admin, &id, terminal);
+    let done = wait_job(&server, &admin, &id, terminal);
     assert_eq!(done["executionStatus"], "SUCCESS", "{done}");
     assert_eq!(done["metrics"]["numRowsPersisted"], 6);
     assert_eq!(row_count(&env.table("served")), 6);
@@ -226,7 +214,7 @@ fn trigger_poll_page_and_bad_requests() {
         ids.push(job["id"].as_str().unwrap().to_owned());
     }
     for id in &ids {
-        wait_status(&server, &admin, id, terminal);
+        wait_job(&server, &admin, id, terminal);
     }
     let mut seen = Vec::new();
     let mut cursor = String::new();
@@ -366,7 +354,7 @@ fn every_documented_route_exists_and_enforces_its_permission() {
         None,
     );
     let job_id = job["id"].as_str().unwrap().to_owned();
-    wait_status(&server, &admin, &job_id, terminal);
+    wait_job(&server, &admin, &job_id, terminal);
 
     // The document is valid OpenAPI 3.1, by a real validator.
     let (code, doc) = call(
@@ -497,15 +485,7 @@ fn cancel_over_http_stops_a_running_job_and_keeps_committed_files() {
         None,
     );
     let id = job["id"].as_str().unwrap().to_owned();
-    wait_status(&server, &admin, &id, |_| {
-        let (_, job) = call(
-            "GET",
-            &format!("{}/v1/jobs/{id}", server.url),
-            Some(&admin),
-            None,
-        );
-        job["files"]["passed"].as_u64().unwrap_or(0) >= 1
-    });
+    wait_job(&server, &admin, &id, passed_at_least(1));
     let asked = Instant::now();
     let (code, body) = call(
         "PUT",
@@ -515,7 +495,7 @@ fn cancel_over_http_stops_a_running_job_and_keeps_committed_files() {
     );
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["desiredExecutionStatus"], "CANCELED");
-    let done = wait_status(&server, &admin, &id, terminal);
+    let done = wait_job(&server, &admin, &id, terminal);
     assert!(
         asked.elapsed() < Duration::from_secs(3),
         "took {:?}",
@@ -551,18 +531,10 @@ fn a_restarted_server_resumes_its_unfinished_job_exactly_once() {
         None,
     );
     let id = job["id"].as_str().unwrap().to_owned();
-    wait_status(&server, &admin, &id, |_| {
-        let (_, job) = call(
-            "GET",
-            &format!("{}/v1/jobs/{id}", server.url),
-            Some(&admin),
-            None,
-        );
-        job["files"]["passed"].as_u64().unwrap_or(0) >= 2
-    });
+    wait_job(&server, &admin, &id, passed_at_least(2));
     server.kill();
     let server = Server::start(&env, &[]);
-    let done = wait_status(&server, &admin, &id, terminal);
+    let done = wait_job(&server, &admin, &id, terminal);
     assert_eq!(done["executionStatus"], "SUCCESS", "{done}");
     assert_eq!(done["files"]["passed"], 10);
     // Each object has one row (the slow parser's chunk count): ten, not more.
@@ -687,7 +659,7 @@ fn uploads_feed_a_workflow_and_a_storage_event_imports_exactly_its_objects() {
     );
     assert_eq!(code, 201, "{job}");
     assert_eq!(job["objects"], json!(["b c.csv"]));
-    let done = wait_status(&server, &admin, job["id"].as_str().unwrap(), terminal);
+    let done = wait_job(&server, &admin, job["id"].as_str().unwrap(), terminal);
     assert_eq!(done["files"]["total"], 1, "{done}");
     assert_eq!(column_text(&env.table("uploaded"), "id"), vec!["3"]);
     let (code, _) = call(
