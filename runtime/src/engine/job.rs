@@ -556,6 +556,7 @@ fn error_code(e: &EngineError) -> &str {
     }
 }
 
-fn process_alive(pid: u32) -> bool {
+/// Whether process `pid` still runs (the runner of a job that looks unfinished).
+pub fn process_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use dry_run::{DryRun, ValidationResult};
-pub use job::RunOptions;
+pub use job::{RunOptions, process_alive};
 pub use prepare::{Prepared, prepare};
 
 use crate::credentials::SecretSource;

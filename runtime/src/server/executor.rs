@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::engine::{Ferry, NoProgress, Prepared, RunOptions};
+use crate::engine::{Ferry, NoProgress, Prepared, RunOptions, process_alive};
 use crate::store::{ExecutionStatus, JobFilter};
 
 pub struct Executor {
@@ -35,29 +35,33 @@ impl Executor {
         }
     }
 
-    /// Runs the created job `id` when a place is free.
+    /// Runs the created job `id` when its table and a place are free.
     pub fn submit(&self, id: Uuid, prepared: Prepared, options: RunOptions) {
-        let (ferry, places, stopping) = (
-            self.ferry.clone(),
-            self.places.clone(),
-            self.stopping.clone(),
-        );
-        let table = self.tables.get(&prepared.workflow.ingest.table);
+        let ferry = self.ferry.clone();
+        let table = prepared.workflow.ingest.table.clone();
+        self.spawn(&table, async move {
+            if let Err(e) = ferry.execute(id, &prepared, &options, &NoProgress).await {
+                tracing::error!(job = %id, "job could not run: {e}");
+            }
+        });
+    }
+
+    /// Queues `run` behind one job per table and `max_concurrent_jobs` places. The table is
+    /// taken before a place, so jobs waiting for a busy table hold no place another table
+    /// could use. Once stopping, queued work does not start (its job stays CREATED or RUNNING,
+    /// and the next start takes it back).
+    fn spawn(&self, table: &str, run: impl std::future::Future<Output = ()> + Send + 'static) {
+        let (places, stopping) = (self.places.clone(), self.stopping.clone());
+        let table = self.tables.get(table);
         let mut tasks = self.tasks.lock().expect("executor lock");
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
-            // One job per table at a time (taken before a place, so jobs waiting for a busy
-            // table do not hold places other tables could use).
             let _table = table.lock_owned().await;
             let Ok(_place) = places.acquire_owned().await else {
                 return;
             };
-            if stopping.load(Ordering::SeqCst) {
-                // Left in CREATED: the next start takes it back.
-                return;
-            }
-            if let Err(e) = ferry.execute(id, &prepared, &options, &NoProgress).await {
-                tracing::error!(job = %id, "job could not run: {e}");
+            if !stopping.load(Ordering::SeqCst) {
+                run.await;
             }
         });
     }
@@ -69,7 +73,7 @@ impl Executor {
             ..JobFilter::default()
         };
         let mut cursor: Option<String> = None;
-        let mut ids = Vec::new();
+        let mut unfinished = Vec::new();
         loop {
             let page = self
                 .ferry
@@ -81,7 +85,7 @@ impl Executor {
                     .runner_pid
                     .is_some_and(|pid| pid != std::process::id() && process_alive(pid));
                 if !alive {
-                    ids.push(job.id);
+                    unfinished.push((job.id, job.table));
                 }
             }
             match page.next_cursor {
@@ -90,27 +94,17 @@ impl Executor {
             }
         }
         // Oldest first, as they were triggered.
-        ids.reverse();
-        for &id in &ids {
-            let (ferry, places, stopping) = (
-                self.ferry.clone(),
-                self.places.clone(),
-                self.stopping.clone(),
-            );
-            self.tasks.lock().expect("executor lock").spawn(async move {
-                let Ok(_place) = places.acquire_owned().await else {
-                    return;
-                };
-                if stopping.load(Ordering::SeqCst) {
-                    return;
-                }
+        unfinished.reverse();
+        for (id, table) in &unfinished {
+            let (ferry, id) = (self.ferry.clone(), *id);
+            self.spawn(table, async move {
                 tracing::info!(job = %id, "resuming a job the previous server left unfinished");
                 if let Err(e) = ferry.resume(id, &NoProgress).await {
                     tracing::error!(job = %id, "job could not resume: {e}");
                 }
             });
         }
-        Ok(ids.len())
+        Ok(unfinished.len())
     }
 
     /// Starts no more jobs and gives running ones `grace` to finish. Whatever is still running
@@ -144,8 +138,4 @@ impl TableLocks {
             .or_default()
             .clone()
     }
-}
-
-fn process_alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
