@@ -86,10 +86,8 @@ impl App {
     /// The package each service runs, kept so a restarted node serves it again at once.
     fn keep_deployed(&self, service: &str, zip: &[u8]) -> Result<(), ApiError> {
         let dir = self.node_dir().join("active");
-        let tmp = dir.join(format!(".{service}.zip.tmp"));
         std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(&tmp, zip))
-            .and_then(|()| std::fs::rename(&tmp, dir.join(format!("{service}.zip"))))
+            .and_then(|()| write_atomically(&dir.join(format!("{service}.zip")), zip))
             .map_err(ApiError::internal)
     }
 
@@ -409,6 +407,17 @@ impl App {
             .map_err(ApiError::internal)?;
         Ok(size)
     }
+}
+
+/// Writes `bytes` to `path` so that readers see the old content or the new, never a part.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
 }
 
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {

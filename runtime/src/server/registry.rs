@@ -101,10 +101,7 @@ impl Registry {
     pub fn put(&self, name: &str, text: &str) -> Result<bool, ApiError> {
         let path = self.path(name)?;
         let existed = path.exists();
-        let tmp = self.dir.join(format!(".{name}.toml.tmp"));
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(ApiError::internal)?;
+        super::write_atomically(&path, text.as_bytes()).map_err(ApiError::internal)?;
         Ok(existed)
     }
 
