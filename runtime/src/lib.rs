@@ -15,6 +15,7 @@ pub mod home;
 pub mod host;
 pub mod mapping;
 pub mod package;
+pub mod paths;
 pub mod server;
 pub mod store;
 pub mod table;

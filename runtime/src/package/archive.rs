@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, Write};
-use std::path::Component;
 
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
@@ -31,13 +30,7 @@ impl Contents {
 
 /// A safe relative path with `/` separators and no `.`/`..` parts.
 fn check_path(path: &str) -> Result<(), PackageError> {
-    let ok = !path.is_empty()
-        && !path.starts_with('/')
-        && !path.contains('\\')
-        && std::path::Path::new(path)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
-    if ok {
+    if crate::paths::is_plain_relative(path) {
         Ok(())
     } else {
         Err(PackageError::Invalid(format!(

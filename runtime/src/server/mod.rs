@@ -340,10 +340,7 @@ impl App {
     }
 
     fn upload_target(&self, name: &str) -> Result<std::path::PathBuf, ApiError> {
-        let clean = std::path::Path::new(name)
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if name.is_empty() || !clean {
+        if !crate::paths::is_plain_relative(name) {
             return Err(ApiError::bad_request(
                 "invalid_parameter",
                 format!("upload name `{name}` must be a relative path without `..`"),
