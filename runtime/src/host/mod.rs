@@ -297,11 +297,9 @@ impl PluginHost {
         let Pre::Source(pre) = &plugin.pre else {
             return Err(wrong_kind(plugin, PluginKind::Source));
         };
-        let mut store = self.store(plugin, options)?;
-        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| {
-            pre.instantiate_async(s).await
-        })
-        .await?;
+        let (store, bindings) = self
+            .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+            .await?;
         Ok(SourceInstance::new(plugin.name.clone(), store, bindings))
     }
 
@@ -313,16 +311,12 @@ impl PluginHost {
         let Pre::Parser(pre) = &plugin.pre else {
             return Err(wrong_kind(plugin, PluginKind::Parser));
         };
-        let mut store = self.store(plugin, options)?;
-        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| {
-            pre.instantiate_async(s).await
-        })
-        .await?;
+        let (store, bindings) = self
+            .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+            .await?;
         Ok(ParserInstance::new(plugin.name.clone(), store, bindings))
     }
-}
 
-impl PluginHost {
     pub async fn predictor(
         &self,
         plugin: &LoadedPlugin,
@@ -331,12 +325,22 @@ impl PluginHost {
         let Pre::Predictor(pre) = &plugin.pre else {
             return Err(wrong_kind(plugin, PluginKind::Predictor));
         };
-        let mut store = self.store(plugin, options)?;
-        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", async |s| {
-            pre.instantiate_async(s).await
-        })
-        .await?;
+        let (store, bindings) = self
+            .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+            .await?;
         Ok(PredictorInstance::new(plugin.name.clone(), store, bindings))
+    }
+
+    /// A fresh store for `plugin` and its instance, made under the same limits as any call.
+    async fn instantiate<B>(
+        &self,
+        plugin: &LoadedPlugin,
+        options: &InstanceOptions,
+        instantiate: impl AsyncFnOnce(&mut Store<PluginState>) -> wasmtime::Result<B>,
+    ) -> Result<(Store<PluginState>, B), PluginError> {
+        let mut store = self.store(plugin, options)?;
+        let bindings = call::guarded(&mut store, &plugin.name, "instantiate", instantiate).await?;
+        Ok((store, bindings))
     }
 }
 
