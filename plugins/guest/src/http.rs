@@ -1,5 +1,5 @@
-//! Outbound HTTP for source plugins, over `wasi:http` (which the host polices): one request
-//! with a whole-body read, and retries with capped exponential backoff and full jitter for
+//! Outbound HTTP for plugins, over `wasi:http` (which the host polices): one request with a
+//! whole-body read (and a body of its own, for deployers' uploads and API calls), and retries with capped exponential backoff and full jitter for
 //! what is worth retrying — transport failures, timeouts, cut-off bodies, 5xx and 429. Other
 //! 4xx answers are returned to the caller, which turns the service's code and message into
 //! its error. The plugin never authenticates: the host adds credentials on the way out.
@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingBody, Method, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
-use wasip2::io::streams::StreamError;
+use wasip2::io::streams::{OutputStream, StreamError};
 
 use crate::types::Error;
 
@@ -55,31 +55,70 @@ impl Endpoint {
     }
 }
 
-/// One request: method, where, and headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Put,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    fn wasi(self) -> wasip2::http::types::Method {
+        use wasip2::http::types::Method as M;
+        match self {
+            Method::Get => M::Get,
+            Method::Head => M::Head,
+            Method::Put => M::Put,
+            Method::Post => M::Post,
+            Method::Patch => M::Patch,
+            Method::Delete => M::Delete,
+        }
+    }
+}
+
+/// One request: method, where, headers and body.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub head: bool,
+    pub method: Method,
     pub endpoint: Endpoint,
     /// Path (after the endpoint's base path) and query, already percent-encoded.
     pub path_and_query: String,
     pub headers: Vec<(String, String)>,
+    /// Sent with a `content-length`; empty means no body.
+    pub body: Vec<u8>,
 }
 
 impl Request {
-    pub fn get(endpoint: &Endpoint, path_and_query: String) -> Self {
+    pub fn new(method: Method, endpoint: &Endpoint, path_and_query: String) -> Self {
         Request {
-            head: false,
+            method,
             endpoint: endpoint.clone(),
             path_and_query,
             headers: Vec::new(),
+            body: Vec::new(),
         }
     }
 
+    pub fn get(endpoint: &Endpoint, path_and_query: String) -> Self {
+        Request::new(Method::Get, endpoint, path_and_query)
+    }
+
     pub fn head(endpoint: &Endpoint, path_and_query: String) -> Self {
-        Request {
-            head: true,
-            ..Request::get(endpoint, path_and_query)
-        }
+        Request::new(Method::Head, endpoint, path_and_query)
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -87,9 +126,26 @@ impl Request {
         self
     }
 
-    fn describe(&self) -> String {
-        let method = if self.head { "HEAD" } else { "GET" };
-        format!("{method} {}{}", self.endpoint.url(), self.path_and_query)
+    pub fn body(mut self, content_type: &str, body: Vec<u8>) -> Self {
+        self.headers
+            .push(("content-type".to_owned(), content_type.to_owned()));
+        self.body = body;
+        self
+    }
+
+    /// A JSON body.
+    pub fn json(self, value: &serde_json::Value) -> Self {
+        let bytes = serde_json::to_vec(value).expect("a JSON value serializes");
+        self.body("application/json", bytes)
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {}{}",
+            self.method.as_str(),
+            self.endpoint.url(),
+            self.path_and_query
+        )
     }
 }
 
@@ -110,6 +166,34 @@ impl Response {
 
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as JSON, or an `invalid_response` error naming the request.
+    pub fn json(&self, request: &Request) -> Result<serde_json::Value, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            crate::error(
+                "invalid_response",
+                format!(
+                    "{}: answer {} is not JSON ({e}): {}",
+                    request.describe(),
+                    self.status,
+                    crate::http::excerpt(&self.text())
+                ),
+            )
+        })
+    }
+}
+
+/// The start of a long text, for messages.
+pub fn excerpt(text: &str) -> String {
+    const MAX: usize = 300;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
     }
 }
 
@@ -167,6 +251,23 @@ pub fn retryable_status(status: u16) -> bool {
     status == 429 || status >= 500
 }
 
+/// What sends a plugin's requests. Plugin code that takes a `&dyn Transport` rather than
+/// calling [`send_with_retry`] runs natively too, so a deployer's whole call sequence can be
+/// tested against a scripted fake or a local peer; in the component it is [`Wasi`].
+pub trait Transport {
+    fn send(&self, request: &Request) -> Result<Response, Error>;
+}
+
+/// `wasi:http` with retries: the transport of a plugin running in the host.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wasi(pub Retry);
+
+impl Transport for Wasi {
+    fn send(&self, request: &Request) -> Result<Response, Error> {
+        send_with_retry(request, &self.0)
+    }
+}
+
 /// Sends `request` until it gets an answer that is not retryable, or attempts run out. The
 /// last answer (which may be a 5xx) or failure is returned.
 pub fn send_with_retry(request: &Request, retry: &Retry) -> Result<Response, Error> {
@@ -214,19 +315,23 @@ fn failure_error(request: &Request, failure: &Failure, attempts: u32) -> Error {
 
 /// One attempt.
 pub fn send(request: &Request) -> Result<Response, Failure> {
-    let fields: Vec<(String, Vec<u8>)> = request
+    let mut fields: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
         .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
         .collect();
+    if !request.body.is_empty()
+        || matches!(request.method, Method::Put | Method::Post | Method::Patch)
+    {
+        fields.push((
+            "content-length".to_owned(),
+            request.body.len().to_string().into_bytes(),
+        ));
+    }
     let headers = Fields::from_list(&fields)
         .map_err(|e| Failure::Transport(format!("invalid request header: {e:?}")))?;
     let outgoing = OutgoingRequest::new(headers);
-    let method = if request.head {
-        Method::Head
-    } else {
-        Method::Get
-    };
+    let method = request.method.wasi();
     let scheme = if request.endpoint.https {
         Scheme::Https
     } else {
@@ -245,7 +350,11 @@ pub fn send(request: &Request) -> Result<Response, Failure> {
             request.describe()
         )));
     }
+    let body = outgoing
+        .body()
+        .map_err(|()| Failure::Transport("the request body was already taken".into()))?;
     let future = outgoing_handler::handle(outgoing, Some(options())).map_err(transport)?;
+    write_body(body, &request.body)?;
     future.subscribe().block();
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
@@ -259,7 +368,7 @@ pub fn send(request: &Request) -> Result<Response, Failure> {
     let body = response
         .consume()
         .map_err(|()| Failure::Transport("the response body was already taken".into()))?;
-    let bytes = if request.head {
+    let bytes = if request.method == Method::Head {
         Vec::new()
     } else {
         read_body(&body)?
@@ -280,6 +389,29 @@ fn options() -> RequestOptions {
     let _ = options.set_first_byte_timeout(Some(60 * SECOND));
     let _ = options.set_between_bytes_timeout(Some(30 * SECOND));
     options
+}
+
+/// Writes all of `bytes` as the request body, as fast as the host takes them, and ends it.
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), Failure> {
+    let broken = |e: StreamError| Failure::Transport(format!("sending the request body: {e:?}"));
+    {
+        let stream: OutputStream = body
+            .write()
+            .map_err(|()| Failure::Transport("the request body stream was already taken".into()))?;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let room = stream.check_write().map_err(broken)?;
+            if room == 0 {
+                stream.subscribe().block();
+                continue;
+            }
+            let n = rest.len().min(room as usize);
+            stream.write(&rest[..n]).map_err(broken)?;
+            rest = &rest[n..];
+        }
+        stream.blocking_flush().map_err(broken)?;
+    }
+    OutgoingBody::finish(body, None).map_err(transport)
 }
 
 fn read_body(body: &IncomingBody) -> Result<Vec<u8>, Failure> {

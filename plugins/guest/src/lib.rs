@@ -20,7 +20,10 @@
 //!   batches of a set size; [`typing`]: one set of rules for typing text values.
 //! - [`lines`]: line splitting across chunk boundaries for line-based formats.
 //! - [`http`]: requests over `wasi:http` with retries; [`remote`]: reading an object store's
-//!   objects in ranges, pinned to one version.
+//!   objects in ranges, pinned to one version; [`s3`]: S3's error answers;
+//!   [`google`]: Google Cloud's error answers and operation status codes.
+//! - [`deploy`]: the `deployer` interface's records and what deployers share (state, names,
+//!   the package manifest).
 //! - [`settings`] and [`log`]: the plugin's side of the `host` interface; [`state`]: the state
 //!   of a WIT resource whose construction can fail.
 //!
@@ -28,11 +31,14 @@
 //! the native target (the generated import stubs compile there; they are just never called).
 
 pub mod columns;
+pub mod deploy;
+pub mod google;
 pub mod http;
 pub mod lines;
 pub mod log;
 pub mod remote;
 pub mod rows;
+pub mod s3;
 pub mod settings;
 pub mod state;
 pub mod text_batch;

@@ -1,5 +1,5 @@
-//! The GCS JSON API documents the plugin reads: an objects.list page, one object's metadata,
-//! and an error.
+//! The GCS JSON API documents the plugin reads: an objects.list page and one object's
+//! metadata (errors are Google's shape, read by `ferry_guest::google`).
 
 use ferry_guest::types::ObjectInfo;
 use serde::Deserialize;
@@ -60,40 +60,6 @@ pub fn object(body: &[u8]) -> Result<ObjectInfo, String> {
     raw.info()
 }
 
-#[derive(Deserialize)]
-struct RawError {
-    error: ErrorBody,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    errors: Vec<ErrorItem>,
-    #[serde(default)]
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorItem {
-    #[serde(default)]
-    reason: Option<String>,
-}
-
-/// `(reason, message)` of a JSON API error.
-pub fn error(body: &[u8]) -> Option<(String, String)> {
-    let raw: RawError = serde_json::from_slice(body).ok()?;
-    let reason = raw
-        .error
-        .errors
-        .iter()
-        .find_map(|e| e.reason.clone())
-        .or(raw.error.status)
-        .unwrap_or_else(|| "error".to_owned());
-    Some((reason, raw.error.message))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,15 +72,5 @@ mod tests {
         assert_eq!(page.next_token.as_deref(), Some("p/a.csv"));
         let last = list_page(br#"{"kind":"storage#objects"}"#).unwrap();
         assert!(last.objects.is_empty() && last.next_token.is_none());
-    }
-
-    #[test]
-    fn errors() {
-        let (reason, message) = error(br#"{"error":{"code":404,"message":"No such object: b/k","errors":[{"reason":"notFound","message":"No such object"}]}}"#).unwrap();
-        assert_eq!(
-            (reason.as_str(), message.as_str()),
-            ("notFound", "No such object: b/k")
-        );
-        assert!(error(b"Not Found").is_none());
     }
 }

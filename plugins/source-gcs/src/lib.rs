@@ -11,6 +11,7 @@
 
 mod json;
 
+use ferry_guest::google;
 use ferry_guest::http::{self, Endpoint, Request, Response, Retry};
 use ferry_guest::remote::{self, Pinned};
 use ferry_guest::types::Error;
@@ -175,24 +176,12 @@ impl Bucket {
 
 /// A GCS error answer as the file's error: the service's reason and message.
 fn gcs_error(what: &str, response: &Response) -> Error {
-    let (reason, message) = json::error(&response.body).unwrap_or_else(|| {
-        (
-            format!("http_{}", response.status),
-            response.text().trim().to_owned(),
-        )
-    });
     let hint = if response.status == 404 {
         " (deleted after it was listed?)"
     } else {
         ""
     };
-    error(
-        &reason,
-        format!(
-            "{what}{hint}: GCS answered {} {reason}: {message}",
-            response.status
-        ),
-    )
+    google::answer_error("GCS", &format!("{what}{hint}"), response)
 }
 
 struct Gcs;

@@ -193,16 +193,7 @@ impl Bucket {
 
 /// An S3 error answer as the file's error: the service's code and message.
 fn s3_error(operation: &str, bucket: &str, key: &str, response: &Response) -> Error {
-    let (code, message) = xml::error(&response.text()).unwrap_or_else(|| {
-        // HEAD answers have no body.
-        let code = match response.status {
-            404 => "NoSuchKey",
-            403 => "AccessDenied",
-            301 | 307 => "PermanentRedirect",
-            _ => "HttpError",
-        };
-        (code.to_owned(), String::new())
-    });
+    let (code, message) = ferry_guest::s3::error_of(response);
     let what = match operation {
         "list" => format!("listing bucket `{bucket}` under `{key}`"),
         _ if code == "NoSuchKey" => format!(

@@ -1,4 +1,4 @@
-//! The two S3 XML documents the plugin reads: a ListObjectsV2 page and an error.
+//! The S3 XML document the plugin reads: a ListObjectsV2 page (errors: `ferry_guest::s3`).
 
 use ferry_guest::types::ObjectInfo;
 
@@ -49,19 +49,6 @@ pub fn list_page(text: &str) -> Result<Page, String> {
     })
 }
 
-/// `(Code, Message)` of an `<Error>` document.
-pub fn error(text: &str) -> Option<(String, String)> {
-    let doc = roxmltree::Document::parse(text).ok()?;
-    let root = doc.root_element();
-    if root.tag_name().name() != "Error" {
-        return None;
-    }
-    Some((
-        child_text(root, "Code")?.to_owned(),
-        child_text(root, "Message").unwrap_or_default().to_owned(),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,12 +75,7 @@ mod tests {
     }
 
     #[test]
-    fn errors() {
-        let e = error(
-            "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error>",
-        );
-        assert_eq!(e.unwrap().0, "SignatureDoesNotMatch");
-        assert!(error("not xml").is_none());
+    fn an_error_document_is_not_a_page() {
         assert!(list_page("<Error/>").is_err());
     }
 }

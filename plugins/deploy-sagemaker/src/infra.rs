@@ -1,0 +1,158 @@
+//! The infra's settings: where SageMaker and the model bucket are, and what every endpoint of
+//! the infra runs on.
+
+use ferry_guest::http::{Endpoint, Retry};
+use ferry_guest::settings::INVALID_SETTING;
+use ferry_guest::types::Error;
+use ferry_guest::{Settings, error};
+
+use crate::api::Api;
+use crate::s3::Bucket;
+
+pub const SETTINGS: &[&str] = &[
+    "region",
+    "endpoint",
+    "s3_endpoint",
+    "bucket",
+    "prefix",
+    "image",
+    "role_arn",
+    "instance_type",
+    "instance_count",
+    "retries",
+];
+
+pub struct Infra {
+    pub region: String,
+    pub api: Api,
+    pub bucket: Bucket,
+    pub prefix: String,
+    /// The inference container every model runs in.
+    pub image: String,
+    /// The role SageMaker assumes to pull the image and read the model data.
+    pub role_arn: String,
+    pub instance_type: String,
+    pub instance_count: u32,
+}
+
+impl Infra {
+    pub fn load() -> Result<Infra, Error> {
+        Infra::from_settings(&Settings::load(SETTINGS)?)
+    }
+
+    pub fn from_settings(s: &Settings) -> Result<Infra, Error> {
+        let required = |name: &str, what: &str| {
+            s.string(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    error(
+                        INVALID_SETTING,
+                        format!("the `{name}` setting is required ({what})"),
+                    )
+                })
+        };
+        let url = |name: &str, default: String| {
+            let url = s.string(name).map(str::to_owned).unwrap_or(default);
+            Endpoint::parse(&url)
+                .map_err(|m| error(INVALID_SETTING, format!("setting `{name}`: {m}")))
+        };
+        let region = s.string("region").unwrap_or("us-east-1").to_owned();
+        // Cloud calls are few and small; a short retry keeps a failing apply quick to report.
+        let retry = Retry {
+            attempts: s.positive("retries")?.unwrap_or(3) as u32,
+            ..Retry::default()
+        };
+        let api_endpoint = url(
+            "endpoint",
+            format!("https://api.sagemaker.{region}.amazonaws.com"),
+        )?;
+        let s3_endpoint = url("s3_endpoint", format!("https://s3.{region}.amazonaws.com"))?;
+        let instance_count = s.positive("instance_count")?.unwrap_or(1);
+        Ok(Infra {
+            api: Api::new(api_endpoint, retry),
+            bucket: Bucket {
+                name: required("bucket", "the S3 bucket SageMaker reads model data from")?,
+                endpoint: s3_endpoint,
+                retry,
+            },
+            prefix: s.string("prefix").unwrap_or("ferry").to_owned(),
+            image: required("image", "the inference container image URI")?,
+            role_arn: required("role_arn", "the endpoint's execution role ARN")?,
+            instance_type: s
+                .string("instance_type")
+                .unwrap_or("ml.m5.large")
+                .to_owned(),
+            instance_count: u32::try_from(instance_count).map_err(|_| {
+                error(
+                    INVALID_SETTING,
+                    format!("setting `instance_count` = `{instance_count}` is too large"),
+                )
+            })?,
+            region,
+        })
+    }
+
+    /// Where clients invoke an endpoint (the SageMaker runtime, not the control plane).
+    pub fn invocation_url(&self, endpoint: &str) -> String {
+        format!(
+            "https://runtime.sagemaker.{}.amazonaws.com/endpoints/{endpoint}/invocations",
+            self.region
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Infra, Error> {
+        let s = Settings::new(
+            SETTINGS,
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )?;
+        Infra::from_settings(&s)
+    }
+
+    const REQUIRED: &[(&str, &str)] = &[
+        ("bucket", "models"),
+        ("image", "img:1"),
+        ("role_arn", "arn:aws:iam::1:role/sm"),
+    ];
+
+    #[test]
+    fn defaults_follow_the_region() {
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push(("region", "eu-west-1"));
+        let infra = settings(&pairs).unwrap();
+        assert_eq!(
+            infra.api.endpoint.url(),
+            "https://api.sagemaker.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            infra.bucket.endpoint.authority,
+            "s3.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(infra.prefix, "ferry");
+        assert_eq!(infra.instance_type, "ml.m5.large");
+        assert_eq!(infra.instance_count, 1);
+        assert_eq!(
+            infra.invocation_url("d"),
+            "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/d/invocations"
+        );
+    }
+
+    #[test]
+    fn required_and_bad_settings_are_named() {
+        let e = settings(&[("bucket", "b"), ("image", "i")]).err().unwrap();
+        assert_eq!(e.code, "invalid_setting");
+        assert!(e.message.contains("`role_arn`"), "{}", e.message);
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push(("endpoint", "localhost:5000"));
+        let e = settings(&pairs).err().unwrap();
+        assert!(e.message.starts_with("setting `endpoint`"), "{}", e.message);
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push(("instance_count", "0"));
+        assert!(settings(&pairs).is_err());
+    }
+}

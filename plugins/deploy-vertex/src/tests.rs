@@ -1,0 +1,428 @@
+//! The whole call sequence of `apply`, `poll` and `delete`, natively, against a scripted
+//! transport. The component itself runs against drongo, the shim and fake-gcs-server in the
+//! end-to-end tests (`tests/e2e/deploy.rs`).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use ferry_guest::deploy::{Operation, Target};
+use ferry_guest::http::{Request, Response, Transport};
+use ferry_guest::types::Error;
+use serde_json::{Value, json};
+
+use crate::config::{self, Config};
+use crate::driver::{self, Token};
+use crate::plan::{Goal, State};
+
+/// Answers requests from a script, in order, checking each is the one expected.
+struct Script {
+    steps: RefCell<VecDeque<(&'static str, u16, Value)>>,
+    sent: RefCell<Vec<(String, Value)>>,
+}
+
+impl Script {
+    fn new(steps: Vec<(&'static str, u16, Value)>) -> Script {
+        Script {
+            steps: RefCell::new(steps.into()),
+            sent: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn body_of(&self, call: &str) -> Value {
+        let sent = self.sent.borrow();
+        let found = sent.iter().find(|(d, _)| d.contains(call));
+        found
+            .unwrap_or_else(|| panic!("no {call} in {sent:?}"))
+            .1
+            .clone()
+    }
+
+    fn finished(&self) {
+        assert!(
+            self.steps.borrow().is_empty(),
+            "not sent: {:?}",
+            self.steps.borrow()
+        );
+    }
+}
+
+impl Transport for Script {
+    fn send(&self, request: &Request) -> Result<Response, Error> {
+        let described = request.describe();
+        let (expected, status, body) = self
+            .steps
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or_else(|| panic!("unexpected {described}"));
+        assert!(
+            described.contains(expected),
+            "sent {described}, expected {expected}"
+        );
+        let sent = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        self.sent.borrow_mut().push((described, sent));
+        Ok(Response {
+            status,
+            headers: Vec::new(),
+            body: serde_json::to_vec(&body).unwrap(),
+        })
+    }
+}
+
+fn cfg() -> Config {
+    config::for_tests(&[
+        ("project", "p"),
+        ("bucket", "models"),
+        ("image", "img:1"),
+        ("endpoint", "http://vertex.test"),
+        ("gcs_endpoint", "http://gcs.test"),
+    ])
+    .unwrap()
+}
+
+const P: &str = "projects/p/locations/us-central1";
+
+/// A package directory with a manifest and a model file.
+fn package(version: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("deploy-vertex-{}-{version}", std::process::id()));
+    std::fs::create_dir_all(dir.join("model")).unwrap();
+    std::fs::write(
+        dir.join("manifest.json"),
+        format!(r#"{{"service":"churn","version":"{version}"}}"#),
+    )
+    .unwrap();
+    std::fs::write(dir.join("model/weights.json"), "[1,2,3]").unwrap();
+    dir.to_string_lossy().into_owned()
+}
+
+fn target(versions: &[(&str, u8)], state: &str) -> Target {
+    let mut t = crate::resources::target(versions);
+    for v in &mut t.versions {
+        v.files = package(&v.version);
+    }
+    t.state = state.to_owned();
+    t
+}
+
+fn state(op: &Operation) -> State {
+    serde_json::from_str(&op.state).unwrap()
+}
+
+fn done(name: &str, response: Value) -> Value {
+    json!({"name": format!("{P}/operations/{name}"), "done": true, "response": response})
+}
+
+fn running(name: &str) -> Value {
+    json!({"name": format!("{P}/operations/{name}"), "done": false, "metadata": {}})
+}
+
+fn gcs_ok() -> Value {
+    json!({"kind": "storage#object"})
+}
+
+#[test]
+fn a_first_apply_of_done_operations_finishes_in_one_call() {
+    let script = Script::new(vec![
+        (
+            "POST http://gcs.test/upload/storage/v1/b/models/o?uploadType=media&name=ferry%2Fchurn%2Fv1%2Fmanifest.json",
+            200,
+            gcs_ok(),
+        ),
+        (
+            "name=ferry%2Fchurn%2Fv1%2Fmodel%2Fweights.json",
+            200,
+            gcs_ok(),
+        ),
+        (
+            "POST http://vertex.test/v1/projects/p/locations/us-central1/models:upload",
+            200,
+            done("2", json!({"model": format!("{P}/models/1")})),
+        ),
+        (
+            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints",
+            200,
+            done("4", json!({"name": format!("{P}/endpoints/3")})),
+        ),
+        (
+            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints/3:deployModel",
+            200,
+            done("6", json!({"deployedModel": {"id": "5"}})),
+        ),
+    ]);
+    let op = driver::start(&cfg(), &script, &target(&[("v1", 100)], ""), Goal::Apply).unwrap();
+    script.finished();
+    assert!(op.done, "{op:?}");
+    assert_eq!(op.message, format!("serving v1 (100%) on {P}/endpoints/3"));
+    let s = state(&op);
+    assert_eq!(
+        s.versions[0].objects,
+        [
+            "ferry/churn/v1/manifest.json",
+            "ferry/churn/v1/model/weights.json"
+        ]
+    );
+    assert_eq!(s.versions[0].deployed.as_deref(), Some("5"));
+    assert_eq!(s.traffic, [("5".to_owned(), 100)].into());
+    let upload = script.body_of("models:upload");
+    assert_eq!(
+        upload["model"]["artifactUri"],
+        "gs://models/ferry/churn/v1/"
+    );
+    let deploy = script.body_of(":deployModel");
+    assert_eq!(deploy["trafficSplit"], json!({"0": 100}));
+    assert_eq!(deploy["deployedModel"]["model"], format!("{P}/models/1"));
+}
+
+#[test]
+fn a_running_operation_is_polled_and_a_bare_done_is_read_back() {
+    let before = State {
+        endpoint: Some(format!("{P}/endpoints/3")),
+        versions: vec![crate::plan::VersionState {
+            version: "v1".into(),
+            model: Some(format!("{P}/models/1")),
+            deployed: Some("5".into()),
+            ..Default::default()
+        }],
+        traffic: [("5".to_owned(), 100)].into(),
+    };
+    let before = serde_json::to_string(&before).unwrap();
+    let want = [("v1", 20), ("v2", 80)];
+    let script = Script::new(vec![
+        ("upload", 200, gcs_ok()),
+        ("upload", 200, gcs_ok()),
+        ("models:upload", 200, running("8")),
+    ]);
+    let op = driver::start(&cfg(), &script, &target(&want, &before), Goal::Apply).unwrap();
+    script.finished();
+    assert!(!op.done);
+    assert_eq!(
+        op.message,
+        format!("uploading the model of v2: waiting for operation {P}/operations/8")
+    );
+    assert!(matches!(op.token().unwrap(), Token::Waiting { .. }));
+    // The uploaded objects are in the state already.
+    assert_eq!(state(&op).version("v2").unwrap().objects.len(), 2);
+
+    // Still running: same token.
+    let script = Script::new(vec![(
+        "GET http://vertex.test/v1/projects/p/locations/us-central1/operations/8",
+        200,
+        running("8"),
+    )]);
+    let again = driver::resume(&cfg(), &script, &target(&want, &op.state), &op).unwrap();
+    assert_eq!((again.done, &again.token), (false, &op.token));
+
+    // Done without a response (drongo): the model is found by name, then deployed; that
+    // deploy runs too and, done bare as well, its id is read from the endpoint.
+    let script = Script::new(vec![
+        (
+            "operations/8",
+            200,
+            json!({"name": format!("{P}/operations/8"), "done": true}),
+        ),
+        (
+            "GET http://vertex.test/v1/projects/p/locations/us-central1/models?filter=display_name%3D%22churn-v2%22",
+            200,
+            json!({"models": [
+                {"displayName": "churn-v1", "name": format!("{P}/models/1")},
+                {"displayName": "churn-v2", "name": format!("{P}/models/7"), "createTime": "2026-11-26T09:20:31.258176Z"},
+            ]}),
+        ),
+        ("endpoints/3:deployModel", 200, running("10")),
+    ]);
+    let op = driver::resume(&cfg(), &script, &target(&want, &op.state), &again).unwrap();
+    script.finished();
+    assert_eq!(
+        state(&op).version("v2").unwrap().model.as_deref(),
+        Some(&*format!("{P}/models/7"))
+    );
+    assert_eq!(
+        script.body_of(":deployModel")["trafficSplit"],
+        json!({"0": 80, "5": 20})
+    );
+
+    let script = Script::new(vec![
+        (
+            "operations/10",
+            200,
+            json!({"name": format!("{P}/operations/10"), "done": true}),
+        ),
+        (
+            "GET http://vertex.test/v1/projects/p/locations/us-central1/endpoints/3",
+            200,
+            json!({
+                "deployedModels": [{"id": "5", "model": format!("{P}/models/1")}, {"id": "9", "model": format!("{P}/models/7")}],
+                "trafficSplit": {"0": 80, "5": 20},
+            }),
+        ),
+    ]);
+    let op = driver::resume(&cfg(), &script, &target(&want, &op.state), &op).unwrap();
+    script.finished();
+    assert!(op.done, "{op:?}");
+    let s = state(&op);
+    assert_eq!(s.version("v2").unwrap().deployed.as_deref(), Some("9"));
+    assert_eq!(
+        s.traffic,
+        [("5".to_owned(), 20), ("9".to_owned(), 80)].into()
+    );
+}
+
+#[test]
+fn a_failed_operation_is_the_error_with_the_clouds_message() {
+    let quota = "The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_serving_cpus_per_machine_type (RESOURCE_EXHAUSTED)";
+    let state = State {
+        endpoint: Some(format!("{P}/endpoints/3")),
+        versions: vec![crate::plan::VersionState {
+            version: "v1".into(),
+            model: Some(format!("{P}/models/1")),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let state = serde_json::to_string(&state).unwrap();
+    let t = target(&[("v1", 100)], &state);
+    let script = Script::new(vec![(":deployModel", 200, running("6"))]);
+    let op = driver::start(&cfg(), &script, &t, Goal::Apply).unwrap();
+    let script = Script::new(vec![(
+        "operations/6",
+        200,
+        json!({"name": "o/6", "done": true, "error": {"code": 8, "message": quota}}),
+    )]);
+    let err = driver::resume(&cfg(), &script, &t, &op).unwrap_err();
+    assert_eq!(err.code, "RESOURCE_EXHAUSTED");
+    assert_eq!(
+        err.message,
+        format!("deploying v1 failed (operation o/6): RESOURCE_EXHAUSTED: {quota}")
+    );
+}
+
+#[test]
+fn a_failure_after_progress_keeps_the_new_state_for_one_poll() {
+    let script = Script::new(vec![
+        ("upload", 200, gcs_ok()),
+        ("upload", 200, gcs_ok()),
+        (
+            "models:upload",
+            200,
+            done("2", json!({"model": format!("{P}/models/1")})),
+        ),
+        (
+            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints",
+            403,
+            json!({"error": {"code": 403, "message": "Permission 'aiplatform.endpoints.create' denied", "status": "PERMISSION_DENIED"}}),
+        ),
+    ]);
+    let t = target(&[("v1", 100)], "");
+    let op = driver::start(&cfg(), &script, &t, Goal::Apply).unwrap();
+    assert!(!op.done);
+    assert_eq!(
+        state(&op).version("v1").unwrap().model.as_deref(),
+        Some(&*format!("{P}/models/1"))
+    );
+    let err = driver::resume(&cfg(), &Script::new(vec![]), &t, &op).unwrap_err();
+    assert_eq!(err.code, "PERMISSION_DENIED");
+    assert_eq!(
+        err.message,
+        "creating the endpoint (endpoints.create): Vertex AI answered 403 PERMISSION_DENIED: Permission 'aiplatform.endpoints.create' denied"
+    );
+
+    // Without progress, the error comes straight back.
+    let script = Script::new(vec![(
+        "upload",
+        404,
+        json!({"error": {"code": 404, "message": "The specified bucket does not exist.", "errors": [{"reason": "notFound"}]}}),
+    )]);
+    let err = driver::start(&cfg(), &script, &t, Goal::Apply).unwrap_err();
+    assert_eq!(err.code, "notFound");
+    assert_eq!(
+        err.message,
+        "uploading gs://models/ferry/churn/v1/manifest.json: GCS answered 404 notFound: The specified bucket does not exist."
+    );
+}
+
+#[test]
+fn delete_removes_all_and_tolerates_what_is_gone() {
+    let s = State {
+        endpoint: Some(format!("{P}/endpoints/3")),
+        versions: vec![crate::plan::VersionState {
+            version: "v1".into(),
+            objects: vec!["ferry/churn/v1/manifest.json".into()],
+            model: Some(format!("{P}/models/1")),
+            deployed: Some("5".into()),
+        }],
+        traffic: [("5".to_owned(), 100)].into(),
+    };
+    let t = target(&[("v1", 100)], &serde_json::to_string(&s).unwrap());
+    let not_found =
+        json!({"error": {"code": 404, "message": "Resource not found", "status": "NOT_FOUND"}});
+    let script = Script::new(vec![
+        ("endpoints/3:undeployModel", 200, done("11", json!({}))),
+        (
+            "DELETE http://vertex.test/v1/projects/p/locations/us-central1/endpoints/3",
+            200,
+            running("12"),
+        ),
+    ]);
+    let op = driver::start(&cfg(), &script, &t, Goal::Delete).unwrap();
+    assert_eq!(
+        script.body_of(":undeployModel"),
+        json!({"deployedModelId": "5", "trafficSplit": {}})
+    );
+    let script = Script::new(vec![
+        ("operations/12", 200, json!({"name": "o/12", "done": true})),
+        (
+            "DELETE http://vertex.test/v1/projects/p/locations/us-central1/models/1",
+            404,
+            not_found,
+        ),
+        (
+            "DELETE http://gcs.test/storage/v1/b/models/o/ferry%2Fchurn%2Fv1%2Fmanifest.json",
+            404,
+            json!({}),
+        ),
+    ]);
+    let op = driver::resume(&cfg(), &script, &t, &op).unwrap();
+    script.finished();
+    assert!(op.done);
+    assert_eq!(op.state, "");
+}
+
+#[test]
+fn an_endpoint_deleted_outside_ferry_is_made_again() {
+    let s = State {
+        endpoint: Some(format!("{P}/endpoints/3")),
+        versions: vec![crate::plan::VersionState {
+            version: "v1".into(),
+            model: Some(format!("{P}/models/1")),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let t = target(&[("v1", 100)], &serde_json::to_string(&s).unwrap());
+    let not_found =
+        json!({"error": {"code": 404, "message": "Resource not found", "status": "NOT_FOUND"}});
+    let script = Script::new(vec![
+        ("endpoints/3:deployModel", 404, not_found.clone()),
+        (
+            "GET http://vertex.test/v1/projects/p/locations/us-central1/endpoints/3",
+            404,
+            not_found,
+        ),
+        (
+            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints",
+            200,
+            done("4", json!({"name": format!("{P}/endpoints/9")})),
+        ),
+        (
+            "endpoints/9:deployModel",
+            200,
+            done("6", json!({"deployedModel": {"id": "5"}})),
+        ),
+    ]);
+    let op = driver::start(&cfg(), &script, &t, Goal::Apply).unwrap();
+    script.finished();
+    assert!(op.done);
+    assert_eq!(
+        state(&op).endpoint.as_deref(),
+        Some(&*format!("{P}/endpoints/9"))
+    );
+}

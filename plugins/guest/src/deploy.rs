@@ -1,0 +1,270 @@
+//! What every deployer shares: the `deployer` interface's records as plain Rust (mapped into
+//! each deployer's bindings with wit-bindgen's `with`, like [`crate::Output`]), the package
+//! manifest as far as deployers read it, and the plugin's own state carried by the host.
+//!
+//! ```text
+//! with: {
+//!     "ferry:plugin/types@0.1.0": ferry_guest::types,
+//!     "ferry:plugin/host@0.1.0": ferry_guest::host,
+//!     "ferry:plugin/deployer@0.1.0/version-ref": ferry_guest::deploy::VersionRef,
+//!     "ferry:plugin/deployer@0.1.0/target": ferry_guest::deploy::Target,
+//!     "ferry:plugin/deployer@0.1.0/operation": ferry_guest::deploy::Operation,
+//! }
+//! ```
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::types::Error;
+
+/// The `version-ref` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRef {
+    pub version: String,
+    pub percent: u8,
+    pub archive: String,
+    pub files: String,
+    pub sha256: String,
+}
+
+/// The `target` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub deployment: String,
+    pub service: String,
+    pub stage: String,
+    pub versions: Vec<VersionRef>,
+    pub state: String,
+}
+
+impl Target {
+    /// The plugin's state from earlier calls, or its default on the first one.
+    pub fn state<S: DeserializeOwned + Default>(&self) -> Result<S, Error> {
+        if self.state.trim().is_empty() {
+            return Ok(S::default());
+        }
+        serde_json::from_str(&self.state).map_err(|e| {
+            crate::error(
+                "invalid_state",
+                format!(
+                    "deployment `{}`: the stored deployer state is not readable ({e}); delete and recreate the deployment",
+                    self.deployment
+                ),
+            )
+        })
+    }
+
+    /// The one version to serve, for targets that serve one at a time (`None`: disabled).
+    pub fn single_version(&self, what: &str) -> Result<Option<&VersionRef>, Error> {
+        match self.versions.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            _ => Err(crate::error(
+                "unsupported",
+                format!(
+                    "{what} serve one version at a time; a traffic split needs a sagemaker or vertex infra"
+                ),
+            )),
+        }
+    }
+
+    /// A name for a cloud resource of this deployment: `<deployment>-<suffix>`, lowercased, with
+    /// anything but letters, digits and `-` turned into `-`, at most `max` characters.
+    pub fn resource_name(&self, suffix: &str, max: usize) -> String {
+        resource_name(&self.deployment, suffix, max)
+    }
+}
+
+/// See [`Target::resource_name`].
+pub fn resource_name(deployment: &str, suffix: &str, max: usize) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let suffix = clean(suffix);
+    let mut base = clean(deployment);
+    let room = max.saturating_sub(suffix.len() + 1);
+    base.truncate(room);
+    let base = base.trim_end_matches('-');
+    if suffix.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}-{suffix}")
+    }
+}
+
+/// The `operation` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub token: String,
+    pub done: bool,
+    pub message: String,
+    pub state: String,
+}
+
+impl Operation {
+    /// Finished: the target is as desired.
+    pub fn done(message: impl Into<String>, state: &impl Serialize) -> Operation {
+        Operation {
+            token: String::new(),
+            done: true,
+            message: message.into(),
+            state: to_json(state),
+        }
+    }
+
+    /// Still going: `token` says what to check on in `poll`.
+    pub fn pending(
+        token: &impl Serialize,
+        message: impl Into<String>,
+        state: &impl Serialize,
+    ) -> Operation {
+        Operation {
+            token: to_json(token),
+            done: false,
+            message: message.into(),
+            state: to_json(state),
+        }
+    }
+
+    /// The token handed back to `poll`.
+    pub fn token<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_str(&self.token).map_err(|e| {
+            crate::error(
+                "invalid_operation",
+                format!("the operation's token is not readable: {e}"),
+            )
+        })
+    }
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).expect("deployer state serializes")
+}
+
+/// The parts of a package's `manifest.json` deployers read.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Manifest {
+    pub service: String,
+    pub version: String,
+    #[serde(default)]
+    pub endpoints: Vec<serde_json::Value>,
+}
+
+impl Manifest {
+    /// Reads `<files>/manifest.json` of a version (the host verified the package already).
+    pub fn read(version: &VersionRef) -> Result<Manifest, Error> {
+        let path = format!("{}/manifest.json", version.files);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| crate::error("package_unreadable", format!("cannot read {path}: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| crate::error("package_unreadable", format!("{path}: {e}")))
+    }
+}
+
+/// Every file under `dir`, as (path relative to `dir` with `/`, bytes), in name order.
+pub fn files_under(dir: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    fn walk(
+        root: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut Vec<(String, Vec<u8>)>,
+    ) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                walk(root, &path, out)?;
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("under the root")
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((rel, std::fs::read(&path)?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(
+        std::path::Path::new(dir),
+        std::path::Path::new(dir),
+        &mut out,
+    )
+    .map_err(|e| crate::error("package_unreadable", format!("cannot read {dir}: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_names_fit_cloud_rules() {
+        assert_eq!(resource_name("Churn_Edge", "v2", 63), "churn-edge-v2");
+        assert_eq!(resource_name("abcdefghij", "v10", 10), "abcdef-v10");
+        assert_eq!(resource_name("abc--", "", 4), "abc");
+    }
+
+    #[test]
+    fn state_and_tokens_round_trip() {
+        #[derive(serde::Serialize, serde::Deserialize, Default, PartialEq, Debug)]
+        struct S {
+            nodes: Vec<String>,
+        }
+        let mut t = Target {
+            deployment: "d".into(),
+            service: "s".into(),
+            stage: "dev".into(),
+            versions: vec![],
+            state: String::new(),
+        };
+        assert_eq!(t.state::<S>().unwrap(), S::default());
+        let op = Operation::pending(
+            &"op-1",
+            "creating",
+            &S {
+                nodes: vec!["a".into()],
+            },
+        );
+        assert!(!op.done);
+        assert_eq!(op.token::<String>().unwrap(), "op-1");
+        t.state = op.state;
+        assert_eq!(t.state::<S>().unwrap().nodes, ["a"]);
+        t.state = "{".into();
+        assert_eq!(t.state::<S>().unwrap_err().code, "invalid_state");
+    }
+
+    #[test]
+    fn one_version_at_a_time() {
+        let v = |n: &str, p| VersionRef {
+            version: n.into(),
+            percent: p,
+            archive: String::new(),
+            files: String::new(),
+            sha256: String::new(),
+        };
+        let mut t = Target {
+            deployment: "d".into(),
+            service: "s".into(),
+            stage: "dev".into(),
+            versions: vec![],
+            state: String::new(),
+        };
+        assert!(t.single_version("nodes").unwrap().is_none());
+        t.versions = vec![v("v1", 100)];
+        assert_eq!(t.single_version("nodes").unwrap().unwrap().version, "v1");
+        t.versions = vec![v("v1", 50), v("v2", 50)];
+        assert_eq!(t.single_version("nodes").unwrap_err().code, "unsupported");
+    }
+}
