@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod credentials;
+pub mod deploy;
 pub mod diagnostic;
 pub mod engine;
 pub mod home;

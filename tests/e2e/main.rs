@@ -3,9 +3,11 @@
 //! back from the Delta log and Parquet files directly — as another tool would read them.
 
 mod peers;
+mod server;
 mod support;
 
 mod bad_input;
+mod deploy;
 mod dry_run;
 mod ingest;
 mod jobs;

@@ -112,13 +112,16 @@ fn the_package_step_builds_versioned_verified_packages() {
 #[test]
 fn a_package_step_without_a_usable_endpoint_fails_the_job_but_keeps_the_rows() {
     let env = Env::new();
-    let text = std::fs::read_to_string(repo().join("workflows/churn-service.toml"))
+    let service = std::fs::read_to_string(repo().join("workflows/churn.service.toml"))
         .unwrap()
         .replace("key = \"customer_id\"", "key = \"no_such_column\"")
         .replace(
             "\"models/churn/model.json\"",
             &format!("{:?}", repo().join("workflows/models/churn/model.json")),
-        )
+        );
+    env.write("churn.service.toml", service);
+    let text = std::fs::read_to_string(repo().join("workflows/churn-service.toml"))
+        .unwrap()
         .replace(
             "path = \"data/customers\"",
             &format!("path = {:?}", repo().join("workflows/data/customers")),

@@ -1,5 +1,6 @@
-//! The real S3 and GCS peers, each started by the test on a free 127.0.0.1 port from what
-//! `scripts/peers install` installed (moto, s3s-fs, fake-gcs-server), and stopped when dropped.
+//! The real S3, GCS, SageMaker and Vertex AI peers, each started by the test on a free
+//! 127.0.0.1 port from what `scripts/peers install` installed (moto, s3s-fs, fake-gcs-server,
+//! drongo, and the shims in `tests/peers/` in front of moto and drongo), stopped when dropped.
 //! Objects are put and deleted with `tests/peers/client.py` (boto3 for S3), as a user's other
 //! tools would.
 
@@ -48,6 +49,26 @@ impl Peer {
                 "-log-level",
                 "error",
             ]);
+        })
+    }
+
+    /// drongo, the Vertex AI REST mock.
+    pub fn drongo() -> Peer {
+        Peer::start("drongo", |cmd, port| {
+            cmd.args(["server", "--host", "127.0.0.1", "--port", &port.to_string()]);
+        })
+    }
+
+    /// One of the test shims in `tests/peers/` (see their header comments), in front of the
+    /// peer at `upstream`: `script --listen PORT --<upstream_flag> URL extra…`.
+    pub fn shim(script: &str, upstream_flag: &str, upstream: &Peer, extra: &[&str]) -> Peer {
+        let script = repo().join("tests/peers").join(script);
+        let upstream = upstream.url();
+        Peer::start("python", |cmd, port| {
+            cmd.arg(&script)
+                .args(["--listen", &port.to_string()])
+                .args([upstream_flag, &upstream])
+                .args(extra);
         })
     }
 
@@ -159,7 +180,7 @@ fn peer_path(kind: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

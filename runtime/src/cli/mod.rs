@@ -1,6 +1,7 @@
 //! The `ferry` command line: parses arguments, calls the library, prints for people or, with
 //! `--json`, for programs. Exit codes follow sysexits where one fits.
 
+mod deployments;
 mod jobs;
 mod packages;
 mod print;
@@ -76,6 +77,12 @@ enum Command {
     /// Service packages built by package steps: list, show, delete, download, import.
     #[command(subcommand)]
     Packages(packages::PackagesCommand),
+    /// Where deployments run: ferry API nodes, SageMaker, Vertex AI.
+    #[command(subcommand)]
+    Infras(deployments::InfrasCommand),
+    /// Services served on infras: create, switch versions, enable/disable, update, delete.
+    #[command(subcommand)]
+    Deployments(deployments::DeploymentsCommand),
 }
 
 /// Entry point of the binary.
@@ -115,11 +122,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         || async { Ferry::open(Home::new(&cli.home), Catalog::from_env(), secrets.clone()).await };
     match cli.command {
         Command::Run(args) => run::run(open().await?, args).await,
-        Command::Validate { file, json } => run::validate(open().await?, &file, json),
+        Command::Validate { file, json } => run::validate(open().await?, &file, json).await,
         Command::Jobs(cmd) => jobs::jobs(open().await?, cmd).await,
         Command::Serve(args) => serve::run_serve(open().await?, args).await,
         Command::Keys(cmd) => serve::keys(open().await?, cmd).await,
-        Command::Packages(cmd) => packages::packages(open().await?, cmd),
+        Command::Packages(cmd) => packages::packages(open().await?, cmd).await,
+        Command::Infras(cmd) => deployments::infras(open().await?, cmd).await,
+        Command::Deployments(cmd) => deployments::deployments(open().await?, cmd).await,
     }
 }
 

@@ -32,9 +32,9 @@ pub enum PackagesCommand {
     Import { file: PathBuf },
 }
 
-pub fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode, EngineError> {
+pub async fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode, EngineError> {
     let registry = ferry.packages();
-    let result: Result<(), PackageError> = (|| {
+    let result: Result<Option<u8>, PackageError> = async {
         match command {
             PackagesCommand::List { service, json } => {
                 let services = match service {
@@ -70,8 +70,14 @@ pub fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode, Engi
                 print::json(&registry.open(&service, &version)?.manifest);
             }
             PackagesCommand::Delete { service, version } => {
-                registry.delete(&service, &version)?;
-                println!("deleted {service} {version}");
+                match crate::deploy::delete_package(&ferry, &service, &version).await {
+                    Ok(()) => println!("deleted {service} {version}"),
+                    Err(crate::deploy::DeployError::Package(e)) => return Err(e),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return Ok(Some(super::exit::TEMPFAIL));
+                    }
+                }
             }
             PackagesCommand::Download {
                 service,
@@ -87,10 +93,12 @@ pub fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode, Engi
                 println!("imported {} {}", m.service, m.version);
             }
         }
-        Ok(())
-    })();
+        Ok(None)
+    }
+    .await;
     match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Ok(Some(code)) => Ok(ExitCode::from(code)),
         Err(e) => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(match e {

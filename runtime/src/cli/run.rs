@@ -168,12 +168,26 @@ pub fn job_exit(status: ExecutionStatus) -> ExitCode {
     }
 }
 
-pub fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, EngineError> {
+pub async fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, EngineError> {
     let outcome = Workflow::load(file)
         .map_err(EngineError::from)
         .and_then(|wf| ferry.prepare(&wf).map(|p| (wf, p)));
     let problems: Vec<String> = match &outcome {
-        Ok(_) => Vec::new(),
+        Ok((wf, _)) => match &wf.deploy {
+            // An infra not declared in the file must have been stored.
+            Some(step) if !wf.infras.contains_key(&step.infra) => {
+                match ferry.store.infra(&step.infra).await? {
+                    Some(_) => Vec::new(),
+                    None => vec![format!(
+                        "{}: infra `{}` is neither declared in this file ([infras.{}]) nor stored with `ferry infras apply`",
+                        wf.location(&step.name, "infra"),
+                        step.infra,
+                        step.infra
+                    )],
+                }
+            }
+            _ => Vec::new(),
+        },
         Err(EngineError::Workflow(WorkflowError::Invalid(p))) | Err(EngineError::Plugins(p)) => {
             p.iter().map(ToString::to_string).collect()
         }
@@ -182,7 +196,9 @@ pub fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, Engin
     };
     if json {
         print::json(&serde_json::json!({ "valid": problems.is_empty(), "problems": problems }));
-    } else if let Ok((wf, p)) = &outcome {
+    } else if problems.is_empty()
+        && let Ok((wf, p)) = &outcome
+    {
         println!(
             "{}: valid workflow `{}` ({} → {}{} → table `{}`{})",
             file.display(),
@@ -195,8 +211,10 @@ pub fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, Engin
                 ""
             },
             wf.ingest.table,
-            match (&wf.package, &wf.service) {
-                (Some(_), Some(service)) => format!(" → package `{}`", service.id),
+            match (&wf.package, &wf.service, &wf.deploy) {
+                (Some(_), Some(service), None) => format!(" → package `{}`", service.id),
+                (Some(_), Some(service), Some(d)) =>
+                    format!(" → package `{}` → deploy on `{}`", service.id, d.infra),
                 _ => String::new(),
             }
         );

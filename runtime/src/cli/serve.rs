@@ -44,6 +44,10 @@ pub enum KeysCommand {
             value_delimiter = ','
         )]
         permissions: Vec<Permission>,
+        /// Take the key from standard input (one made by `ferry keys create` elsewhere), so
+        /// that several API nodes accept the same admin key.
+        #[arg(long)]
+        from_stdin: bool,
         #[arg(long)]
         json: bool,
     },
@@ -91,7 +95,32 @@ pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, Engine
         KeysCommand::Create {
             name,
             permissions,
+            from_stdin: true,
+            ..
+        } => {
+            let mut text = String::new();
+            std::io::stdin().read_line(&mut text).map_err(|e| {
+                EngineError::Config(format!("cannot read the key from standard input: {e}"))
+            })?;
+            let key = ferry
+                .store
+                .import_key(&name, &permissions, text.trim())
+                .await?;
+            eprintln!(
+                "key `{}` ({}) imported",
+                key.name,
+                key.permissions
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        KeysCommand::Create {
+            name,
+            permissions,
             json,
+            ..
         } => {
             let (key, secret) = ferry.store.create_key(&name, &permissions).await?;
             if json {

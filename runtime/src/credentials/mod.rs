@@ -38,6 +38,8 @@ pub enum CredentialError {
 pub enum Credential {
     Aws(AwsSigner),
     Gcp(GcpAuth),
+    /// A static token sent as `Authorization: Bearer` (a ferry API node's admin key).
+    Bearer(Secret),
 }
 
 impl Credential {
@@ -65,6 +67,7 @@ impl Credential {
                 need("secret_access_key")?,
                 secrets.get(name, "session_token"),
             ))),
+            CredentialSpec::Bearer => Ok(Credential::Bearer(need("token")?)),
             CredentialSpec::Gcp { scopes, token_uri } => {
                 if let Some(token) = secrets.get(name, "access_token") {
                     return Ok(Credential::Gcp(GcpAuth::access_token(name, token)));

@@ -140,6 +140,23 @@ impl Ferry {
                         "packaged {} {}",
                         manifest.service, manifest.version
                     ));
+                    if let Some(step) = &prepared.workflow.deploy {
+                        match self.deploy(id, &prepared.workflow, step, &manifest).await {
+                            Ok(message) => health.messages.push(message),
+                            Err(e) => {
+                                tracing::warn!(job = %id, "deploy step failed: {e}");
+                                let reason = ErrorInfo {
+                                    code: "deploy_failed".into(),
+                                    message: format!("step `{}`: {e}", step.name),
+                                    row: None,
+                                };
+                                health.status = crate::store::HealthStatus::Error;
+                                health.messages.push(reason.message.clone());
+                                status = ExecutionStatus::Failed;
+                                failure = Some(reason);
+                            }
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(job = %id, "package step failed: {e}");
@@ -186,6 +203,75 @@ impl Ferry {
             .map_err(|e| crate::package::PackageError::Build(e.to_string()))?;
         tracing::info!(job = %id, service = %manifest.service, version = %manifest.version, "package built");
         Ok(manifest)
+    }
+
+    /// The deploy step: stores the infra if the workflow declares it, creates the deployment
+    /// or switches it to the version just packaged, and runs an update to its end.
+    async fn deploy(
+        &self,
+        id: Uuid,
+        workflow: &crate::workflow::Workflow,
+        step: &crate::workflow::DeployStep,
+        manifest: &crate::package::Manifest,
+    ) -> Result<String, crate::deploy::DeployError> {
+        use crate::deploy;
+        if let Some((spec, table)) = workflow.infras.get(&step.infra) {
+            deploy::infra::put(self, &step.infra, spec, table).await?;
+        }
+        let deployment = step
+            .deployment
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", manifest.service, step.infra));
+        let shares = vec![crate::store::Share {
+            version: manifest.version.clone(),
+            percent: 100,
+        }];
+        match self.store.deployment(&deployment).await? {
+            Some(existing) => {
+                if existing.service != manifest.service || existing.infra != step.infra {
+                    return Err(deploy::DeployError::Conflict(format!(
+                        "deployment `{deployment}` serves {} on {}, not {} on {}",
+                        existing.service, existing.infra, manifest.service, step.infra
+                    )));
+                }
+                deploy::set_versions(self, &deployment, shares).await?;
+                deploy::set_enabled(self, &deployment, true).await?;
+            }
+            None => {
+                deploy::create(
+                    self,
+                    deploy::NewDeployment {
+                        id: deployment.clone(),
+                        service: manifest.service.clone(),
+                        infra: step.infra.clone(),
+                        versions: shares,
+                        enabled: true,
+                    },
+                )
+                .await?;
+            }
+        }
+        let op = deploy::start_update(self, &deployment).await?;
+        tracing::info!(job = %id, deployment = %deployment, operation = %op.id, "deploying {} {}", manifest.service, manifest.version);
+        let ended = deploy::run_operation(self, &op, &CancelToken::default()).await;
+        if ended.status != crate::store::OperationStatus::Done {
+            return Err(deploy::DeployError::Failed {
+                code: ended.error_code.unwrap_or_default(),
+                message: format!(
+                    "deployment `{deployment}` (operation {}): {}",
+                    ended.id, ended.message
+                ),
+            });
+        }
+        let health = deploy::get(self, &deployment)
+            .await?
+            .observed
+            .map(|o| o.health.as_str())
+            .unwrap_or("UNKNOWN");
+        Ok(format!(
+            "deployed {} {} as `{deployment}` on `{}` ({health}): {}",
+            manifest.service, manifest.version, step.infra, ended.message
+        ))
     }
 
     /// Turns the stored desired status into a cancel signal that interrupts running plugins.

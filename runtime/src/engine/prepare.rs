@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use crate::credentials::{Credential, SecretSource};
+use crate::credentials::SecretSource;
 use crate::host::{
-    CallLimits, Catalog, CredentialUse, DirAccess, HostPattern, LoadedPlugin, OutboundPolicy,
-    PluginError, PluginHost, PluginKind, Sandbox,
+    CallLimits, Catalog, DirAccess, GrantProblem, LoadedPlugin, OutboundPolicy, PluginError,
+    PluginHost, PluginKind, Sandbox,
 };
 use crate::mapping::Mapping;
 use crate::units::ByteSize;
@@ -99,6 +99,21 @@ pub fn prepare(
         .map(|g| g.compile_matcher());
 
     let outbound = outbound_policy(workflow, secrets, &mut problems);
+    // A deploy step's infra declared in this file is checked now; a stored one when it runs.
+    if let Some(step) = &workflow.deploy
+        && let Some((spec, _)) = workflow.infras.get(&step.infra)
+    {
+        let infra = crate::deploy::Infra {
+            name: step.infra.clone(),
+            spec: spec.clone(),
+        };
+        if let Err(e) = crate::deploy::infra::check(&infra, catalog, host, secrets) {
+            problems.push(Problem {
+                location: workflow.location(&step.name, "infra"),
+                message: e.to_string(),
+            });
+        }
+    }
 
     let (Some(source), Some(parser)) = (source, parser) else {
         return Err(problems);
@@ -148,43 +163,21 @@ fn outbound_policy(
     problems: &mut Vec<Problem>,
 ) -> OutboundPolicy {
     let step = &workflow.import;
-    let patterns = |texts: &[String], key: &str, problems: &mut Vec<Problem>| {
-        texts
-            .iter()
-            .filter_map(|t| {
-                HostPattern::parse(t)
-                    .map_err(|message| {
-                        problems.push(Problem {
-                            location: workflow.location(&step.name, key),
-                            message,
-                        })
-                    })
-                    .ok()
-            })
-            .collect::<Vec<_>>()
-    };
-    let allowed = patterns(&step.grants.hosts, "hosts", problems);
-    let mut credentials = Vec::new();
-    for grant in &step.grants.credentials {
-        let hosts = patterns(&grant.hosts, "credentials", problems);
-        // An undeclared name was reported with the workflow's own checks.
-        let Some(spec) = workflow.credentials.get(&grant.name) else {
-            continue;
-        };
-        match Credential::resolve(&grant.name, spec, secrets) {
-            Ok(credential) => credentials.push(CredentialUse {
-                name: grant.name.clone(),
-                hosts,
-                credential: Arc::new(credential),
+    let (policy, found) = OutboundPolicy::from_grants(
+        &step.grants.hosts,
+        &step.grants.credentials,
+        &workflow.credentials,
+        secrets,
+    );
+    // An undeclared credential was reported with the workflow's own checks.
+    problems.extend(
+        found
+            .into_iter()
+            .filter(|p| !matches!(p, GrantProblem::Undeclared(_)))
+            .map(|p| Problem {
+                location: workflow.location(&step.name, p.key()),
+                message: p.to_string(),
             }),
-            Err(e) => problems.push(Problem {
-                location: workflow.location(&step.name, "credentials"),
-                message: e.to_string(),
-            }),
-        }
-    }
-    OutboundPolicy {
-        allowed,
-        credentials,
-    }
+    );
+    policy
 }

@@ -33,4 +33,16 @@ pub mod predictor {
     });
 }
 
+pub mod deployer {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "ferry:plugin/deployer-plugin",
+        exports: { default: async },
+        with: {
+            "ferry:plugin/types": super::source::ferry::plugin::types,
+            "ferry:plugin/host": super::source::ferry::plugin::host,
+        },
+    });
+}
+
 pub use source::ferry::plugin::{host as host_api, types as wit};

@@ -10,6 +10,7 @@ mod bindings;
 mod cache;
 mod call;
 mod catalog;
+mod deployer;
 mod error;
 mod limits;
 mod outbound;
@@ -28,15 +29,19 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 pub use batch::RowBatch;
 pub use catalog::Catalog;
+pub use deployer::{
+    CloudResource, DeployHealth, DeployerInstance, Observed, Operation, Target, VersionRef,
+};
 pub use error::PluginError;
 pub use limits::{CallLimits, CancelToken};
-pub use outbound::{CredentialUse, OutboundPolicy};
+pub use outbound::{CredentialUse, GrantProblem, OutboundPolicy};
 pub use parser::{Decoded, ParserInstance};
 pub use pattern::HostPattern;
 pub use predictor::PredictorInstance;
 pub use source::{ListPage, ObjectInfo, SourceInstance};
 pub use state::{DirAccess, Sandbox};
 
+use bindings::deployer::DeployerPluginPre;
 use bindings::parser::ParserPluginPre;
 use bindings::predictor::PredictorPluginPre;
 use bindings::source::SourcePluginPre;
@@ -53,8 +58,10 @@ pub const WIT_VERSION: &str = "0.1.0";
 pub enum PluginKind {
     Source,
     Parser,
-    /// Scores rows for a service endpoint (packaged now; run by deployments).
+    /// Scores rows for a service endpoint on an API node.
     Predictor,
+    /// Makes an infra serve a service's packages.
+    Deployer,
 }
 
 impl PluginKind {
@@ -63,6 +70,7 @@ impl PluginKind {
             PluginKind::Source => "source",
             PluginKind::Parser => "parser",
             PluginKind::Predictor => "predictor",
+            PluginKind::Deployer => "deployer",
         }
     }
 
@@ -83,6 +91,7 @@ enum Pre {
     Source(SourcePluginPre<PluginState>),
     Parser(ParserPluginPre<PluginState>),
     Predictor(PredictorPluginPre<PluginState>),
+    Deployer(DeployerPluginPre<PluginState>),
 }
 
 impl LoadedPlugin {
@@ -91,6 +100,7 @@ impl LoadedPlugin {
             Pre::Source(_) => PluginKind::Source,
             Pre::Parser(_) => PluginKind::Parser,
             Pre::Predictor(_) => PluginKind::Predictor,
+            Pre::Deployer(_) => PluginKind::Deployer,
         }
     }
 }
@@ -205,6 +215,7 @@ impl PluginHost {
             PluginKind::Predictor => {
                 Pre::Predictor(PredictorPluginPre::new(pre).map_err(link_err)?)
             }
+            PluginKind::Deployer => Pre::Deployer(DeployerPluginPre::new(pre).map_err(link_err)?),
         };
         let plugin = Arc::new(LoadedPlugin {
             name: name.to_owned(),
@@ -329,6 +340,20 @@ impl PluginHost {
             .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
             .await?;
         Ok(PredictorInstance::new(plugin.name.clone(), store, bindings))
+    }
+
+    pub async fn deployer(
+        &self,
+        plugin: &LoadedPlugin,
+        options: &InstanceOptions,
+    ) -> Result<DeployerInstance, PluginError> {
+        let Pre::Deployer(pre) = &plugin.pre else {
+            return Err(wrong_kind(plugin, PluginKind::Deployer));
+        };
+        let (store, bindings) = self
+            .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+            .await?;
+        Ok(DeployerInstance::new(plugin.name.clone(), store, bindings))
     }
 
     /// A fresh store for `plugin` and its instance, made under the same limits as any call.

@@ -17,7 +17,10 @@ use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::pattern::{HostPattern, default_port};
-use crate::credentials::{Credential, CredentialError, Payload};
+use std::collections::BTreeMap;
+
+use crate::credentials::{Credential, CredentialError, Payload, SecretSource};
+use crate::workflow::{CredentialGrant, CredentialSpec};
 
 /// Largest request body hashed for a signature; larger bodies must go unsigned (S3) or fail.
 const MAX_SIGNED_BODY: usize = 64 << 20;
@@ -45,7 +48,74 @@ pub struct CredentialUse {
     pub credential: Arc<Credential>,
 }
 
+/// Why a grant could not be turned into policy.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantProblem {
+    #[error("{0}")]
+    Pattern(String),
+    #[error("credential `{0}` is not declared in [credentials]")]
+    Undeclared(String),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+}
+
+impl GrantProblem {
+    /// The key of the grants the problem is about.
+    pub fn key(&self) -> &'static str {
+        match self {
+            GrantProblem::Pattern(_) => "hosts",
+            GrantProblem::Undeclared(_) | GrantProblem::Credential(_) => "credentials",
+        }
+    }
+}
+
 impl OutboundPolicy {
+    /// Grants as written (host patterns, credential names with their hosts) turned into
+    /// policy, each credential resolved from its declaration and its secrets. Every problem is
+    /// returned, with the policy built from what was fine.
+    pub fn from_grants(
+        hosts: &[String],
+        grants: &[CredentialGrant],
+        declared: &BTreeMap<String, CredentialSpec>,
+        secrets: &SecretSource,
+    ) -> (OutboundPolicy, Vec<GrantProblem>) {
+        let mut problems = Vec::new();
+        let patterns = |texts: &[String], problems: &mut Vec<GrantProblem>| {
+            texts
+                .iter()
+                .filter_map(|t| {
+                    HostPattern::parse(t)
+                        .map_err(|m| problems.push(GrantProblem::Pattern(m)))
+                        .ok()
+                })
+                .collect::<Vec<_>>()
+        };
+        let allowed = patterns(hosts, &mut problems);
+        let mut credentials = Vec::new();
+        for grant in grants {
+            let hosts = patterns(&grant.hosts, &mut problems);
+            let Some(spec) = declared.get(&grant.name) else {
+                problems.push(GrantProblem::Undeclared(grant.name.clone()));
+                continue;
+            };
+            match Credential::resolve(&grant.name, spec, secrets) {
+                Ok(credential) => credentials.push(CredentialUse {
+                    name: grant.name.clone(),
+                    hosts,
+                    credential: Arc::new(credential),
+                }),
+                Err(e) => problems.push(e.into()),
+            }
+        }
+        (
+            OutboundPolicy {
+                allowed,
+                credentials,
+            },
+            problems,
+        )
+    }
+
     pub fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
         self.allowed
             .iter()
@@ -161,22 +231,8 @@ async fn authorize(
     request: http::Request<WasiBody>,
 ) -> Result<http::Request<WasiBody>, CredentialError> {
     match credential {
-        Credential::Gcp(auth) => {
-            let token = auth.token().await?;
-            let mut request = request;
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    CredentialError::Invalid {
-                        name: "gcp".into(),
-                        message: "the access token is not a valid header value".into(),
-                    }
-                })?;
-            value.set_sensitive(true);
-            request
-                .headers_mut()
-                .insert(http::header::AUTHORIZATION, value);
-            Ok(request)
-        }
+        Credential::Gcp(auth) => bearer(request, &auth.token().await?),
+        Credential::Bearer(token) => bearer(request, token),
         Credential::Aws(signer) => {
             let (parts, body) = request.into_parts();
             let mut head = http::Request::from_parts(parts, ());
@@ -204,4 +260,22 @@ async fn authorize(
             Ok(http::Request::from_parts(parts, body))
         }
     }
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive so no layer logs it.
+fn bearer(
+    mut request: http::Request<WasiBody>,
+    token: &crate::credentials::Secret,
+) -> Result<http::Request<WasiBody>, CredentialError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+        CredentialError::Invalid {
+            name: "bearer".into(),
+            message: "the token is not a valid header value".into(),
+        }
+    })?;
+    value.set_sensitive(true);
+    request
+        .headers_mut()
+        .insert(http::header::AUTHORIZATION, value);
+    Ok(request)
 }

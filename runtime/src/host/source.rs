@@ -84,18 +84,8 @@ impl SourceInstance {
         }
     }
 
-    /// A plugin's own error, unless the host refused one of its requests: then that refusal,
-    /// naming the host and the step, is what the user needs to see.
     fn reported(&mut self, e: wit::Error) -> PluginError {
-        let state = self.store.data_mut();
-        match state.outbound.denied.take() {
-            Some(host) => PluginError::HostDenied {
-                plugin: self.plugin.clone(),
-                step: state.outbound.step.to_string(),
-                host,
-            },
-            None => reported(&self.plugin, e),
-        }
+        reported_or_denied(&self.plugin, self.store.data_mut(), e)
     }
 
     pub async fn read(&mut self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, PluginError> {
@@ -112,6 +102,23 @@ impl SourceInstance {
             });
         }
         Ok(bytes)
+    }
+}
+
+/// A plugin's own error, unless the host refused one of its requests: then that refusal,
+/// naming the host and the step, is what the user needs to see.
+pub(crate) fn reported_or_denied(
+    plugin: &str,
+    state: &mut PluginState,
+    e: wit::Error,
+) -> PluginError {
+    match state.outbound.denied.take() {
+        Some(host) => PluginError::HostDenied {
+            plugin: plugin.to_owned(),
+            step: state.outbound.step.to_string(),
+            host,
+        },
+        None => reported(plugin, e),
     }
 }
 

@@ -9,7 +9,7 @@ mod build;
 mod manifest;
 mod registry;
 
-pub use archive::{Contents, Verified};
+pub use archive::{Contents, MANIFEST, Verified};
 pub use build::build;
 pub use manifest::{Endpoint, FileEntry, Manifest};
 pub use registry::{PackageInfo, Registry};

@@ -49,6 +49,11 @@ impl Registry {
         self
     }
 
+    /// The largest package (uncompressed) read from this registry.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
     fn path(&self, service: &str, version: &str) -> Result<PathBuf, PackageError> {
         if !valid(service) || !valid(version) {
             return Err(PackageError::Invalid(format!(

@@ -59,6 +59,7 @@ enum Handler {
     Predict(String, String),
     Lookup(String, String),
     ServiceOpenApi(String),
+    Deploy(super::deployments::Action),
 }
 
 /// Finds the route for a method and path, or the error for none (404, or 405 when the path
@@ -201,6 +202,9 @@ fn lookup(method: &Method, segments: &[String]) -> Result<Option<Route>, ApiErro
             None,
             Lookup(svc.to_string(), ep.to_string()),
         ),
+        (m, path) if let Some((label, action)) = super::deployments::route(&m, path) => {
+            (label, Some(ManageDeployments), Deploy(action))
+        }
         (Method::GET, ["public", "api", "v1", svc, "openapi.json"]) => (
             "GET /public/api/v1/{service}/openapi.json",
             None,
@@ -226,6 +230,7 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
     match route.handler {
         h @ (NodeDeploy(_) | NodeList | NodeUndeploy(_) | Predict(..) | Lookup(..)
         | ServiceOpenApi(_)) => node_route(app, h, request).await,
+        Deploy(action) => super::deployments::handle(app, action, request).await,
         Healthz => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))),
         Readyz => match app.ferry.store.job_status_counts().await {
             Ok(_) if !app.draining() => Ok(json(
@@ -375,10 +380,12 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             Ok(json(StatusCode::OK, &verified.manifest))
         }
         DeletePackage(service, version) => {
-            app.ferry
-                .packages()
-                .delete(&service, &version)
-                .map_err(package_error)?;
+            crate::deploy::delete_package(&app.ferry, &service, &version)
+                .await
+                .map_err(|e| match e {
+                    crate::deploy::DeployError::Package(e) => package_error(e),
+                    other => other.into(),
+                })?;
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "deleted": { "service": service, "version": version } }),

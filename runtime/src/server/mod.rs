@@ -10,6 +10,7 @@
 mod api;
 mod auth;
 mod config;
+mod deployments;
 mod executor;
 mod http;
 mod metrics;
@@ -100,6 +101,14 @@ impl App {
     }
 
     fn reload_deployed(&self) {
+        // Unpacked versions left by an earlier process; the kept zips are unpacked again.
+        if let Ok(entries) = std::fs::read_dir(self.node_dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name() != "active" && entry.path().is_dir() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
         let Ok(entries) = std::fs::read_dir(self.node_dir().join("active")) else {
             return;
         };
@@ -148,6 +157,18 @@ pub async fn serve(
         })?;
     let executor = Executor::new(ferry.clone(), config.max_concurrent_jobs);
     let resumed = executor.take_back_unfinished().await?;
+    // This process runs deploy operations from now on; any left RUNNING died with another.
+    let interrupted = ferry
+        .store
+        .fail_interrupted_operations()
+        .await
+        .map_err(crate::engine::EngineError::from)?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "deploy operations left running by a stopped server marked FAILED"
+        );
+    }
     let app = Arc::new(App {
         ferry,
         registry,

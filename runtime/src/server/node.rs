@@ -32,6 +32,16 @@ pub struct Node {
 pub struct Active {
     pub manifest: Manifest,
     endpoints: HashMap<String, Served>,
+    /// Where the package is unpacked.
+    dir: PathBuf,
+}
+
+/// A replaced or undeployed version's files go when its last request is done with them.
+impl Drop for Active {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        tracing::debug!(service = %self.manifest.service, version = %self.manifest.version, "version unloaded");
+    }
 }
 
 enum Served {
@@ -158,6 +168,7 @@ impl Node {
         let active = Arc::new(Active {
             manifest,
             endpoints,
+            dir,
         });
         let previous = self
             .services

@@ -41,7 +41,72 @@ fn secured(mut op: Value, permission: &str) -> Value {
     op
 }
 
+/// The deployer's paths (see [`super::deployments`]), all under `ManageDeployments`.
+fn deployment_paths() -> Value {
+    let p = "ManageDeployments";
+    let id = path_param("id", "Deployment id", None);
+    let infra = path_param("name", "Infra name", None);
+    let op = ok(
+        "The operation, RUNNING: poll /v1/operations/{id}",
+        "Operation",
+    );
+    json!({
+        "/v1/infras": { "get": secured(json!({ "summary": "Infras", "responses": { "200": { "description": "{items: [...]}" } } }), p) },
+        "/v1/infras/{name}": {
+            "parameters": [infra],
+            "get": secured(json!({ "summary": "An infra as stored (credential names, never secrets)", "responses": { "200": { "description": "The infra" }, "404": error_response("No such infra") } }), p),
+            "put": secured(json!({ "summary": "Create or replace an infra: {type, stage, settings, hosts, credentials, declared_credentials, timeout, poll_interval}", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } }, "responses": { "200": { "description": "Replaced" }, "201": { "description": "Created" } } }), p),
+            "delete": secured(json!({ "summary": "Delete an infra (refused while deployments live on it)", "responses": { "200": { "description": "Deleted" }, "404": error_response("No such infra"), "409": error_response("Deployments live on it") } }), p)
+        },
+        "/v1/deployments": {
+            "get": secured(json!({ "summary": "Deployments (light status)", "parameters": [query("service", "Only this service", json!({ "type": "string" })), query("infra", "Only on this infra", json!({ "type": "string" }))], "responses": { "200": { "description": "{items: [Deployment]}" } } }), p),
+            "post": secured(json!({ "summary": "Record a deployment: {id, service, infra, version | versions: [{version, percent}], enabled}; POST .../update applies it", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["id", "service", "infra"] } } } }, "responses": { "201": ok("The deployment", "Deployment"), "404": error_response("Unknown infra or package version"), "409": error_response("The id is taken") } }), p)
+        },
+        "/v1/deployments/{id}": {
+            "parameters": [id.clone()],
+            "get": secured(json!({ "summary": "Light status: desired and last observed", "responses": { "200": ok("The deployment", "Deployment"), "404": error_response("No such deployment") } }), p),
+            "put": secured(json!({ "summary": "Change desired state: {enabled, version | versions}; POST .../update applies it", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": { "enabled": { "type": "boolean" }, "version": { "type": "string" }, "versions": { "type": "array" } } } } } }, "responses": { "200": ok("The deployment", "Deployment"), "404": error_response("No such deployment") } }), p),
+            "delete": secured(json!({ "summary": "Remove it from its infra, then delete it (refused while enabled unless disableFirst=true)", "parameters": [query("disableFirst", "Disable it first if enabled", json!({ "type": "boolean" }))], "responses": { "202": op.clone(), "404": error_response("No such deployment"), "409": error_response("Enabled, or an operation is running") } }), p)
+        },
+        "/v1/deployments/{id}/status": { "parameters": [id.clone()], "get": secured(json!({ "summary": "Heavy status: asks the infra now (per node / cloud resource), records it", "responses": { "200": { "description": "The deployment with resources" }, "404": error_response("No such deployment") } }), p) },
+        "/v1/deployments/{id}/update": { "parameters": [id.clone()], "post": secured(json!({ "summary": "Make the infra match the desired state, in the background", "responses": { "202": op, "404": error_response("No such deployment"), "409": error_response("An operation is running") } }), p) },
+        "/v1/deployments/{id}/operations": { "parameters": [id], "get": secured(json!({ "summary": "The deployment's operations, newest first", "responses": { "200": { "description": "{items: [Operation]}" }, "404": error_response("No such deployment") } }), p) },
+        "/v1/operations/{id}": { "parameters": [path_param("id", "Operation id", None)], "get": secured(json!({ "summary": "An operation: RUNNING, DONE or FAILED with the infra's message", "responses": { "200": ok("The operation", "Operation"), "404": error_response("No such operation") } }), p) }
+    })
+}
+
+fn deployment_schemas() -> Value {
+    json!({
+        "Deployment": { "type": "object", "required": ["id", "service", "infra", "desired"], "properties": {
+            "id": { "type": "string" }, "service": { "type": "string" }, "infra": { "type": "string" },
+            "desired": { "type": "object", "properties": { "enabled": { "type": "boolean" }, "versions": { "type": "array", "items": { "type": "object", "properties": { "version": { "type": "string" }, "percent": { "type": "integer" } } } } } },
+            "observed": { "type": ["object", "null"], "properties": {
+                "health": { "enum": ["HEALTHY", "UNHEALTHY", "DEGRADED", "DISABLED", "UNKNOWN"] },
+                "messages": { "type": "array", "items": { "type": "string" } },
+                "versions": { "type": "array", "items": { "type": "string" } },
+                "urls": { "type": "array", "items": { "type": "string" } },
+                "checkedAt": { "type": "string", "format": "date-time" } } },
+            "createdAt": { "type": "string" }, "updatedAt": { "type": "string" } } },
+        "Operation": { "type": "object", "required": ["id", "deployment", "action", "status"], "properties": {
+            "id": { "type": "string" }, "deployment": { "type": "string" },
+            "action": { "enum": ["update", "delete"] }, "status": { "enum": ["RUNNING", "DONE", "FAILED"] },
+            "message": { "type": "string" }, "errorCode": { "type": ["string", "null"] },
+            "createdAt": { "type": "string" }, "finishedAt": { "type": ["string", "null"] } } }
+    })
+}
+
 pub fn document() -> Value {
+    let mut doc = base_document();
+    for (k, v) in deployment_paths().as_object().expect("paths").clone() {
+        doc["paths"][k] = v;
+    }
+    for (k, v) in deployment_schemas().as_object().expect("schemas").clone() {
+        doc["components"]["schemas"][k] = v;
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let id = path_param("id", "Job id", Some("uuid"));
     let name = path_param("name", "Workflow name (the file stem)", None);
     let time = json!({ "type": "string", "format": "date-time" });

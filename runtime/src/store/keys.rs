@@ -57,7 +57,41 @@ impl Store {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
-        let key = format!("fry_{id}_{secret}");
+        self.add_key(name, permissions, format!("fry_{id}_{secret}"))
+            .await
+    }
+
+    /// Accepts a key made by another ferry (`fry_<id>_<secret>`), so that the API nodes of one
+    /// infra can share the admin key its deployments use.
+    pub async fn import_key(
+        &self,
+        name: &str,
+        permissions: &[Permission],
+        key: &str,
+    ) -> Result<ApiKey> {
+        let well_formed = key
+            .strip_prefix("fry_")
+            .and_then(|rest| rest.split_once('_'))
+            .is_some_and(|(id, secret)| {
+                id.len() == 12
+                    && secret.len() >= 32
+                    && (id.chars().chain(secret.chars())).all(|c| c.is_ascii_alphanumeric())
+            });
+        if !well_formed {
+            return Err(StoreError::Conflict(
+                "not a ferry key (fry_<12 characters>_<secret>)".into(),
+            ));
+        }
+        Ok(self.add_key(name, permissions, key.to_owned()).await?.0)
+    }
+
+    async fn add_key(
+        &self,
+        name: &str,
+        permissions: &[Permission],
+        key: String,
+    ) -> Result<(ApiKey, String)> {
+        let id = key[4..16].to_owned();
         let mut names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
         names.sort();
         names.dedup();

@@ -1,6 +1,7 @@
 //! The job store: SQLite through sqlx, embedded by default under the state dir. Migrations run
 //! on open. Terminal job states are guarded in SQL, so no code path can rewrite them.
 
+mod deployments;
 mod keys;
 mod model;
 mod time;
@@ -12,6 +13,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
+pub use deployments::{
+    DeploymentHealth, DeploymentRecord, Desired, InfraRecord, Observed, OperationAction,
+    OperationRecord, OperationStatus, Share,
+};
 pub use keys::{ApiKey, Permission};
 pub use model::*;
 pub use time::{Timestamp, now};

@@ -36,6 +36,9 @@ pub struct Workflow {
     /// The service a `package` step packages, and that step.
     pub service: Option<ServiceSpec>,
     pub package: Option<PackageStep>,
+    /// Infras declared in this file: decoded, and as stored (standing on their own).
+    pub infras: BTreeMap<String, (InfraSpec, toml::Table)>,
+    pub deploy: Option<DeployStep>,
     step_spans: BTreeMap<String, Range<usize>>,
 }
 
@@ -106,6 +109,7 @@ enum Decoded {
     Validate(ValidateStep),
     Ingest(IngestStep),
     Package(PackageStep),
+    Deploy(DeployStep),
 }
 
 impl Decoded {
@@ -115,6 +119,7 @@ impl Decoded {
             Decoded::Validate(s) => &s.name,
             Decoded::Ingest(s) => &s.name,
             Decoded::Package(s) => &s.name,
+            Decoded::Deploy(s) => &s.name,
         }
     }
 
@@ -124,6 +129,7 @@ impl Decoded {
             Decoded::Validate(s) => Some(&s.input),
             Decoded::Ingest(s) => Some(&s.input),
             Decoded::Package(s) => Some(&s.input),
+            Decoded::Deploy(s) => Some(&s.input),
         }
     }
 
@@ -133,6 +139,7 @@ impl Decoded {
             Decoded::Validate(_) => StepKind::Validate,
             Decoded::Ingest(_) => StepKind::Ingest,
             Decoded::Package(_) => StepKind::Package,
+            Decoded::Deploy(_) => StepKind::Deploy,
         }
     }
 }
@@ -157,6 +164,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check(mut self) -> Result<Workflow, WorkflowError> {
+        self.load_service_file();
         let steps = std::mem::take(&mut self.raw.steps);
         if steps.is_empty() {
             self.problem(
@@ -183,6 +191,7 @@ impl<'a> Checker<'a> {
                 Decoded::Validate(s) => self.check_validate(s, span),
                 Decoded::Ingest(s) => self.check_ingest(s, span),
                 Decoded::Package(s) => self.check_package(s, span),
+                Decoded::Deploy(s) => self.check_deploy(s, span),
             }
         }
         let file_stem = self
@@ -199,6 +208,7 @@ impl<'a> Checker<'a> {
             );
         }
         let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
+        let infras = self.decode_infras();
         let plugins = self
             .raw
             .plugins
@@ -213,6 +223,7 @@ impl<'a> Checker<'a> {
         let mut validate = None;
         let mut ingest = None;
         let mut package = None;
+        let mut deploy = None;
         let mut step_spans = BTreeMap::new();
         for (step, span) in decoded {
             step_spans.insert(step.name().to_owned(), span);
@@ -221,6 +232,7 @@ impl<'a> Checker<'a> {
                 Decoded::Validate(s) => validate = Some(s),
                 Decoded::Ingest(s) => ingest = Some(s),
                 Decoded::Package(s) => package = Some(s),
+                Decoded::Deploy(s) => deploy = Some(s),
             }
         }
         if let (Some(import), Some(ingest)) = (&import, &ingest)
@@ -246,6 +258,8 @@ impl<'a> Checker<'a> {
             ingest: ingest.expect("wiring check guarantees an ingest step"),
             service: self.raw.service.clone(),
             package,
+            infras,
+            deploy,
             step_spans,
         })
     }
@@ -275,6 +289,7 @@ impl<'a> Checker<'a> {
             "validate" => ValidateStep::deserialize(value).map(Decoded::Validate),
             "ingest" => IngestStep::deserialize(value).map(Decoded::Ingest),
             "package" => PackageStep::deserialize(value).map(Decoded::Package),
+            "deploy" => DeployStep::deserialize(value).map(Decoded::Deploy),
             other => {
                 let mut message = format!("unknown step kind `{other}`");
                 match did_you_mean(other, StepKind::ALL) {
@@ -334,6 +349,7 @@ impl<'a> Checker<'a> {
                                 matches!(input_kind, StepKind::Import | StepKind::Validate)
                             }
                             StepKind::Package => *input_kind == StepKind::Ingest,
+                            StepKind::Deploy => *input_kind == StepKind::Package,
                             StepKind::Import => true,
                         };
                         if !ok {
@@ -355,6 +371,7 @@ impl<'a> Checker<'a> {
             StepKind::Validate,
             StepKind::Ingest,
             StepKind::Package,
+            StepKind::Deploy,
         ] {
             let count = steps.iter().filter(|(s, _)| s.kind() == kind).count();
             let kind_name = format!("{kind:?}").to_lowercase();
@@ -370,13 +387,19 @@ impl<'a> Checker<'a> {
                     format!("only one {kind_name} step is supported per workflow"),
                 );
             }
-            let optional = matches!(kind, StepKind::Validate | StepKind::Package);
+            let optional = matches!(
+                kind,
+                StepKind::Validate | StepKind::Package | StepKind::Deploy
+            );
             if count == 0 && !optional && !steps.is_empty() {
                 self.problem(0..0, format!("the workflow needs an {kind_name} step"));
             }
         }
         for (step, span) in steps {
-            let last = matches!(step.kind(), StepKind::Ingest | StepKind::Package);
+            let last = matches!(
+                step.kind(),
+                StepKind::Ingest | StepKind::Package | StepKind::Deploy
+            );
             if !last && !consumed.contains(&step.name()) {
                 self.step_problem(
                     span,
@@ -621,6 +644,97 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Reads `service_file` into `service`, artifact paths made absolute.
+    fn load_service_file(&mut self) {
+        let Some(file) = self.raw.service_file.clone() else {
+            return;
+        };
+        let at = self
+            .src
+            .text
+            .find("service_file")
+            .map(|i| i..i)
+            .unwrap_or(0..0);
+        if self.raw.service.is_some() {
+            self.problem(at, "give [service] or service_file, not both");
+            return;
+        }
+        let path = self.src.path.parent().unwrap_or(Path::new(".")).join(&file);
+        let loaded = std::fs::read_to_string(&path)
+            .map_err(|e| format!("service_file {}: {e}", path.display()))
+            .and_then(|text| {
+                toml::from_str::<ServiceSpec>(&text).map_err(|e| {
+                    let line = e
+                        .span()
+                        .map(|s| text[..s.start].lines().count().max(1))
+                        .unwrap_or(1);
+                    format!("{}:{line}: {}", path.display(), e.message().trim())
+                })
+            });
+        match loaded {
+            Ok(mut service) => {
+                let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
+                for endpoint in &mut service.endpoints {
+                    if let EndpointSpec::Prediction { artifacts, .. } = endpoint {
+                        for a in artifacts.iter_mut() {
+                            *a = dir.join(&*a);
+                        }
+                    }
+                }
+                self.raw.service = Some(service);
+            }
+            Err(message) => self.problem(at, message),
+        }
+    }
+
+    /// Decodes `[infras.*]`, each with the declarations of the credentials it names.
+    fn decode_infras(&mut self) -> BTreeMap<String, (InfraSpec, toml::Table)> {
+        let raw_credentials = toml::from_str::<toml::Table>(self.src.text)
+            .ok()
+            .and_then(|doc| doc.get("credentials").and_then(|c| c.as_table()).cloned());
+        let mut infras = BTreeMap::new();
+        for (name, table) in std::mem::take(&mut self.raw.infras) {
+            let at = self
+                .src
+                .text
+                .find(&format!("[infras.{name}"))
+                .map(|i| i..i)
+                .unwrap_or(0..0);
+            if !is_identifier(&name) {
+                self.problem(
+                    at.clone(),
+                    format!("infra name `{name}` must use only letters, digits, `-` and `_`"),
+                );
+            }
+            match InfraSpec::decode(&name, &table, raw_credentials.as_ref()) {
+                Ok(decoded) => {
+                    infras.insert(name, decoded);
+                }
+                Err(message) => self.problem(at, message),
+            }
+        }
+        infras
+    }
+
+    fn check_deploy(&mut self, step: &DeployStep, span: &Range<usize>) {
+        if let Some(id) = &step.deployment
+            && !is_identifier(id)
+        {
+            self.step_problem(
+                span,
+                "deployment",
+                format!("deployment id `{id}` must use only letters, digits, `-` and `_`"),
+            );
+        }
+        if !is_identifier(&step.infra) {
+            self.step_problem(
+                span,
+                "infra",
+                format!("infra name `{}` is not a valid name", step.infra),
+            );
+        }
+    }
+
     fn check_ingest(&mut self, step: &IngestStep, span: &Range<usize>) {
         if !is_identifier(&step.table) {
             self.step_problem(
@@ -635,7 +749,8 @@ impl<'a> Checker<'a> {
     }
 }
 
-fn is_identifier(s: &str) -> bool {
+/// Letters, digits, `-` and `_`: names of workflows, steps, tables, infras, deployments.
+pub fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

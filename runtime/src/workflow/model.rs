@@ -21,11 +21,18 @@ pub(crate) struct RawWorkflow {
     pub credentials: BTreeMap<String, CredentialSpec>,
     /// The API service a `package` step packages.
     pub service: Option<ServiceSpec>,
+    /// Or a file holding it (`id`, `description`, `[[endpoints]]`), shared by workflows; its
+    /// artifact paths are relative to it.
+    pub service_file: Option<PathBuf>,
+    /// Infras a `deploy` step may deploy to; raw here, decoded by [`InfraSpec::decode`] so the
+    /// stored form can carry the credential declarations it uses.
+    #[serde(default)]
+    pub infras: BTreeMap<String, toml::Table>,
     #[serde(default)]
     pub steps: Vec<toml::Spanned<toml::Table>>,
 }
 
-/// The kinds of step ferry knows. `deploy` arrives with the deploy targets.
+/// The kinds of step ferry knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
@@ -33,10 +40,135 @@ pub enum StepKind {
     Validate,
     Ingest,
     Package,
+    Deploy,
 }
 
 impl StepKind {
-    pub const ALL: [&'static str; 4] = ["import", "validate", "ingest", "package"];
+    pub const ALL: [&'static str; 5] = ["import", "validate", "ingest", "package", "deploy"];
+}
+
+/// `kind = "deploy"`: after the package step, makes a deployment serve the new version and
+/// waits until it does.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployStep {
+    pub name: String,
+    pub kind: StepKind,
+    /// The package step whose version to deploy.
+    pub input: String,
+    /// An infra of this file's `[infras]`, or one stored with `ferry infras apply`.
+    pub infra: String,
+    /// The deployment to create or switch; `<service>-<infra>` when absent.
+    pub deployment: Option<String>,
+}
+
+/// Where deployments run (`[infras.NAME]`, in a workflow or in a file for
+/// `ferry infras apply`). Non-secret: credentials are named, their secrets come from the
+/// environment or the secrets file whenever the infra is used.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfraSpec {
+    #[serde(rename = "type")]
+    pub kind: InfraKind,
+    /// `dev`, `prod`, …: shown with deployments and handed to the deployer for naming.
+    #[serde(default = "default_stage")]
+    pub stage: String,
+    /// Settings for the deployer plugin (nodes, bucket, image, …).
+    #[serde(default)]
+    pub settings: toml::Table,
+    /// Hosts the deployer may reach: `scheme://host[:port]`, `*` wildcards.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Credentials the host adds to the deployer's requests for some hosts.
+    #[serde(default)]
+    pub credentials: Vec<CredentialGrant>,
+    #[serde(default)]
+    pub limits: Limits,
+    /// How long one update or delete may take before it fails (default 15m).
+    pub timeout: Option<HumanDuration>,
+    /// The pause between checks on a running operation (default 2s).
+    pub poll_interval: Option<HumanDuration>,
+    /// The declarations of the credentials above, copied in from the file's `[credentials]`
+    /// when the infra is stored, so it can be used again without the file.
+    #[serde(default)]
+    pub declared_credentials: BTreeMap<String, CredentialSpec>,
+}
+
+fn default_stage() -> String {
+    "dev".to_owned()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InfraKind {
+    /// ferry API nodes (`ferry serve`).
+    Static,
+    Sagemaker,
+    Vertex,
+}
+
+impl InfraKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            InfraKind::Static => "static",
+            InfraKind::Sagemaker => "sagemaker",
+            InfraKind::Vertex => "vertex",
+        }
+    }
+
+    /// The built-in deployer plugin for this kind of infra.
+    pub fn plugin(self) -> &'static str {
+        match self {
+            InfraKind::Static => "deploy-static",
+            InfraKind::Sagemaker => "deploy-sagemaker",
+            InfraKind::Vertex => "deploy-vertex",
+        }
+    }
+}
+
+impl InfraSpec {
+    /// Decodes infra `name` from its raw table, copying in the declarations of the credentials
+    /// it names from `declarations` (a file's raw `[credentials]`). Returns the spec and the
+    /// table to store, which then stands on its own.
+    pub fn decode(
+        name: &str,
+        raw: &toml::Table,
+        declarations: Option<&toml::Table>,
+    ) -> Result<(InfraSpec, toml::Table), String> {
+        let mut table = raw.clone();
+        let names: Vec<String> = table
+            .get("credentials")
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+            .collect();
+        let mut declared = match table.remove("declared_credentials") {
+            Some(toml::Value::Table(t)) => t,
+            _ => toml::Table::new(),
+        };
+        for credential in names {
+            if declared.contains_key(&credential) {
+                continue;
+            }
+            match declarations.and_then(|d| d.get(&credential)) {
+                Some(spec) => {
+                    declared.insert(credential, spec.clone());
+                }
+                None => {
+                    return Err(format!(
+                        "infra `{name}`: credential `{credential}` is not declared in [credentials]"
+                    ));
+                }
+            }
+        }
+        if !declared.is_empty() {
+            table.insert("declared_credentials".into(), toml::Value::Table(declared));
+        }
+        let spec = InfraSpec::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| format!("infra `{name}`: {}", e.message().trim()))?;
+        Ok((spec, table))
+    }
 }
 
 /// `kind = "package"`: after the ingest, builds a new version of the workflow's `[service]`.
@@ -155,6 +287,9 @@ pub enum CredentialSpec {
         scopes: Vec<String>,
         token_uri: Option<String>,
     },
+    /// A static token sent as `Authorization: Bearer`: secret `token` (for example the admin
+    /// key of ferry API nodes).
+    Bearer,
 }
 
 fn default_aws_service() -> String {

@@ -1,0 +1,313 @@
+//! `ferry infras` and `ferry deployments`: where services run, and what runs there.
+//!
+//! `create`, `enable`, `disable` and `set-version` change desired state only; `update`
+//! reconciles the infra with it and waits for the operation to end (printing its progress),
+//! as `delete` does. Exit codes: 0 done, 1 the operation failed on the infra, 65 invalid
+//! input, 66 unknown deployment/infra/package, 75 another operation is running, 78 the infra
+//! cannot be used (missing secret, unknown plugin).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::{exit, print};
+use crate::deploy::{self, DeployError, NewDeployment};
+use crate::engine::{EngineError, Ferry};
+use crate::host::CancelToken;
+use crate::store::{DeploymentRecord, OperationRecord, OperationStatus};
+
+#[derive(Debug, Subcommand)]
+pub enum InfrasCommand {
+    /// Store the infras of a TOML file (`[credentials.*]`, `[infras.*]`); replaces same names.
+    Apply {
+        file: PathBuf,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        name: String,
+    },
+    /// Delete an infra; refused while deployments live on it.
+    Delete {
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentsCommand {
+    /// Record a deployment of a service's version(s) on an infra (run `update` to apply it).
+    Create {
+        id: String,
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        infra: String,
+        /// `v3`, or a split: `--version v2=90 --version v3=10`.
+        #[arg(long = "version", required = true, num_args = 1..)]
+        versions: Vec<String>,
+        /// Create it disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    List {
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        infra: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Desired and observed state; `--detail` asks the infra now (per node / cloud resource).
+    Show {
+        id: String,
+        #[arg(long)]
+        detail: bool,
+    },
+    Enable {
+        id: String,
+    },
+    Disable {
+        id: String,
+    },
+    /// Serve one version (`v3`), or split traffic (`v2=90 v3=10`).
+    SetVersion {
+        id: String,
+        #[arg(required = true, num_args = 1..)]
+        versions: Vec<String>,
+    },
+    /// Make the infra match the desired state; waits for the operation to end.
+    Update {
+        id: String,
+    },
+    /// Remove everything the deployment created on its infra, then the deployment.
+    Delete {
+        id: String,
+        /// Disable it first if it is enabled (otherwise an enabled deployment is refused).
+        #[arg(long)]
+        disable_first: bool,
+    },
+    /// Past operations of a deployment, newest first.
+    Operations {
+        id: String,
+    },
+}
+
+pub async fn infras(ferry: Ferry, command: InfrasCommand) -> Result<ExitCode, EngineError> {
+    let result: Result<(), DeployError> = async {
+        match command {
+            InfrasCommand::Apply { file } => {
+                for i in deploy::infra::apply_file(&ferry, &file).await? {
+                    println!("infra {} ({}, stage {}) stored", i.name, i.kind, i.stage);
+                }
+            }
+            InfrasCommand::List { json } => {
+                let items = ferry.store.list_infras().await?;
+                if json {
+                    print::json(&serde_json::json!({ "items": items }));
+                } else {
+                    println!("{:<20} {:<10} {:<8} UPDATED", "NAME", "TYPE", "STAGE");
+                    for i in items {
+                        println!(
+                            "{:<20} {:<10} {:<8} {}",
+                            i.name, i.kind, i.stage, i.updated_at
+                        );
+                    }
+                }
+            }
+            InfrasCommand::Show { name } => match ferry.store.infra(&name).await? {
+                Some(i) => print::json(&i),
+                None => return Err(DeployError::UnknownInfra(name)),
+            },
+            InfrasCommand::Delete { name } => {
+                deploy::delete_infra(&ferry, &name).await?;
+                println!("deleted infra {name}");
+            }
+        }
+        Ok(())
+    }
+    .await;
+    finish(result)
+}
+
+pub async fn deployments(
+    ferry: Ferry,
+    command: DeploymentsCommand,
+) -> Result<ExitCode, EngineError> {
+    let result: Result<(), DeployError> = async {
+        match command {
+            DeploymentsCommand::Create {
+                id,
+                service,
+                infra,
+                versions,
+                disabled,
+            } => {
+                let d = deploy::create(
+                    &ferry,
+                    NewDeployment {
+                        id,
+                        service,
+                        infra,
+                        versions: deploy::parse_shares(&versions)?,
+                        enabled: !disabled,
+                    },
+                )
+                .await?;
+                println!(
+                    "created deployment {}; run `ferry deployments update {}` to apply it",
+                    d.id, d.id
+                );
+            }
+            DeploymentsCommand::List {
+                service,
+                infra,
+                json,
+            } => {
+                let items = ferry
+                    .store
+                    .list_deployments(service.as_deref(), infra.as_deref())
+                    .await?;
+                if json {
+                    print::json(&serde_json::json!({ "items": items }));
+                } else {
+                    println!(
+                        "{:<24} {:<16} {:<14} {:<16} {:<9} HEALTH",
+                        "ID", "SERVICE", "INFRA", "VERSIONS", "ENABLED"
+                    );
+                    for d in items {
+                        println!(
+                            "{:<24} {:<16} {:<14} {:<16} {:<9} {}",
+                            d.id,
+                            d.service,
+                            d.infra,
+                            versions(&d),
+                            d.desired.enabled,
+                            d.observed
+                                .as_ref()
+                                .map(|o| o.health.as_str())
+                                .unwrap_or("UNKNOWN")
+                        );
+                    }
+                }
+            }
+            DeploymentsCommand::Show { id, detail } => {
+                if detail {
+                    print::json(&deploy::observe(&ferry, &id).await?);
+                } else {
+                    print::json(&deploy::get(&ferry, &id).await?);
+                }
+            }
+            DeploymentsCommand::Enable { id } => {
+                deploy::set_enabled(&ferry, &id, true).await?;
+                println!("deployment {id} enabled; run `ferry deployments update {id}` to apply");
+            }
+            DeploymentsCommand::Disable { id } => {
+                deploy::set_enabled(&ferry, &id, false).await?;
+                println!("deployment {id} disabled; run `ferry deployments update {id}` to apply");
+            }
+            DeploymentsCommand::SetVersion { id, versions } => {
+                let d = deploy::set_versions(&ferry, &id, deploy::parse_shares(&versions)?).await?;
+                println!(
+                    "deployment {id} wants {}; run `ferry deployments update {id}` to apply",
+                    self::versions(&d)
+                );
+            }
+            DeploymentsCommand::Update { id } => {
+                let op = deploy::start_update(&ferry, &id).await?;
+                wait(&ferry, op).await?;
+                let d = deploy::get(&ferry, &id).await?;
+                if let Some(o) = &d.observed {
+                    println!("health {}", o.health);
+                    for m in &o.messages {
+                        println!("  {m}");
+                    }
+                    for u in &o.urls {
+                        println!("  {u}");
+                    }
+                }
+            }
+            DeploymentsCommand::Delete { id, disable_first } => {
+                let op = deploy::start_delete(&ferry, &id, disable_first).await?;
+                wait(&ferry, op).await?;
+            }
+            DeploymentsCommand::Operations { id } => {
+                print::json(&serde_json::json!({
+                    "items": ferry.store.list_operations(&id).await?
+                }));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    finish(result)
+}
+
+/// `v2` or `v1=90 v2=10`.
+fn versions(d: &DeploymentRecord) -> String {
+    match d.desired.versions.as_slice() {
+        [one] => one.version.clone(),
+        many => many
+            .iter()
+            .map(|s| format!("{}={}", s.version, s.percent))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// Runs the operation here, printing its progress, and fails if it failed.
+async fn wait(ferry: &Ferry, op: OperationRecord) -> Result<(), DeployError> {
+    println!("operation {} ({} {})", op.id, op.action, op.deployment);
+    let cancel = CancelToken::default();
+    let progress = {
+        let store = ferry.store.clone();
+        let id = op.id.clone();
+        tokio::spawn(async move {
+            let mut last = String::new();
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                if let Ok(Some(op)) = store.operation(&id).await
+                    && !op.message.is_empty()
+                    && op.message != last
+                {
+                    eprintln!("  … {}", op.message);
+                    last = op.message;
+                }
+            }
+        })
+    };
+    let ended = deploy::run_operation(ferry, &op, &cancel).await;
+    progress.abort();
+    match ended.status {
+        OperationStatus::Done => {
+            println!("{} {}: {}", ended.action, ended.status, ended.message);
+            Ok(())
+        }
+        _ => Err(DeployError::Failed {
+            code: ended.error_code.unwrap_or_default(),
+            message: format!("{} {}: {}", ended.action, ended.status, ended.message),
+        }),
+    }
+}
+
+fn finish(result: Result<(), DeployError>) -> Result<ExitCode, EngineError> {
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(match &e {
+                DeployError::NotFound(_) | DeployError::UnknownInfra(_) => exit::NO_INPUT,
+                DeployError::Package(crate::package::PackageError::NotFound { .. }) => {
+                    exit::NO_INPUT
+                }
+                DeployError::Invalid(_) | DeployError::Package(_) => exit::DATA,
+                DeployError::Conflict(_) => exit::TEMPFAIL,
+                DeployError::Failed { code, .. } if code.starts_with("plugin_") => exit::CONFIG,
+                DeployError::Failed { .. } => exit::JOB_FAILED,
+                DeployError::Store(_) => exit::INTERNAL,
+            }))
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Infras: declared in TOML (`[infras.NAME]` in a workflow or in a file for
+//! `ferry infras apply`), stored with the declarations of the credentials they use so that any
+//! later command can reach them, and turned into what a deployer plugin runs with.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::DeployError;
+use crate::credentials::SecretSource;
+use crate::engine::Ferry;
+use crate::host::{CallLimits, Catalog, LoadedPlugin, OutboundPolicy, PluginHost, PluginKind};
+use crate::store::InfraRecord;
+use crate::workflow::{InfraSpec, is_identifier, plugin_settings};
+
+/// How long an update or delete may take when the infra does not say.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// The pause between checks on a running operation when the infra does not say.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A stored infra, decoded.
+#[derive(Debug, Clone)]
+pub struct Infra {
+    pub name: String,
+    pub spec: InfraSpec,
+}
+
+impl Infra {
+    pub fn timeout(&self) -> Duration {
+        self.spec.timeout.map(|t| t.0).unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        self.spec
+            .poll_interval
+            .map(|t| t.0)
+            .unwrap_or(DEFAULT_POLL_INTERVAL)
+    }
+
+    pub fn limits(&self) -> CallLimits {
+        let defaults = CallLimits::default();
+        CallLimits {
+            memory: self.spec.limits.memory.unwrap_or(defaults.memory),
+            timeout: self
+                .spec
+                .limits
+                .timeout
+                .map(|t| t.0)
+                .unwrap_or(defaults.timeout),
+        }
+    }
+
+    /// The deployer plugin for this infra's type, compiled and linked.
+    pub fn plugin(
+        &self,
+        catalog: &Catalog,
+        host: &PluginHost,
+    ) -> Result<Arc<LoadedPlugin>, DeployError> {
+        let name = self.spec.kind.plugin();
+        catalog
+            .resolve(name, &Default::default())
+            .and_then(|path| host.load(name, &path, PluginKind::Deployer))
+            .map_err(|e| DeployError::Invalid(format!("infra `{}`: {e}", self.name)))
+    }
+
+    /// What the deployer may reach and with which credentials; a missing secret is an error
+    /// naming the variable to set.
+    pub fn outbound(&self, secrets: &SecretSource) -> Result<OutboundPolicy, DeployError> {
+        let (policy, problems) = OutboundPolicy::from_grants(
+            &self.spec.hosts,
+            &self.spec.credentials,
+            &self.spec.declared_credentials,
+            secrets,
+        );
+        if problems.is_empty() {
+            Ok(policy)
+        } else {
+            Err(DeployError::Invalid(format!(
+                "infra `{}`: {}",
+                self.name,
+                problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )))
+        }
+    }
+
+    pub fn settings(&self) -> Result<std::collections::BTreeMap<String, String>, DeployError> {
+        plugin_settings(&self.spec.settings)
+            .map_err(|m| DeployError::Invalid(format!("infra `{}`: {m}", self.name)))
+    }
+}
+
+/// Stores infra `name` as decoded by [`InfraSpec::decode`] (its table standing on its own).
+pub async fn put(
+    ferry: &Ferry,
+    name: &str,
+    spec: &InfraSpec,
+    table: &toml::Table,
+) -> Result<InfraRecord, DeployError> {
+    if !is_identifier(name) {
+        return Err(DeployError::Invalid(format!(
+            "infra name `{name}` must use only letters, digits, `-` and `_`"
+        )));
+    }
+    let json = serde_json::to_value(table)
+        .map_err(|e| DeployError::Invalid(format!("infra `{name}`: {e}")))?;
+    Ok(ferry
+        .store
+        .put_infra(name, spec.kind.name(), &spec.stage, &json)
+        .await?)
+}
+
+/// Reads an infra file (`[credentials.*]` and `[infras.*]`) and stores every infra in it.
+/// Nothing is stored unless every infra in the file is valid.
+pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, DeployError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| DeployError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start].lines().count().max(1))
+            .unwrap_or(1);
+        DeployError::Invalid(format!("{}:{line}: {}", path.display(), e.message().trim()))
+    })?;
+    let unknown: Vec<&String> = doc
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "credentials" | "infras"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(DeployError::Invalid(format!(
+            "{}: unknown key `{}`; an infra file holds [credentials.*] and [infras.*]",
+            path.display(),
+            unknown[0]
+        )));
+    }
+    let declarations = doc.get("credentials").and_then(|c| c.as_table());
+    let Some(infras) = doc.get("infras").and_then(|i| i.as_table()) else {
+        return Err(DeployError::Invalid(format!(
+            "{}: no [infras.NAME] table",
+            path.display()
+        )));
+    };
+    let mut decoded = Vec::new();
+    for (name, raw) in infras {
+        let raw = raw.as_table().ok_or_else(|| {
+            DeployError::Invalid(format!("{}: infras.{name} is not a table", path.display()))
+        })?;
+        let (spec, table) = InfraSpec::decode(name, raw, declarations)
+            .map_err(|m| DeployError::Invalid(format!("{}: {m}", path.display())))?;
+        decoded.push((name.clone(), spec, table));
+    }
+    let mut stored = Vec::new();
+    for (name, spec, table) in decoded {
+        stored.push(put(ferry, &name, &spec, &table).await?);
+    }
+    Ok(stored)
+}
+
+/// Infra `name` from the store.
+pub async fn load(ferry: &Ferry, name: &str) -> Result<Infra, DeployError> {
+    let record = ferry
+        .store
+        .infra(name)
+        .await?
+        .ok_or_else(|| DeployError::UnknownInfra(name.to_owned()))?;
+    decode(record)
+}
+
+/// Everything that can be checked before an infra is used: its plugin loads, its secrets are
+/// there, its settings can be handed over.
+pub fn check(
+    infra: &Infra,
+    catalog: &Catalog,
+    host: &PluginHost,
+    secrets: &SecretSource,
+) -> Result<(), DeployError> {
+    infra.plugin(catalog, host)?;
+    infra.outbound(secrets)?;
+    infra.settings()?;
+    Ok(())
+}
+
+pub fn decode(record: InfraRecord) -> Result<Infra, DeployError> {
+    let table: toml::Table = serde_json::from_value(record.spec.clone()).map_err(|e| {
+        DeployError::Invalid(format!("stored infra `{}` is unreadable: {e}", record.name))
+    })?;
+    let (spec, _) = InfraSpec::decode(&record.name, &table, None).map_err(DeployError::Invalid)?;
+    Ok(Infra {
+        name: record.name,
+        spec,
+    })
+}

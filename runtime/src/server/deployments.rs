@@ -1,0 +1,243 @@
+//! `/v1/infras` and `/v1/deployments`: the deployer over HTTP (permission
+//! `ManageDeployments`). Changing desired state answers at once; `update` and `delete` start
+//! an operation in the background and answer 202 with it, to be polled at
+//! `/v1/operations/{id}` until it is DONE or FAILED.
+
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+use serde::Deserialize;
+
+use super::App;
+use super::http::{ApiError, Request, Response, json};
+use crate::deploy::{self, DeployError, NewDeployment};
+use crate::host::CancelToken;
+use crate::store::{OperationRecord, Share};
+use crate::workflow::InfraSpec;
+
+/// A deployer route, matched.
+pub enum Action {
+    ListInfras,
+    GetInfra(String),
+    PutInfra(String),
+    DeleteInfra(String),
+    List,
+    Create,
+    Get(String),
+    SetDesired(String),
+    Status(String),
+    Update(String),
+    Delete(String),
+    Operations(String),
+    Operation(String),
+}
+
+/// The label (for metrics and the OpenAPI document) and action of a deployer path.
+pub fn route(method: &Method, segments: &[&str]) -> Option<(&'static str, Action)> {
+    use Action::*;
+    let s = |x: &str| x.to_owned();
+    Some(match (method, segments) {
+        (&Method::GET, ["v1", "infras"]) => ("GET /v1/infras", ListInfras),
+        (&Method::GET, ["v1", "infras", n]) => ("GET /v1/infras/{name}", GetInfra(s(n))),
+        (&Method::PUT, ["v1", "infras", n]) => ("PUT /v1/infras/{name}", PutInfra(s(n))),
+        (&Method::DELETE, ["v1", "infras", n]) => ("DELETE /v1/infras/{name}", DeleteInfra(s(n))),
+        (&Method::GET, ["v1", "deployments"]) => ("GET /v1/deployments", List),
+        (&Method::POST, ["v1", "deployments"]) => ("POST /v1/deployments", Create),
+        (&Method::GET, ["v1", "deployments", d]) => ("GET /v1/deployments/{id}", Get(s(d))),
+        (&Method::PUT, ["v1", "deployments", d]) => ("PUT /v1/deployments/{id}", SetDesired(s(d))),
+        (&Method::DELETE, ["v1", "deployments", d]) => {
+            ("DELETE /v1/deployments/{id}", Delete(s(d)))
+        }
+        (&Method::GET, ["v1", "deployments", d, "status"]) => {
+            ("GET /v1/deployments/{id}/status", Status(s(d)))
+        }
+        (&Method::POST, ["v1", "deployments", d, "update"]) => {
+            ("POST /v1/deployments/{id}/update", Update(s(d)))
+        }
+        (&Method::GET, ["v1", "deployments", d, "operations"]) => {
+            ("GET /v1/deployments/{id}/operations", Operations(s(d)))
+        }
+        (&Method::GET, ["v1", "operations", o]) => ("GET /v1/operations/{id}", Operation(s(o))),
+        _ => return None,
+    })
+}
+
+impl From<DeployError> for ApiError {
+    fn from(e: DeployError) -> Self {
+        let status = match &e {
+            DeployError::NotFound(_) | DeployError::UnknownInfra(_) => StatusCode::NOT_FOUND,
+            DeployError::Package(crate::package::PackageError::NotFound { .. }) => {
+                StatusCode::NOT_FOUND
+            }
+            DeployError::Invalid(_) | DeployError::Package(_) => StatusCode::BAD_REQUEST,
+            DeployError::Conflict(_) => StatusCode::CONFLICT,
+            DeployError::Failed { .. } => StatusCode::BAD_GATEWAY,
+            DeployError::Store(_) => return ApiError::internal(e),
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+/// `POST /v1/deployments`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateBody {
+    id: String,
+    service: String,
+    infra: String,
+    #[serde(flatten)]
+    versions: VersionsBody,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One version (`"version": "v2"`) or a split (`"versions": [{"version", "percent"}]`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionsBody {
+    version: Option<String>,
+    versions: Option<Vec<Share>>,
+}
+
+impl VersionsBody {
+    fn shares(self) -> Result<Option<Vec<Share>>, ApiError> {
+        match (self.version, self.versions) {
+            (Some(_), Some(_)) => Err(ApiError::bad_request(
+                "invalid",
+                "give `version` or `versions`, not both",
+            )),
+            (Some(version), None) => Ok(Some(vec![Share {
+                version,
+                percent: 100,
+            }])),
+            (None, versions) => Ok(versions),
+        }
+    }
+}
+
+/// `PUT /v1/deployments/{id}`: desired state, partly.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DesiredBody {
+    enabled: Option<bool>,
+    version: Option<String>,
+    versions: Option<Vec<Share>>,
+}
+
+pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Response, ApiError> {
+    let ferry = &app.ferry;
+    match action {
+        Action::ListInfras => Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "items": ferry.store.list_infras().await? }),
+        )),
+        Action::GetInfra(name) => match ferry.store.infra(&name).await? {
+            Some(i) => Ok(json(StatusCode::OK, &i)),
+            None => Err(DeployError::UnknownInfra(name).into()),
+        },
+        Action::PutInfra(name) => {
+            let table: toml::Table = request.json::<Option<toml::Table>>()?.ok_or_else(|| {
+                ApiError::bad_request("invalid", "the body must be the infra as a JSON object")
+            })?;
+            let (spec, table) =
+                InfraSpec::decode(&name, &table, None).map_err(DeployError::Invalid)?;
+            let existed = ferry.store.infra(&name).await?.is_some();
+            let record = deploy::infra::put(ferry, &name, &spec, &table).await?;
+            let status = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok(json(status, &record))
+        }
+        Action::DeleteInfra(name) => {
+            deploy::delete_infra(ferry, &name).await?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "deleted": { "infra": name } }),
+            ))
+        }
+        Action::List => {
+            let items = ferry
+                .store
+                .list_deployments(request.param("service"), request.param("infra"))
+                .await?;
+            Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))
+        }
+        Action::Create => {
+            let body: CreateBody = request.json()?;
+            let versions = body.versions.shares()?.ok_or_else(|| {
+                ApiError::bad_request("invalid", "`version` or `versions` is required")
+            })?;
+            let d = deploy::create(
+                ferry,
+                NewDeployment {
+                    id: body.id,
+                    service: body.service,
+                    infra: body.infra,
+                    versions,
+                    enabled: body.enabled,
+                },
+            )
+            .await?;
+            Ok(json(StatusCode::CREATED, &d))
+        }
+        Action::Get(id) => Ok(json(StatusCode::OK, &deploy::get(ferry, &id).await?)),
+        Action::SetDesired(id) => {
+            let body: DesiredBody = request.json()?;
+            let shares = VersionsBody {
+                version: body.version,
+                versions: body.versions,
+            }
+            .shares()?;
+            if let Some(shares) = shares {
+                deploy::set_versions(ferry, &id, shares).await?;
+            }
+            if let Some(enabled) = body.enabled {
+                deploy::set_enabled(ferry, &id, enabled).await?;
+            }
+            Ok(json(StatusCode::OK, &deploy::get(ferry, &id).await?))
+        }
+        Action::Status(id) => Ok(json(StatusCode::OK, &deploy::observe(ferry, &id).await?)),
+        Action::Update(id) => {
+            let op = deploy::start_update(ferry, &id).await?;
+            Ok(started(app, op))
+        }
+        Action::Delete(id) => {
+            let disable_first = matches!(request.param("disableFirst"), Some("true" | "1"));
+            let op = deploy::start_delete(ferry, &id, disable_first).await?;
+            Ok(started(app, op))
+        }
+        Action::Operations(id) => {
+            deploy::get(ferry, &id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "items": ferry.store.list_operations(&id).await? }),
+            ))
+        }
+        Action::Operation(id) => match ferry.store.operation(&id).await? {
+            Some(op) => Ok(json(StatusCode::OK, &op)),
+            None => Err(ApiError::not_found(format!("no operation `{id}`"))),
+        },
+    }
+}
+
+/// Runs the operation in the background; answers 202 with it and where to poll.
+fn started(app: &App, op: OperationRecord) -> Response {
+    let ferry: Arc<crate::engine::Ferry> = app.ferry.clone();
+    let running = op.clone();
+    tokio::spawn(async move {
+        deploy::run_operation(&ferry, &running, &CancelToken::default()).await;
+    });
+    let mut response = json(StatusCode::ACCEPTED, &op);
+    if let Ok(location) = http::HeaderValue::from_str(&format!("/v1/operations/{}", op.id)) {
+        response
+            .headers_mut()
+            .insert(http::header::LOCATION, location);
+    }
+    response
+}

@@ -1,0 +1,304 @@
+//! Deployments end to end: one workflow file ingests, packages and deploys to two real API
+//! nodes (`ferry serve` processes); versions are switched from the CLI and over HTTP; a node
+//! that dies makes the deployment DEGRADED and HEALTHY again when it is back; deletion is
+//! refused while something is in use, and removes the service from the nodes.
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::peers::free_port;
+use crate::server::*;
+use crate::support::*;
+
+const ADMIN_VAR: &str = "FERRY_SECRET_NODE_ADMIN_TOKEN";
+
+/// The controller's side: a state dir that knows the nodes' admin key.
+struct Controller {
+    env: Env,
+    admin: String,
+}
+
+impl Controller {
+    fn ferry(&self, args: &[&str]) -> Output {
+        self.env
+            .command(args)
+            .env(ADMIN_VAR, &self.admin)
+            .output()
+            .unwrap()
+    }
+
+    fn deployment(&self, id: &str, detail: bool) -> Value {
+        let mut args = vec!["deployments", "show", id];
+        if detail {
+            args.push("--detail");
+        }
+        let out = self.ferry(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// Two API nodes on fixed ports (so one can be restarted where the infra expects it), sharing
+/// one admin key, and a controller with infra `local-nodes` pointing at them.
+fn two_nodes() -> (Controller, Vec<Env>, Vec<String>) {
+    let nodes = vec![Env::new(), Env::new()];
+    let admin = key(&nodes[0], "node-admin", "ManageDeployments");
+    let mut import = nodes[1]
+        .command(&[
+            "keys",
+            "create",
+            "node-admin",
+            "--permission",
+            "ManageDeployments",
+            "--from-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(import.stdin.take().unwrap(), "{admin}").unwrap();
+    assert!(import.wait().unwrap().success());
+    let addrs: Vec<String> = (0..2)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let env = Env::new();
+    let urls: Vec<String> = addrs.iter().map(|a| format!("\"http://{a}\"")).collect();
+    let infras = std::fs::read_to_string(repo().join("workflows/infras.toml"))
+        .unwrap()
+        .replace("\"http://127.0.0.1:8081\"", &urls[0])
+        .replace("\"http://127.0.0.1:8082\"", &urls[1]);
+    let file = env.write("infras.toml", infras);
+    let controller = Controller { env, admin };
+    let out = controller.ferry(&["infras", "apply", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    (controller, nodes, addrs)
+}
+
+fn predict(node: &str, version: &str) {
+    let (code, answer) = call(
+        "POST",
+        &format!("http://{node}/public/api/v1/churn/score/predict"),
+        None,
+        Some(br#"{"rows": [{"tenure_months": 2, "monthly_charges": 110.0}]}"#.to_vec()),
+    );
+    assert_eq!(code, 200, "{node}: {answer}");
+    assert_eq!(answer["version"], version, "{node}: {answer}");
+    let expected = 1.0 / (1.0 + (-(-1.5 - 0.06 * 2.0 + 0.035 * 110.0_f64)).exp());
+    assert!((answer["results"][0]["score"].as_f64().unwrap() - expected).abs() < 1e-9);
+}
+
+fn run_workflow(c: &Controller) -> Value {
+    let wf = repo().join("workflows/churn-deploy.toml");
+    let out = c.ferry(&["run", wf.to_str().unwrap(), "--json"]);
+    let job: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}{}", stdout(&out), stderr(&out)));
+    assert!(out.status.success(), "{job}");
+    job
+}
+
+#[test]
+fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_cleaned_up() {
+    let (c, node_envs, addrs) = two_nodes();
+    let mut nodes: Vec<Server> = node_envs
+        .iter()
+        .zip(&addrs)
+        .map(|(e, a)| Server::start_on(e, a, &[]))
+        .collect();
+
+    // Ingest → package v1 → deploy, from one workflow file.
+    let job = run_workflow(&c);
+    let messages = job["health"]["messages"].to_string();
+    assert!(
+        messages.contains("deployed churn v1 as `churn-local` on `local-nodes` (HEALTHY)"),
+        "{job}"
+    );
+    for node in &addrs {
+        predict(node, "v1");
+    }
+    let (code, found) = call(
+        "POST",
+        &format!("http://{}/public/api/v1/churn/customer/lookup", addrs[1]),
+        None,
+        Some(br#"{"keys": ["C0002"]}"#.to_vec()),
+    );
+    assert_eq!(
+        (code, &found["results"][0]["tenure_months"]),
+        (200, &json!(10))
+    );
+    let d = c.deployment("churn-local", false);
+    assert_eq!(d["observed"]["health"], "HEALTHY", "{d}");
+    assert_eq!(
+        d["desired"]["versions"],
+        json!([{ "version": "v1", "percent": 100 }])
+    );
+    assert_eq!(d["observed"]["urls"].as_array().unwrap().len(), 2);
+
+    // A second run builds and deploys v2; v1 is gone from the nodes, files included.
+    run_workflow(&c);
+    for node in &addrs {
+        predict(node, "v2");
+    }
+    let (_, listed) = call(
+        "GET",
+        &format!("http://{}/v1/node/services", addrs[0]),
+        Some(&c.admin),
+        None,
+    );
+    assert_eq!(
+        listed["items"],
+        json!([{ "service": "churn", "version": "v2", "endpoints": ["score", "customer"] }])
+    );
+    let unpacked: Vec<String> = std::fs::read_dir(node_envs[0].home().join("node/churn"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        unpacked.len() == 1 && unpacked[0].starts_with("v2-"),
+        "{unpacked:?}"
+    );
+
+    // Packages in use cannot be deleted; others can.
+    let out = c.ferry(&["packages", "delete", "churn", "v2"]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(
+        stderr(&out).contains("used by deployment churn-local"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Switch back to v1 over HTTP: desired state, then an update operation to wait on.
+    let controller_key = key(&c.env, "deployer", "ManageDeployments");
+    // The controller serves the API, with the nodes' admin key in its environment.
+    let workflows = c.env.path("workflows");
+    let mut serve = c.env.command(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--workflows",
+        workflows.to_str().unwrap(),
+    ]);
+    serve.env(ADMIN_VAR, &c.admin);
+    let server = Server::spawn(serve);
+    let api = format!("{}/v1/deployments/churn-local", server.url);
+    let (code, d) = call(
+        "PUT",
+        &api,
+        Some(&controller_key),
+        Some(br#"{"version": "v1"}"#.to_vec()),
+    );
+    assert_eq!(
+        (code, &d["desired"]["versions"][0]["version"]),
+        (200, &json!("v1")),
+        "{d}"
+    );
+    let (code, op) = call(
+        "POST",
+        &format!("{api}/update"),
+        Some(&controller_key),
+        None,
+    );
+    assert_eq!(
+        (code, op["status"].as_str()),
+        (202, Some("RUNNING")),
+        "{op}"
+    );
+    let op = wait_operation(&server.url, &controller_key, op["id"].as_str().unwrap());
+    assert_eq!(op["status"], "DONE", "{op}");
+    for node in &addrs {
+        predict(node, "v1");
+    }
+    let (code, e) = call("POST", &format!("{api}/update"), None, None);
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{e}"
+    );
+
+    // Static nodes serve one version at a time: a split is refused by the deployer, with why.
+    let out = c.ferry(&[
+        "deployments",
+        "set-version",
+        "churn-local",
+        "v1=50",
+        "v2=50",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = c.ferry(&["deployments", "update", "churn-local"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("one version at a time"),
+        "{}",
+        stderr(&out)
+    );
+    let out = c.ferry(&["deployments", "set-version", "churn-local", "v2"]);
+    assert!(out.status.success());
+    let out = c.ferry(&["deployments", "update", "churn-local"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    predict(&addrs[0], "v2");
+    let out = c.ferry(&["packages", "delete", "churn", "v1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A node goes down: DEGRADED, not failed; back up (serving its kept package): HEALTHY.
+    nodes[1].kill();
+    let d = c.deployment("churn-local", true);
+    assert_eq!(d["observed"]["health"], "DEGRADED", "{d}");
+    let down: Vec<&Value> = d["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "unreachable")
+        .collect();
+    assert_eq!(down.len(), 1, "{d}");
+    assert_eq!(down[0]["name"], format!("http://{}", addrs[1]));
+    let out = c.ferry(&["infras", "delete", "local-nodes"]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(
+        stderr(&out).contains("live deployments (churn-local)"),
+        "{}",
+        stderr(&out)
+    );
+    nodes[1] = Server::start_on(&node_envs[1], &addrs[1], &[]);
+    let d = c.deployment("churn-local", true);
+    assert_eq!(d["observed"]["health"], "HEALTHY", "{d}");
+    assert_eq!(d["observed"]["versions"], json!(["v2"]));
+
+    // Deleting: refused while enabled, then removes the service from every node.
+    let out = c.ferry(&["deployments", "delete", "churn-local"]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(stderr(&out).contains("is enabled"), "{}", stderr(&out));
+    let out = c.ferry(&["deployments", "delete", "churn-local", "--disable-first"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for node in &addrs {
+        let (code, _) = call(
+            "POST",
+            &format!("http://{node}/public/api/v1/churn/score/predict"),
+            None,
+            Some(br#"{"rows": []}"#.to_vec()),
+        );
+        assert_eq!(code, 404);
+    }
+    assert!(!node_envs[1].home().join("node/active/churn.zip").exists());
+    let out = c.ferry(&["deployments", "show", "churn-local"]);
+    assert_eq!(out.status.code(), Some(66));
+    let out = c.ferry(&["infras", "delete", "local-nodes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = c.ferry(&["packages", "delete", "churn", "v2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Polls operation `id` until it is no longer RUNNING.
+fn wait_operation(url: &str, key: &str, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, op) = call("GET", &format!("{url}/v1/operations/{id}"), Some(key), None);
+        assert_eq!(code, 200, "{op}");
+        if op["status"] != "RUNNING" {
+            return op;
+        }
+        assert!(Instant::now() < deadline, "operation stuck: {op}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
