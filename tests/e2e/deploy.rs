@@ -14,22 +14,50 @@ use crate::support::*;
 
 const ADMIN_VAR: &str = "FERRY_SECRET_NODE_ADMIN_TOKEN";
 
-/// The controller's side: a state dir that knows the nodes' admin key.
-struct Controller {
-    env: Env,
-    admin: String,
+/// The deploying side: a state dir, and the secrets its infras' credentials need.
+pub struct Controller {
+    pub env: Env,
+    pub secrets: Vec<(String, String)>,
 }
 
 impl Controller {
-    fn ferry(&self, args: &[&str]) -> Output {
+    pub fn new(secrets: &[(&str, &str)]) -> Controller {
+        Controller {
+            env: Env::new(),
+            secrets: secrets
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    pub fn ferry(&self, args: &[&str]) -> Output {
         self.env
             .command(args)
-            .env(ADMIN_VAR, &self.admin)
+            .envs(self.secrets.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap()
     }
 
-    fn deployment(&self, id: &str, detail: bool) -> Value {
+    /// Runs ferry and insists it succeeds.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.ferry(args);
+        assert!(
+            out.status.success(),
+            "ferry {args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    }
+
+    /// Stores the infras of `text`.
+    pub fn infras(&self, text: &str) {
+        let file = self.env.write("infras.toml", text);
+        self.ok(&["infras", "apply", file.to_str().unwrap()]);
+    }
+
+    pub fn deployment(&self, id: &str, detail: bool) -> Value {
         let mut args = vec!["deployments", "show", id];
         if detail {
             args.push("--detail");
@@ -64,17 +92,18 @@ fn two_nodes() -> (Controller, Vec<Env>, Vec<String>) {
     let addrs: Vec<String> = (0..2)
         .map(|_| format!("127.0.0.1:{}", free_port()))
         .collect();
-    let env = Env::new();
     let urls: Vec<String> = addrs.iter().map(|a| format!("\"http://{a}\"")).collect();
     let infras = std::fs::read_to_string(repo().join("workflows/infras.toml"))
         .unwrap()
         .replace("\"http://127.0.0.1:8081\"", &urls[0])
         .replace("\"http://127.0.0.1:8082\"", &urls[1]);
-    let file = env.write("infras.toml", infras);
-    let controller = Controller { env, admin };
-    let out = controller.ferry(&["infras", "apply", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let controller = Controller::new(&[(ADMIN_VAR, &admin)]);
+    controller.infras(&infras);
     (controller, nodes, addrs)
+}
+
+fn admin(c: &Controller) -> &str {
+    &c.secrets[0].1
 }
 
 fn predict(node: &str, version: &str) {
@@ -144,7 +173,7 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
     let (_, listed) = call(
         "GET",
         &format!("http://{}/v1/node/services", addrs[0]),
-        Some(&c.admin),
+        Some(admin(&c)),
         None,
     );
     assert_eq!(
@@ -180,7 +209,7 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
         "--workflows",
         workflows.to_str().unwrap(),
     ]);
-    serve.env(ADMIN_VAR, &c.admin);
+    serve.env(ADMIN_VAR, admin(&c));
     let server = Server::spawn(serve);
     let api = format!("{}/v1/deployments/churn-local", server.url);
     let (code, d) = call(

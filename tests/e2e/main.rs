@@ -8,6 +8,7 @@ mod support;
 
 mod bad_input;
 mod deploy;
+mod deploy_cloud;
 mod dry_run;
 mod ingest;
 mod jobs;

@@ -125,7 +125,11 @@ fn service_path(target: &Target) -> String {
 }
 
 fn summary(action: &str, done: &[String], down: &[(String, String)]) -> String {
-    let mut message = format!("{action} on {} of {} nodes", done.len(), done.len() + down.len());
+    let mut message = format!(
+        "{action} on {} of {} nodes",
+        done.len(),
+        done.len() + down.len()
+    );
     for (node, why) in down {
         message.push_str(&format!("; {node} unreachable: {why}"));
     }
@@ -174,7 +178,10 @@ impl Guest for StaticDeployer {
             None => summary("service removed", &done, &down),
         };
         if body.is_some() && !pushed_somewhere {
-            return Err(error("unreachable", format!("no node took the package: {message}")));
+            return Err(error(
+                "unreachable",
+                format!("no node took the package: {message}"),
+            ));
         }
         Ok(Operation::done(message, &state))
     }
@@ -187,7 +194,9 @@ impl Guest for StaticDeployer {
     fn status(target: Target) -> Result<Observed, Error> {
         let nodes = Nodes::from_settings()?;
         let state: State = target.state()?;
-        let wanted = target.single_version("static nodes")?.map(|v| v.version.clone());
+        let wanted = target
+            .single_version("static nodes")?
+            .map(|v| v.version.clone());
         let mut resources = Vec::new();
         let mut messages = Vec::new();
         let mut serving = Vec::new();

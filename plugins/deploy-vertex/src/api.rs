@@ -14,6 +14,8 @@ use crate::split::Split;
 
 /// The code of a Vertex AI answer for a resource that does not exist.
 pub const NOT_FOUND: &str = "NOT_FOUND";
+/// The code of an answer to a create whose id is taken.
+pub const ALREADY_EXISTS: &str = "ALREADY_EXISTS";
 
 pub struct Vertex<'a> {
     cfg: &'a Config,
@@ -31,9 +33,13 @@ impl<'a> Vertex<'a> {
         self.operation_call(&format!("{what} (models:upload)"), self.post(path, body))
     }
 
-    /// `POST …/endpoints`.
-    pub fn create_endpoint(&self, what: &str, body: &Value) -> Result<Lro, Error> {
-        let path = format!("/v1/{}/endpoints", self.cfg.parent());
+    /// `POST …/endpoints?endpointId=…`.
+    pub fn create_endpoint(&self, what: &str, id: &str, body: &Value) -> Result<Lro, Error> {
+        let path = format!(
+            "/v1/{}/endpoints?endpointId={}",
+            self.cfg.parent(),
+            http::encode(id, false)
+        );
         self.operation_call(&format!("{what} (endpoints.create)"), self.post(path, body))
     }
 

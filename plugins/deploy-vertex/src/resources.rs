@@ -31,6 +31,7 @@ pub fn labels(target: &Target, version: Option<&str>) -> Value {
 /// `models:upload`: the version's artifacts in GCS, served by the configured container.
 pub fn model_body(cfg: &Config, target: &Target, version: &str) -> Value {
     json!({
+        "modelId": model_id(target, version),
         "model": {
             "displayName": display_name(&target.deployment, version),
             "artifactUri": cfg.artifact_uri(&target.deployment, version),
@@ -38,6 +39,28 @@ pub fn model_body(cfg: &Config, target: &Target, version: &str) -> Value {
             "labels": labels(target, Some(version)),
         }
     })
+}
+
+/// Ids ferry chooses rather than Vertex AI, so that a create sent twice (a retry after an
+/// answer was lost) finds the first resource (ALREADY_EXISTS) instead of making a second:
+/// the deployment for its endpoint, `<deployment>-<version>` for a model. Both must start
+/// with a letter.
+pub fn endpoint_id(target: &Target) -> String {
+    letter_first(resource_name(&target.deployment, "", 63))
+}
+
+pub fn model_id(target: &Target, version: &str) -> String {
+    letter_first(resource_name(&target.deployment, version, 63))
+}
+
+fn letter_first(id: String) -> String {
+    if id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        id
+    } else {
+        let mut id = format!("f{id}");
+        id.truncate(63);
+        id
+    }
 }
 
 /// `endpoints.create`: one endpoint per deployment, named after it.
@@ -216,13 +239,18 @@ mod tests {
         let model = model_body(&cfg(), &t, "v1.2");
         assert_eq!(
             model,
-            json!({"model": {
+            json!({"modelId": "churn-v1-2", "model": {
                 "displayName": "churn-v1.2",
                 "artifactUri": "gs://b/ferry/churn/v1.2/",
                 "containerSpec": {"imageUri": "img:1"},
                 "labels": {"ferry-deployment": "churn", "stage": "prod", "ferry-version": "v1-2"},
             }})
         );
+        // Ids start with a letter, as Vertex AI requires.
+        let mut numeric = target(&[("v1", 100)]);
+        numeric.deployment = "2024_churn".into();
+        assert_eq!(endpoint_id(&numeric), "f2024-churn");
+        assert_eq!(model_id(&numeric, "v1"), "f2024-churn-v1");
         assert_eq!(endpoint_body(&t)["displayName"], "churn");
         let split = Split::from([("0".to_owned(), 60), ("7".to_owned(), 40)]);
         let deploy = deploy_body(

@@ -3,9 +3,9 @@
 use ferry_guest::deploy;
 use ferry_guest::error;
 use ferry_guest::types::Error;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::api::NOT_FOUND;
+use crate::api::{ALREADY_EXISTS, NOT_FOUND};
 use crate::driver::Run;
 use crate::operation::Lro;
 use crate::plan::{self, Step};
@@ -27,11 +27,33 @@ impl Run<'_> {
             Step::Upload { version } => {
                 self.upload_artifacts(version)?;
                 let body = resources::model_body(self.cfg, self.target, version);
-                (self.vertex.upload_model(&what, &body)?, None)
+                match self.vertex.upload_model(&what, &body) {
+                    Ok(lro) => (lro, None),
+                    // Made by an earlier attempt whose answer was lost: that one it is.
+                    Err(e) if e.code == ALREADY_EXISTS => {
+                        let name = format!(
+                            "{}/models/{}",
+                            self.cfg.parent(),
+                            resources::model_id(self.target, version)
+                        );
+                        self.complete(step, Some(json!({ "model": name })), None)?;
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Step::CreateEndpoint => {
                 let body = resources::endpoint_body(self.target);
-                (self.vertex.create_endpoint(&what, &body)?, None)
+                let id = resources::endpoint_id(self.target);
+                match self.vertex.create_endpoint(&what, &id, &body) {
+                    Ok(lro) => (lro, None),
+                    Err(e) if e.code == ALREADY_EXISTS => {
+                        let name = format!("{}/endpoints/{id}", self.cfg.parent());
+                        self.complete(step, Some(json!({ "name": name })), None)?;
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Step::Deploy { version } => {
                 let endpoint = self.endpoint()?;

@@ -138,7 +138,7 @@ fn a_first_apply_of_done_operations_finishes_in_one_call() {
             done("2", json!({"model": format!("{P}/models/1")})),
         ),
         (
-            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints",
+            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints?endpointId=churn",
             200,
             done("4", json!({"name": format!("{P}/endpoints/3")})),
         ),
@@ -170,6 +170,37 @@ fn a_first_apply_of_done_operations_finishes_in_one_call() {
     let deploy = script.body_of(":deployModel");
     assert_eq!(deploy["trafficSplit"], json!({"0": 100}));
     assert_eq!(deploy["deployedModel"]["model"], format!("{P}/models/1"));
+}
+
+#[test]
+fn a_create_whose_first_answer_was_lost_takes_what_it_made() {
+    // The retried models:upload and endpoints.create find their ids taken: the resources an
+    // earlier attempt made are the ones, not a second copy.
+    let exists = |what: &str| json!({"error": {"code": 409, "message": format!("{what} already exists"), "status": "ALREADY_EXISTS"}});
+    let script = Script::new(vec![
+        ("upload", 200, gcs_ok()),
+        ("upload", 200, gcs_ok()),
+        ("models:upload", 409, exists("model")),
+        ("endpoints?endpointId=churn", 409, exists("endpoint")),
+        (
+            "endpoints/churn:deployModel",
+            200,
+            done("6", json!({"deployedModel": {"id": "5"}})),
+        ),
+    ]);
+    let op = driver::start(&cfg(), &script, &target(&[("v1", 100)], ""), Goal::Apply).unwrap();
+    script.finished();
+    assert!(op.done, "{op:?}");
+    let s = state(&op);
+    assert_eq!(
+        s.endpoint.as_deref(),
+        Some(&*format!("{P}/endpoints/churn"))
+    );
+    assert_eq!(
+        s.versions[0].model.as_deref(),
+        Some(&*format!("{P}/models/churn-v1"))
+    );
+    assert_eq!(script.body_of("models:upload")["modelId"], "churn-v1");
 }
 
 #[test]
@@ -408,7 +439,7 @@ fn an_endpoint_deleted_outside_ferry_is_made_again() {
             not_found,
         ),
         (
-            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints",
+            "POST http://vertex.test/v1/projects/p/locations/us-central1/endpoints?endpointId=churn",
             200,
             done("4", json!({"name": format!("{P}/endpoints/9")})),
         ),

@@ -354,11 +354,13 @@ pub fn send(request: &Request) -> Result<Response, Failure> {
         .body()
         .map_err(|()| Failure::Transport("the request body was already taken".into()))?;
     let future = outgoing_handler::handle(outgoing, Some(options())).map_err(transport)?;
-    write_body(body, &request.body)?;
+    // A server may answer before it has read the whole body (a 401, a 413): its answer is
+    // what matters then, not that the rest of the body could not be sent.
+    let written = write_body(body, &request.body);
     future.subscribe().block();
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(code))) => return Err(transport(code)),
+        Some(Ok(Err(code))) => return Err(written.err().unwrap_or_else(|| transport(code))),
         Some(Err(())) | None => {
             return Err(Failure::Transport("the response was already taken".into()));
         }
@@ -392,9 +394,11 @@ fn options() -> RequestOptions {
 }
 
 /// Writes all of `bytes` as the request body, as fast as the host takes them, and ends it.
+/// Without bytes the stream is not touched: the host may already have sent the request and
+/// closed it.
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), Failure> {
     let broken = |e: StreamError| Failure::Transport(format!("sending the request body: {e:?}"));
-    {
+    if !bytes.is_empty() {
         let stream: OutputStream = body
             .write()
             .map_err(|()| Failure::Transport("the request body stream was already taken".into()))?;

@@ -34,14 +34,16 @@ fn half() -> f64 {
 impl Model {
     pub fn load(path: &Path) -> Result<Model, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            error("model_missing", format!("cannot read the model artifact {}: {e}", path.display()))
+            error(
+                "model_missing",
+                format!("cannot read the model artifact {}: {e}", path.display()),
+            )
         })?;
         Model::parse(&text)
     }
 
     pub fn parse(text: &str) -> Result<Model, Error> {
-        serde_json::from_str(text)
-            .map_err(|e| error("invalid_model", format!("model.json: {e}")))
+        serde_json::from_str(text).map_err(|e| error("invalid_model", format!("model.json: {e}")))
     }
 
     pub fn predict(&self, input: &Batch) -> Result<Batch, Error> {
@@ -52,7 +54,12 @@ impl Model {
                 .columns
                 .iter()
                 .find(|c| &c.name == feature)
-                .ok_or_else(|| error("missing_feature", format!("input has no column `{feature}`")))?;
+                .ok_or_else(|| {
+                    error(
+                        "missing_feature",
+                        format!("input has no column `{feature}`"),
+                    )
+                })?;
             let valid = |i: usize| {
                 column
                     .validity
@@ -132,11 +139,15 @@ mod tests {
         .unwrap();
         let out = model.predict(&input()).unwrap();
         assert_eq!(out.num_rows, 3);
-        let ColumnValues::Float64(scores) = &out.columns[0].values else { panic!() };
+        let ColumnValues::Float64(scores) = &out.columns[0].values else {
+            panic!()
+        };
         let expected = 1.0 / (1.0 + (-(-1.0 - 0.1 + 2.0_f64)).exp());
         assert!((scores[0] - expected).abs() < 1e-12);
         assert_eq!(out.columns[0].validity.as_deref(), Some(&[0b101u8][..]));
-        let ColumnValues::Utf8(labels) = &out.columns[1].values else { panic!() };
+        let ColumnValues::Utf8(labels) = &out.columns[1].values else {
+            panic!()
+        };
         let text = String::from_utf8(labels.bytes.clone()).unwrap();
         assert_eq!(text, "churnstay");
     }
