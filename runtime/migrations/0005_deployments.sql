@@ -25,15 +25,20 @@ CREATE TABLE deployments (
 );
 CREATE INDEX deployments_by_service ON deployments(service);
 
--- Reconciliations (update, delete) to wait on. A finished one never changes again.
+-- Reconciliations (update, delete) to wait on. A finished one never changes again. The
+-- process running one is recorded, so that one left RUNNING by a killed process is known.
 CREATE TABLE deployment_operations (
     id TEXT PRIMARY KEY,
     deployment TEXT NOT NULL,
     action TEXT NOT NULL,
     status TEXT NOT NULL,
+    runner_pid INTEGER NOT NULL,
     message TEXT NOT NULL DEFAULT '',
     error_code TEXT,
     created_at TEXT NOT NULL,
     finished_at TEXT
 );
 CREATE INDEX deployment_operations_by_deployment ON deployment_operations(deployment, created_at);
+
+-- What a job's deploy step did: [{"deployment": …, "operation": …}].
+ALTER TABLE jobs ADD COLUMN deployments TEXT NOT NULL DEFAULT '[]';

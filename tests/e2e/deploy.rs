@@ -144,6 +144,12 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
         messages.contains("deployed churn v1 as `churn-local` on `local-nodes` (HEALTHY)"),
         "{job}"
     );
+    assert_eq!(job["deployments"][0]["deployment"], "churn-local", "{job}");
+    let ops: Value =
+        serde_json::from_slice(&c.ok(&["deployments", "operations", "churn-local"]).stdout)
+            .unwrap();
+    assert_eq!(ops["items"][0]["id"], job["deployments"][0]["operation"]);
+    assert_eq!(ops["items"][0]["status"], "DONE");
     for node in &addrs {
         predict(node, "v1");
     }
@@ -330,4 +336,67 @@ fn wait_operation(url: &str, key: &str, id: &str) -> Value {
         assert!(Instant::now() < deadline, "operation stuck: {op}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn validate_checks_a_deploy_steps_infra_and_its_secrets() {
+    let env = Env::new();
+    let workflows = repo().join("workflows");
+    let text = std::fs::read_to_string(workflows.join("churn-deploy.toml"))
+        .unwrap()
+        .replace(
+            "\"churn.service.toml\"",
+            &format!("{:?}", workflows.join("churn.service.toml")),
+        )
+        .replace(
+            "path = \"data/customers\"",
+            &format!("path = {:?}", workflows.join("data/customers")),
+        );
+    let inline = r#"
+[credentials.edge-admin]
+type = "bearer"
+
+[infras.edge]
+type = "static"
+settings = { nodes = ["http://127.0.0.1:9"] }
+credentials = [{ name = "edge-admin", hosts = ["http://127.0.0.1:9"] }]
+"#;
+    // Declared in the file, its secret missing: named, with where to put it.
+    let wf = env.write(
+        "edge.toml",
+        format!(
+            "{}{inline}",
+            text.replace("infra = \"local-nodes\"", "infra = \"edge\"")
+        ),
+    );
+    let out = env.ferry(&["validate", wf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(78), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("FERRY_SECRET_EDGE_ADMIN_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .command(&["validate", wf.to_str().unwrap()])
+        .env("FERRY_SECRET_EDGE_ADMIN_TOKEN", "fry_x")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("→ deploy on `edge`"),
+        "{}",
+        stdout(&out)
+    );
+    // Neither declared nor stored.
+    let wf = env.write(
+        "nowhere.toml",
+        text.replace("infra = \"local-nodes\"", "infra = \"nowhere\""),
+    );
+    let out = env.ferry(&["validate", wf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stderr(&out).contains("infra `nowhere` is neither declared in this file"),
+        "{}",
+        stderr(&out)
+    );
 }

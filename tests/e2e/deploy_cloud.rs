@@ -270,7 +270,8 @@ service = "sagemaker"
         ],
     );
 
-    // An endpoint that never leaves Creating: the infra's time limit ends the wait.
+    // An endpoint that never leaves Creating. A killed `update` leaves its operation RUNNING;
+    // the next one ends it as interrupted, runs, and is stopped by the infra's time limit.
     c.ok(&[
         "deployments",
         "create",
@@ -282,15 +283,45 @@ service = "sagemaker"
         "--version",
         "v1",
     ]);
+    let mut killed = c
+        .env
+        .command(&["deployments", "update", "churn-stuck"])
+        .envs(c.secrets.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ops = |c: &Controller| -> Value {
+        serde_json::from_slice(&c.ok(&["deployments", "operations", "churn-stuck"]).stdout).unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while ops(&c)["items"][0]["message"]
+        .as_str()
+        .is_none_or(|m| !m.contains("Creating"))
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", ops(&c));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert_eq!(ops(&c)["items"][0]["status"], "RUNNING");
     failed_with(&c, "churn-stuck", &["did not finish within 2s", "Creating"]);
-    let ops = c.ok(&["deployments", "operations", "churn-stuck"]);
-    let ops: Value = serde_json::from_slice(&ops.stdout).unwrap();
+    let ops = ops(&c);
+    let ended: Vec<(&str, &str)> = ops["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["status"].as_str().unwrap(),
+                o["errorCode"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
     assert_eq!(
-        (
-            ops["items"][0]["status"].as_str(),
-            ops["items"][0]["errorCode"].as_str()
-        ),
-        (Some("FAILED"), Some("timeout"))
+        ended,
+        [("FAILED", "timeout"), ("FAILED", "interrupted")],
+        "{ops}"
     );
 
     // Disable, then delete: nothing of churn-sm is left on the peer.

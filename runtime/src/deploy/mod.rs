@@ -211,13 +211,48 @@ pub async fn set_enabled(
     get(ferry, id).await
 }
 
-/// Starts an update: records the operation; [`run_operation`] carries it out.
+/// Starts an update: records the operation; [`run_operation`] carries it out, in this
+/// process.
 pub async fn start_update(ferry: &Ferry, id: &str) -> Result<OperationRecord, DeployError> {
     get(ferry, id).await?;
+    start(ferry, id, OperationAction::Update).await
+}
+
+async fn start(
+    ferry: &Ferry,
+    id: &str,
+    action: OperationAction,
+) -> Result<OperationRecord, DeployError> {
+    fail_interrupted(ferry).await?;
     Ok(ferry
         .store
-        .start_operation(id, OperationAction::Update)
+        .start_operation(id, action, std::process::id())
         .await?)
+}
+
+/// Ends operations left RUNNING by a process that is gone (killed, crashed), so the
+/// deployment can be updated again; what they did is in the deployer's stored state.
+pub async fn fail_interrupted(ferry: &Ferry) -> Result<usize, DeployError> {
+    let mut ended = 0;
+    for op in ferry.store.running_operations().await? {
+        if op.runner_pid != std::process::id() && !crate::engine::process_alive(op.runner_pid) {
+            ferry
+                .store
+                .finish_operation(
+                    &op.id,
+                    crate::store::OperationStatus::Failed,
+                    &format!(
+                        "the process running it ({}) stopped before it ended; run update again",
+                        op.runner_pid
+                    ),
+                    Some("interrupted"),
+                )
+                .await?;
+            tracing::warn!(operation = %op.id, deployment = %op.deployment, "operation interrupted");
+            ended += 1;
+        }
+    }
+    Ok(ended)
 }
 
 /// Starts deleting a deployment. An enabled one is refused unless `disable_first`.
@@ -235,10 +270,7 @@ pub async fn start_delete(
         }
         set_enabled(ferry, id, false).await?;
     }
-    Ok(ferry
-        .store
-        .start_operation(id, OperationAction::Delete)
-        .await?)
+    start(ferry, id, OperationAction::Delete).await
 }
 
 /// An update, run to its end in this task.
@@ -366,5 +398,32 @@ pub async fn delete_infra(ferry: &Ferry, name: &str) -> Result<(), DeployError> 
         Ok(())
     } else {
         Err(DeployError::UnknownInfra(name.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn shares_are_one_version_or_a_split() {
+        assert_eq!(
+            parse_shares(&args(&["v3"])).unwrap(),
+            [Share {
+                version: "v3".into(),
+                percent: 100
+            }]
+        );
+        let split = parse_shares(&args(&["v2=90", "v3=10%"])).unwrap();
+        assert_eq!(
+            split.iter().map(|s| s.percent).collect::<Vec<_>>(),
+            [90, 10]
+        );
+        assert!(parse_shares(&args(&["v2", "v3"])).is_err());
+        assert!(parse_shares(&args(&["v2=lots"])).is_err());
     }
 }

@@ -98,14 +98,14 @@ impl Ferry {
     ) -> Result<Job, EngineError> {
         self.store.mark_running(id, std::process::id()).await?;
         let cancel = CancelToken::default();
-        let watcher = self.watch_cancel(id, cancel.clone());
+        // Watches until this function returns, whichever way (the deploy step included).
+        let _watcher = AbortOnDrop(self.watch_cancel(id, cancel.clone()));
         let result = if self.store.desired_status(id).await? == DesiredStatus::Canceled {
             // Canceled while it waited for a place: nothing is read.
             Ok(Stop::Canceled)
         } else {
             self.drive(id, prepared, options, progress, &cancel).await
         };
-        watcher.abort();
         let stop = match result {
             Ok(stop) => stop,
             Err(e) => Stop::Failed(ErrorInfo {
@@ -141,7 +141,10 @@ impl Ferry {
                         manifest.service, manifest.version
                     ));
                     if let Some(step) = &prepared.workflow.deploy {
-                        match self.deploy(id, &prepared.workflow, step, &manifest).await {
+                        match self
+                            .deploy(id, &prepared.workflow, step, &manifest, &cancel)
+                            .await
+                        {
                             Ok(message) => health.messages.push(message),
                             Err(e) => {
                                 tracing::warn!(job = %id, "deploy step failed: {e}");
@@ -152,7 +155,11 @@ impl Ferry {
                                 };
                                 health.status = crate::store::HealthStatus::Error;
                                 health.messages.push(reason.message.clone());
-                                status = ExecutionStatus::Failed;
+                                status = if cancel.is_canceled() {
+                                    ExecutionStatus::Canceled
+                                } else {
+                                    ExecutionStatus::Failed
+                                };
                                 failure = Some(reason);
                             }
                         }
@@ -213,6 +220,7 @@ impl Ferry {
         workflow: &crate::workflow::Workflow,
         step: &crate::workflow::DeployStep,
         manifest: &crate::package::Manifest,
+        cancel: &CancelToken,
     ) -> Result<String, crate::deploy::DeployError> {
         use crate::deploy;
         if let Some((spec, table)) = workflow.infras.get(&step.infra) {
@@ -252,8 +260,11 @@ impl Ferry {
             }
         }
         let op = deploy::start_update(self, &deployment).await?;
+        self.store
+            .record_deployment(id, &deployment, &op.id)
+            .await?;
         tracing::info!(job = %id, deployment = %deployment, operation = %op.id, "deploying {} {}", manifest.service, manifest.version);
-        let ended = deploy::run_operation(self, &op, &CancelToken::default()).await;
+        let ended = deploy::run_operation(self, &op, cancel).await;
         if ended.status != crate::store::OperationStatus::Done {
             return Err(deploy::DeployError::Failed {
                 code: ended.error_code.unwrap_or_default(),
@@ -645,4 +656,13 @@ fn error_code(e: &EngineError) -> &str {
 /// Whether process `pid` still runs (the runner of a job that looks unfinished).
 pub fn process_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// A background task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

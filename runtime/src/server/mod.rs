@@ -157,17 +157,9 @@ pub async fn serve(
         })?;
     let executor = Executor::new(ferry.clone(), config.max_concurrent_jobs);
     let resumed = executor.take_back_unfinished().await?;
-    // This process runs deploy operations from now on; any left RUNNING died with another.
-    let interrupted = ferry
-        .store
-        .fail_interrupted_operations()
-        .await
-        .map_err(crate::engine::EngineError::from)?;
-    if interrupted > 0 {
-        tracing::warn!(
-            interrupted,
-            "deploy operations left running by a stopped server marked FAILED"
-        );
+    // Deploy operations a stopped server (or CLI) left RUNNING end as interrupted.
+    if let Err(e) = crate::deploy::fail_interrupted(&ferry).await {
+        tracing::warn!("cannot check for interrupted deploy operations: {e}");
     }
     let app = Arc::new(App {
         ferry,

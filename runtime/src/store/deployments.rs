@@ -98,6 +98,9 @@ pub struct OperationRecord {
     pub error_code: Option<String>,
     pub created_at: String,
     pub finished_at: Option<String>,
+    /// The process running it (while RUNNING).
+    #[serde(skip)]
+    pub runner_pid: u32,
 }
 
 type DeploymentRow = (
@@ -156,11 +159,23 @@ type OperationRow = (
     Option<String>,
     String,
     Option<String>,
+    i64,
 );
 
+/// `SELECT <every operation column> FROM deployment_operations <rest>`.
+macro_rules! select_operations {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, deployment, action, status, message, error_code, created_at, finished_at, runner_pid FROM deployment_operations ",
+            $rest
+        )
+    };
+}
+
 fn operation(row: OperationRow) -> Result<OperationRecord> {
-    let (id, deployment, action, status, message, error_code, created_at, finished_at) = row;
+    let (id, deployment, action, status, message, error_code, created_at, finished_at, pid) = row;
     Ok(OperationRecord {
+        runner_pid: pid as u32,
         action: action.parse().map_err(|e| corrupt(&id, e))?,
         status: status.parse().map_err(|e| corrupt(&id, e))?,
         id,
@@ -371,21 +386,24 @@ impl Store {
         Ok(used)
     }
 
-    /// Starts an operation on `deployment`; refused while another one runs on it.
+    /// Starts an operation on `deployment`, run by process `pid`; refused while another one
+    /// runs on it.
     pub async fn start_operation(
         &self,
         deployment: &str,
         action: OperationAction,
+        pid: u32,
     ) -> Result<OperationRecord> {
         let id = uuid::Uuid::now_v7().to_string();
         let inserted = sqlx::query(
-            "INSERT INTO deployment_operations (id, deployment, action, status, created_at)
-             SELECT ?1, ?2, ?3, 'RUNNING', ?4 WHERE NOT EXISTS (
+            "INSERT INTO deployment_operations (id, deployment, action, status, runner_pid, created_at)
+             SELECT ?1, ?2, ?3, 'RUNNING', ?4, ?5 WHERE NOT EXISTS (
                  SELECT 1 FROM deployment_operations WHERE deployment = ?2 AND status = 'RUNNING')",
         )
         .bind(&id)
         .bind(deployment)
         .bind(action.as_str())
+        .bind(pid as i64)
         .bind(now().as_str())
         .execute(&self.pool)
         .await?
@@ -401,21 +419,17 @@ impl Store {
     }
 
     pub async fn operation(&self, id: &str) -> Result<Option<OperationRecord>> {
-        let row: Option<OperationRow> = sqlx::query_as(
-            "SELECT id, deployment, action, status, message, error_code, created_at, finished_at
-             FROM deployment_operations WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<OperationRow> = sqlx::query_as(select_operations!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(operation).transpose()
     }
 
     pub async fn list_operations(&self, deployment: &str) -> Result<Vec<OperationRecord>> {
-        let rows: Vec<OperationRow> = sqlx::query_as(
-            "SELECT id, deployment, action, status, message, error_code, created_at, finished_at
-             FROM deployment_operations WHERE deployment = ? ORDER BY created_at DESC, id DESC",
-        )
+        let rows: Vec<OperationRow> = sqlx::query_as(select_operations!(
+            "WHERE deployment = ? ORDER BY created_at DESC, id DESC"
+        ))
         .bind(deployment)
         .fetch_all(&self.pool)
         .await?;
@@ -456,17 +470,33 @@ impl Store {
         Ok(())
     }
 
-    /// Operations left RUNNING by a process that is gone (called at start-up of the one process
-    /// that runs operations for this store).
-    pub async fn fail_interrupted_operations(&self) -> Result<u64> {
-        Ok(sqlx::query(
-            "UPDATE deployment_operations SET status = 'FAILED', error_code = 'interrupted',
-                 message = 'ferry stopped before the operation ended; run update again', finished_at = ?
-             WHERE status = 'RUNNING'",
+    /// Every operation still RUNNING, on any deployment.
+    pub async fn running_operations(&self) -> Result<Vec<OperationRecord>> {
+        let rows: Vec<OperationRow> = sqlx::query_as(select_operations!(
+            "WHERE status = 'RUNNING' ORDER BY created_at"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(operation).collect()
+    }
+
+    /// Records what a job's deploy step started.
+    pub async fn record_deployment(
+        &self,
+        job: uuid::Uuid,
+        deployment: &str,
+        operation: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET deployments = json_insert(deployments, '$[#]', json_object('deployment', ?, 'operation', ?)),
+                 updated_at = ? WHERE id = ?",
         )
+        .bind(deployment)
+        .bind(operation)
         .bind(now().as_str())
+        .bind(job.to_string())
         .execute(&self.pool)
-        .await?
-        .rows_affected())
+        .await?;
+        Ok(())
     }
 }

@@ -87,7 +87,7 @@ pub struct Store {
     pool: SqlitePool,
 }
 
-const JOB_COLUMNS: &str = "j.rowid AS row_seq, j.id, j.workflow, j.packages, j.workflow_path, j.workflow_text, j.table_name, j.execution_status, \
+const JOB_COLUMNS: &str = "j.rowid AS row_seq, j.id, j.workflow, j.packages, j.deployments, j.workflow_path, j.workflow_text, j.table_name, j.execution_status, \
     j.desired_execution_status, j.health_status, j.health_messages, j.failure_code, j.failure_message, j.runner_pid, \
     j.created_at, j.updated_at, j.started_at, j.finished_at, \
     (SELECT COALESCE(SUM(rows_processed), 0) FROM job_files f WHERE f.job_id = j.id) AS m_processed, \
@@ -708,6 +708,8 @@ fn job_from_row(row: &SqliteRow) -> Result<Job> {
             .try_get::<Option<i64>, _>("runner_pid")?
             .map(|p| p as u32),
         packages: serde_json::from_str(&row.try_get::<String, _>("packages")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        deployments: serde_json::from_str(&row.try_get::<String, _>("deployments")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }

@@ -186,12 +186,21 @@ pub struct Job {
     /// Packages the job's package step built.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PackageRef>,
+    /// Deployments the job's deploy step updated, with the operation to follow.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<DeploymentRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageRef {
     pub service: String,
     pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentRef {
+    pub deployment: String,
+    pub operation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -273,3 +273,138 @@ async fn json_uses_the_documented_camel_case_keys() {
     assert!(value["metrics"].get("numRowsSkippedByFilter").is_some());
     assert_eq!(value["executionStatus"], "CREATED");
 }
+
+fn desired(version: &str) -> Desired {
+    Desired {
+        versions: vec![Share {
+            version: version.into(),
+            percent: 100,
+        }],
+        enabled: true,
+    }
+}
+
+#[tokio::test]
+async fn one_operation_runs_per_deployment_and_an_ended_one_stays_ended() {
+    let (_dir, store) = store().await;
+    store
+        .put_infra(
+            "edge",
+            "static",
+            "dev",
+            &serde_json::json!({"type": "static"}),
+        )
+        .await
+        .unwrap();
+    store
+        .create_deployment("d", "churn", "edge", &desired("v1"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_deployment("d", "churn", "edge", &desired("v2"))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let op = store
+        .start_operation("d", OperationAction::Update, 42)
+        .await
+        .unwrap();
+    assert_eq!((op.status, op.runner_pid), (OperationStatus::Running, 42));
+    assert!(matches!(
+        store
+            .start_operation("d", OperationAction::Delete, 42)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.running_operations().await.unwrap().len(), 1);
+    store
+        .finish_operation(
+            &op.id,
+            OperationStatus::Failed,
+            "image missing",
+            Some("endpoint_failed"),
+        )
+        .await
+        .unwrap();
+    store
+        .finish_operation(&op.id, OperationStatus::Done, "rewritten", None)
+        .await
+        .unwrap();
+    let ended = store.operation(&op.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            ended.status,
+            ended.message.as_str(),
+            ended.error_code.as_deref()
+        ),
+        (
+            OperationStatus::Failed,
+            "image missing",
+            Some("endpoint_failed")
+        )
+    );
+    // The next one may start now.
+    store
+        .start_operation("d", OperationAction::Update, 42)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn infras_with_deployments_and_versions_in_use_are_kept() {
+    let (_dir, store) = store().await;
+    store
+        .put_infra("edge", "static", "dev", &serde_json::json!({}))
+        .await
+        .unwrap();
+    store
+        .create_deployment("d", "churn", "edge", &desired("v2"))
+        .await
+        .unwrap();
+    store
+        .set_observed(
+            "d",
+            &Observed {
+                health: DeploymentHealth::Degraded,
+                messages: vec![],
+                versions: vec!["v1".into()],
+                urls: vec![],
+                checked_at: now().as_str().into(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut used = store.versions_in_use("churn").await.unwrap();
+    used.sort();
+    assert_eq!(
+        used,
+        [
+            ("v1".to_owned(), "d".to_owned()),
+            ("v2".to_owned(), "d".to_owned())
+        ]
+    );
+    assert!(store.versions_in_use("other").await.unwrap().is_empty());
+    match store.delete_infra("edge").await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("(d)"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    store.delete_deployment("d").await.unwrap();
+    assert!(store.delete_infra("edge").await.unwrap());
+    assert!(!store.delete_infra("edge").await.unwrap());
+}
+
+#[tokio::test]
+async fn a_jobs_deploy_step_is_recorded_with_its_operation() {
+    let (_dir, store) = store().await;
+    let job = store.create_job(&new_job("w")).await.unwrap();
+    store.record_deployment(job.id, "d", "op-1").await.unwrap();
+    let job = store.job(job.id).await.unwrap();
+    assert_eq!(
+        job.deployments,
+        [DeploymentRef {
+            deployment: "d".into(),
+            operation: "op-1".into()
+        }]
+    );
+}

@@ -197,3 +197,49 @@ fn a_package_step_needs_a_service_and_follows_the_ingest() {
     assert_eq!(wf.package.unwrap().name, "pack");
     assert_eq!(wf.service.unwrap().id, "svc");
 }
+
+#[test]
+fn an_infra_carries_the_declarations_of_its_credentials() {
+    let doc: toml::Table = toml::from_str(
+        r#"
+[credentials.nodes]
+type = "bearer"
+[credentials.unused]
+type = "bearer"
+[infras.edge]
+type = "static"
+settings = { nodes = ["http://10.0.0.5:8080"] }
+credentials = [{ name = "nodes", hosts = ["http://10.0.0.5:8080"] }]
+"#,
+    )
+    .unwrap();
+    let raw = doc["infras"]["edge"].as_table().unwrap();
+    let (spec, stored) = InfraSpec::decode(
+        "edge",
+        raw,
+        doc.get("credentials").and_then(|c| c.as_table()),
+    )
+    .unwrap();
+    assert_eq!((spec.kind, spec.stage.as_str()), (InfraKind::Static, "dev"));
+    assert_eq!(
+        spec.declared_credentials.keys().collect::<Vec<_>>(),
+        ["nodes"]
+    );
+    // The stored table stands on its own.
+    let (again, _) = InfraSpec::decode("edge", &stored, None).unwrap();
+    assert!(matches!(
+        again.declared_credentials["nodes"],
+        CredentialSpec::Bearer
+    ));
+    let e = InfraSpec::decode("edge", raw, None).unwrap_err();
+    assert!(e.contains("credential `nodes` is not declared"), "{e}");
+    let mut typo = raw.clone();
+    typo.insert("setings".into(), toml::Value::Table(Default::default()));
+    let e = InfraSpec::decode(
+        "edge",
+        &typo,
+        doc.get("credentials").and_then(|c| c.as_table()),
+    )
+    .unwrap_err();
+    assert!(e.contains("setings"), "{e}");
+}
