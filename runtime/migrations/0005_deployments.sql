@@ -33,6 +33,7 @@ CREATE TABLE deployment_operations (
     action TEXT NOT NULL,
     status TEXT NOT NULL,
     runner_pid INTEGER NOT NULL,
+    runner TEXT NOT NULL,
     message TEXT NOT NULL DEFAULT '',
     error_code TEXT,
     created_at TEXT NOT NULL,

@@ -171,6 +171,42 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
     );
     assert_eq!(d["observed"]["urls"].as_array().unwrap().len(), 2);
 
+    // Refused: a second deployment of the service on the same nodes, an id clouds cannot
+    // use, and changing the type of an infra deployments live on.
+    let create = |id: &str| {
+        c.ferry(&[
+            "deployments",
+            "create",
+            id,
+            "--service",
+            "churn",
+            "--infra",
+            "local-nodes",
+            "--version",
+            "v1",
+        ])
+    };
+    let out = create("churn-again");
+    assert_eq!(out.status.code(), Some(75));
+    assert!(
+        stderr(&out).contains("`churn-local` already serves churn"),
+        "{}",
+        stderr(&out)
+    );
+    let out = create("Churn_Again");
+    assert_eq!(out.status.code(), Some(65));
+    assert!(stderr(&out).contains("lowercase"), "{}", stderr(&out));
+    let retyped = c
+        .env
+        .write("retyped.toml", "[infras.local-nodes]\ntype = \"vertex\"\n");
+    let out = c.ferry(&["infras", "apply", retyped.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(
+        stderr(&out).contains("before changing its type"),
+        "{}",
+        stderr(&out)
+    );
+
     // A second run builds and deploys v2; v1 is gone from the nodes, files included.
     run_workflow(&c);
     for node in &addrs {
@@ -304,7 +340,21 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
     let out = c.ferry(&["deployments", "delete", "churn-local"]);
     assert_eq!(out.status.code(), Some(75));
     assert!(stderr(&out).contains("is enabled"), "{}", stderr(&out));
+    // A configured node that is down cannot be cleaned: the delete fails, the deployment stays.
+    nodes[1].kill();
     let out = c.ferry(&["deployments", "delete", "churn-local", "--disable-first"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("delete again once the node is back"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        c.deployment("churn-local", false)["desired"]["enabled"],
+        false
+    );
+    nodes[1] = Server::start_on(&node_envs[1], &addrs[1], &[]);
+    let out = c.ferry(&["deployments", "delete", "churn-local"]);
     assert!(out.status.success(), "{}", stderr(&out));
     for node in &addrs {
         let (code, _) = call(

@@ -161,7 +161,7 @@ service = "sagemaker"
     let (code, model) = sagemaker(
         &moto.url(),
         "DescribeModel",
-        json!({ "ModelName": "churn-sm-v1" }),
+        json!({ "ModelName": "churn-sm--v1" }),
     );
     assert_eq!(code, 200, "{model}");
     assert_eq!(
@@ -214,7 +214,7 @@ service = "sagemaker"
     let (code, gone) = sagemaker(
         &moto.url(),
         "DescribeModel",
-        json!({ "ModelName": "churn-sm-v1" }),
+        json!({ "ModelName": "churn-sm--v1" }),
     );
     assert_eq!(code, 400, "{gone}");
     assert!(s3_object(&moto, "models", "ferry/churn-sm/v1/model.tar.gz").is_none());

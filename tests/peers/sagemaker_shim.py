@@ -34,6 +34,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from shim_http import read_body
+
 # Headers that belong to one connection, not to the request or answer.
 HOP_BY_HOP = {
     "connection",
@@ -96,20 +98,6 @@ def make_handler(moto, polls, failing_image, state):
 
         # --- plumbing -------------------------------------------------------------------
 
-        def read_body(self):
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                body = b""
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                    if size == 0:
-                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                            pass
-                        return body
-                    body += self.rfile.read(size)
-                    self.rfile.readline()
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
-
         def forward(self, body, target=None):
             """Sends this request (or the same request with another X-Amz-Target and body) to
             moto: (status, [(header, value)], body)."""
@@ -150,7 +138,7 @@ def make_handler(moto, polls, failing_image, state):
             self.reply(status, headers, json.dumps(payload).encode())
 
         def handle_any(self):
-            body = self.read_body()
+            body = read_body(self)
             target = self.headers.get("X-Amz-Target", "")
             operation = target[len("SageMaker."):] if target.startswith("SageMaker.") else None
             if operation == "UpdateEndpoint":

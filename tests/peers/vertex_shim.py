@@ -41,6 +41,8 @@ import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from shim_http import read_body
+
 QUOTA_MESSAGE = (
     "The following quota metrics exceed quota limits: "
     "aiplatform.googleapis.com/custom_model_serving_cpus_per_machine_type (RESOURCE_EXHAUSTED)"
@@ -171,22 +173,8 @@ def make_handler(shim):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def read_body(self):
-            if "chunked" in self.headers.get("transfer-encoding", "").lower():
-                body = b""
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                            pass
-                        return body
-                    body += self.rfile.read(size)
-                    self.rfile.readline()
-            length = int(self.headers.get("content-length") or 0)
-            return self.rfile.read(length) if length else b""
-
         def serve(self):
-            body = self.read_body()
+            body = read_body(self)
             try:
                 status, content_type, answer = shim.handle(self.command, self.path, body, self.headers.get("content-type"))
             except (urllib.error.URLError, ConnectionError) as e:

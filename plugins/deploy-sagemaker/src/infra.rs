@@ -41,17 +41,7 @@ impl Infra {
     }
 
     pub fn from_settings(s: &Settings) -> Result<Infra, Error> {
-        let required = |name: &str, what: &str| {
-            s.string(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    error(
-                        INVALID_SETTING,
-                        format!("the `{name}` setting is required ({what})"),
-                    )
-                })
-        };
+        let required = |name: &str, what: &str| s.required(name, what);
         let url = |name: &str, default: String| {
             let url = s.string(name).map(str::to_owned).unwrap_or(default);
             Endpoint::parse(&url)

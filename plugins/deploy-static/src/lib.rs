@@ -277,14 +277,37 @@ impl Guest for StaticDeployer {
         })
     }
 
+    /// Removes the service from every node. A configured node that cannot be reached fails
+    /// the delete (it would serve again when back, with nothing left to remember it); a node
+    /// only remembered from earlier settings is taken for decommissioned.
     fn delete(target: Target) -> Result<Operation, Error> {
-        let disabled = Target {
-            versions: Vec::new(),
-            ..target
-        };
-        let mut op = Self::apply(disabled)?;
-        op.state = String::new();
-        Ok(op)
+        let nodes = Nodes::from_settings()?;
+        let state: State = target.state()?;
+        let (mut done, mut blocking, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+        for node in nodes.with_remembered(&state) {
+            let request = Request::new(Method::Delete, &node, service_path(&target));
+            match call(&node, request, &nodes.retry) {
+                Ok(Reply::Ok(_)) => done.push(node.url()),
+                Err(e) if e.code == "not_found" => done.push(node.url()),
+                Ok(Reply::Unreachable(why)) if nodes.nodes.contains(&node) => {
+                    blocking.push((node.url(), why))
+                }
+                Ok(Reply::Unreachable(why)) => skipped.push((node.url(), why)),
+                Err(e) => return Err(e),
+            }
+        }
+        if !blocking.is_empty() {
+            return Err(error(
+                "unreachable",
+                format!(
+                    "{}; delete again once the node is back (or remove it from the infra's nodes)",
+                    summary("service not removed", &done, &blocking)
+                ),
+            ));
+        }
+        let mut removed = Operation::done(summary("service removed", &done, &skipped), &state);
+        removed.state = String::new();
+        Ok(removed)
     }
 }
 

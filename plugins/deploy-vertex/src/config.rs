@@ -44,17 +44,7 @@ impl Config {
     }
 
     pub fn from_settings(s: &Settings) -> Result<Config, Error> {
-        let required = |name: &str, what: &str| {
-            s.string(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    error(
-                        "invalid_setting",
-                        format!("the `{name}` setting is required ({what})"),
-                    )
-                })
-        };
+        let required = |name: &str, what: &str| s.required(name, what);
         let project = required("project", "the GCP project id")?;
         let bucket = required("bucket", "the GCS bucket model artifacts are uploaded to")?;
         let image = required("image", "the serving container's image URI")?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ferry_guest::deploy::{Target, resource_name};
+use ferry_guest::deploy::{Target, clean_name, resource_name};
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -17,7 +17,11 @@ pub fn display_name(deployment: &str, version: &str) -> String {
 /// Labels that tie a resource to its deployment. Label values allow only lowercase letters,
 /// digits, `-` and `_`, at most 63 characters, so they are cleaned like resource names.
 pub fn labels(target: &Target, version: Option<&str>) -> Value {
-    let clean = |s: &str| resource_name(s, "", 63);
+    let clean = |s: &str| {
+        let mut v = clean_name(s);
+        v.truncate(63);
+        v
+    };
     let mut labels = json!({
         "ferry-deployment": clean(&target.deployment),
         "stage": clean(&target.stage),
@@ -239,7 +243,7 @@ mod tests {
         let model = model_body(&cfg(), &t, "v1.2");
         assert_eq!(
             model,
-            json!({"modelId": "churn-v1-2", "model": {
+            json!({"modelId": model_id(&t, "v1.2"), "model": {
                 "displayName": "churn-v1.2",
                 "artifactUri": "gs://b/ferry/churn/v1.2/",
                 "containerSpec": {"imageUri": "img:1"},
@@ -249,8 +253,9 @@ mod tests {
         // Ids start with a letter, as Vertex AI requires.
         let mut numeric = target(&[("v1", 100)]);
         numeric.deployment = "2024_churn".into();
-        assert_eq!(endpoint_id(&numeric), "f2024-churn");
-        assert_eq!(model_id(&numeric, "v1"), "f2024-churn-v1");
+        assert!(endpoint_id(&numeric).starts_with("f2024-churn-"));
+        assert!(model_id(&numeric, "v1").starts_with("f2024-churn--v1-"));
+        assert_eq!(model_id(&t, "v1"), "churn--v1");
         assert_eq!(endpoint_body(&t)["displayName"], "churn");
         let split = Split::from([("0".to_owned(), 60), ("7".to_owned(), 40)]);
         let deploy = deploy_body(

@@ -198,9 +198,9 @@ fn a_create_whose_first_answer_was_lost_takes_what_it_made() {
     );
     assert_eq!(
         s.versions[0].model.as_deref(),
-        Some(&*format!("{P}/models/churn-v1"))
+        Some(&*format!("{P}/models/churn--v1"))
     );
-    assert_eq!(script.body_of("models:upload")["modelId"], "churn-v1");
+    assert_eq!(script.body_of("models:upload")["modelId"], "churn--v1");
 }
 
 #[test]

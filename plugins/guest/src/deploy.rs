@@ -68,36 +68,54 @@ impl Target {
         }
     }
 
-    /// A name for a cloud resource of this deployment: `<deployment>-<suffix>`, lowercased, with
-    /// anything but letters, digits and `-` turned into `-`, at most `max` characters.
+    /// A name for a cloud resource of this deployment; see [`resource_name`].
     pub fn resource_name(&self, suffix: &str, max: usize) -> String {
         resource_name(&self.deployment, suffix, max)
     }
 }
 
-/// See [`Target::resource_name`].
+/// A name for a cloud resource of `deployment`: `<deployment>--<suffix>` (or the deployment
+/// alone), fit for the clouds' rules — lowercase letters, digits and `-`, at most `max`
+/// characters. Names of different deployments or suffixes never meet: `--` cannot occur in a
+/// deployment id, and when cleaning or shortening changed anything, a hash of the exact
+/// inputs is appended (`v1.2` and `v1-2` stay apart).
 pub fn resource_name(deployment: &str, suffix: &str, max: usize) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect()
-    };
-    let suffix = clean(suffix);
-    let mut base = clean(deployment);
-    let room = max.saturating_sub(suffix.len() + 1);
-    base.truncate(room);
-    let base = base.trim_end_matches('-');
-    if suffix.is_empty() {
-        base.to_owned()
+    let (base, tail) = (clean_name(deployment), clean_name(suffix));
+    let name = if tail.is_empty() {
+        base.clone()
     } else {
-        format!("{base}-{suffix}")
+        format!("{base}--{tail}")
+    };
+    if base == deployment && tail == suffix && name.len() <= max {
+        return name;
     }
+    let hash = fnv1a(deployment.as_bytes(), suffix.as_bytes());
+    let mut short = name;
+    short.truncate(max.saturating_sub(7));
+    format!("{}-{:06x}", short.trim_end_matches('-'), hash & 0xff_ffff)
+}
+
+/// Lowercase letters, digits and `-`, everything else turned into `-` (label values, names).
+pub fn clean_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// FNV-1a over `a`, a separator and `b`: stable across builds and platforms.
+fn fnv1a(a: &[u8], b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in a.iter().chain(&[0u8]).chain(b) {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// The `operation` record.
@@ -210,10 +228,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resource_names_fit_cloud_rules() {
-        assert_eq!(resource_name("Churn_Edge", "v2", 63), "churn-edge-v2");
-        assert_eq!(resource_name("abcdefghij", "v10", 10), "abcdef-v10");
-        assert_eq!(resource_name("abc--", "", 4), "abc");
+    fn resource_names_fit_cloud_rules_and_never_meet() {
+        assert_eq!(resource_name("churn-edge", "v2", 63), "churn-edge--v2");
+        assert_eq!(resource_name("churn-edge", "", 63), "churn-edge");
+        // Cleaned or shortened: a hash of the exact inputs keeps them apart.
+        let dotted = resource_name("churn", "v1.2", 63);
+        let dashed = resource_name("churn", "v1-2", 63);
+        assert!(
+            dotted.starts_with("churn--v1-2-") && dotted != dashed,
+            "{dotted}"
+        );
+        assert_ne!(resource_name("a", "b-c", 63), resource_name("a-b", "c", 63));
+        let long = resource_name(&"d".repeat(40), &"v".repeat(40), 63);
+        assert_eq!(long.len(), 63);
+        assert_ne!(long, resource_name(&"d".repeat(40), &"v".repeat(41), 63));
+        assert_eq!(clean_name("Churn_Edge.1"), "churn-edge-1");
     }
 
     #[test]

@@ -320,8 +320,12 @@ pub fn send(request: &Request) -> Result<Response, Failure> {
         .iter()
         .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
         .collect();
-    if !request.body.is_empty()
-        || matches!(request.method, Method::Put | Method::Post | Method::Patch)
+    let has_length = fields
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+    if !has_length
+        && (!request.body.is_empty()
+            || matches!(request.method, Method::Put | Method::Post | Method::Patch))
     {
         fields.push((
             "content-length".to_owned(),

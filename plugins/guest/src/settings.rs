@@ -64,6 +64,19 @@ impl Settings {
         self.values.get(name).map(String::as_str)
     }
 
+    /// A setting that must be given and not blank; `what` says what it is for the message.
+    pub fn required(&self, name: &str, what: &str) -> Result<String, Error> {
+        self.string(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                crate::error(
+                    INVALID_SETTING,
+                    format!("the `{name}` setting is required ({what})"),
+                )
+            })
+    }
+
     /// `true` or `false`, in any case.
     pub fn bool(&self, name: &str) -> Result<Option<bool>, Error> {
         self.parse(name, "true or false", |v| {

@@ -2,9 +2,9 @@
 //!
 //! `create`, `enable`, `disable` and `set-version` change desired state only; `update`
 //! reconciles the infra with it and waits for the operation to end (printing its progress),
-//! as `delete` does. Exit codes: 0 done, 1 the operation failed on the infra, 65 invalid
-//! input, 66 unknown deployment/infra/package, 75 another operation is running, 78 the infra
-//! cannot be used (missing secret, unknown plugin).
+//! as `delete` does. Exit codes: 0 done, 1 the operation failed (the infra's message), 65
+//! invalid input or an infra that cannot be used (a missing secret), 66 unknown
+//! deployment/infra/package, 75 another operation is running or the deployment is enabled.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +15,7 @@ use super::{exit, print};
 use crate::deploy::{self, DeployError, NewDeployment};
 use crate::engine::{EngineError, Ferry};
 use crate::host::CancelToken;
-use crate::store::{DeploymentRecord, OperationRecord, OperationStatus};
+use crate::store::{DeploymentRecord, OperationRecord};
 
 #[derive(Debug, Subcommand)]
 pub enum InfrasCommand {
@@ -278,18 +278,11 @@ async fn wait(ferry: &Ferry, op: OperationRecord) -> Result<(), DeployError> {
             }
         })
     };
-    let ended = deploy::run_operation(ferry, &op, &cancel).await;
+    let ended = deploy::run_to_end(ferry, &op, &cancel).await;
     progress.abort();
-    match ended.status {
-        OperationStatus::Done => {
-            println!("{} {}: {}", ended.action, ended.status, ended.message);
-            Ok(())
-        }
-        _ => Err(DeployError::Failed {
-            code: ended.error_code.unwrap_or_default(),
-            message: format!("{} {}: {}", ended.action, ended.status, ended.message),
-        }),
-    }
+    let ended = ended?;
+    println!("{} {}: {}", ended.action, ended.status, ended.message);
+    Ok(())
 }
 
 fn finish(result: Result<(), DeployError>) -> Result<ExitCode, EngineError> {
@@ -304,7 +297,6 @@ fn finish(result: Result<(), DeployError>) -> Result<ExitCode, EngineError> {
                 }
                 DeployError::Invalid(_) | DeployError::Package(_) => exit::DATA,
                 DeployError::Conflict(_) => exit::TEMPFAIL,
-                DeployError::Failed { code, .. } if code.starts_with("plugin_") => exit::CONFIG,
                 DeployError::Failed { .. } => exit::JOB_FAILED,
                 DeployError::Store(_) => exit::INTERNAL,
             }))

@@ -67,7 +67,7 @@ impl Credential {
                 need("secret_access_key")?,
                 secrets.get(name, "session_token"),
             ))),
-            CredentialSpec::Bearer => Ok(Credential::Bearer(need("token")?)),
+            CredentialSpec::Bearer {} => Ok(Credential::Bearer(need("token")?)),
             CredentialSpec::Gcp { scopes, token_uri } => {
                 if let Some(token) = secrets.get(name, "access_token") {
                     return Ok(Credential::Gcp(GcpAuth::access_token(name, token)));

@@ -148,6 +148,12 @@ pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, 
         let raw = raw.as_table().ok_or_else(|| {
             DeployError::Invalid(format!("{}: infras.{name} is not a table", path.display()))
         })?;
+        if !is_identifier(name) {
+            return Err(DeployError::Invalid(format!(
+                "{}: infra name `{name}` must use only letters, digits, `-` and `_`",
+                path.display()
+            )));
+        }
         let (spec, table) = InfraSpec::decode(name, raw, declarations)
             .map_err(|m| DeployError::Invalid(format!("{}: {m}", path.display())))?;
         decoded.push((name.clone(), spec, table));

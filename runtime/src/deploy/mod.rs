@@ -10,21 +10,20 @@
 
 pub mod infra;
 mod operation;
+mod status;
 mod target;
-
-use serde::Serialize;
 
 pub use infra::Infra;
 pub use operation::run as run_operation;
+pub use status::{DetailedStatus, ResourceStatus, observe};
 
 use crate::engine::Ferry;
-use crate::host::{CancelToken, DeployHealth, PluginError};
+use crate::host::{CancelToken, PluginError};
 use crate::package::PackageError;
 use crate::store::{
-    DeploymentHealth, DeploymentRecord, Desired, Observed, OperationAction, OperationRecord, Share,
-    StoreError, now,
+    DeploymentRecord, Desired, OperationAction, OperationRecord, OperationStatus, Share, StoreError,
 };
-use crate::workflow::is_identifier;
+use crate::workflow::InfraKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -156,16 +155,64 @@ pub async fn get(ferry: &Ferry, id: &str) -> Result<DeploymentRecord, DeployErro
         .ok_or_else(|| DeployError::NotFound(id.to_owned()))
 }
 
+/// Longest deployment id: cloud resource names are built from it.
+const MAX_ID: usize = 40;
+
+/// Deployment ids name cloud resources as they are, so they follow the strictest rules
+/// among the clouds': a lowercase letter, then lowercase letters, digits and single `-`.
+pub fn valid_id(id: &str) -> bool {
+    id.len() <= MAX_ID
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// `<service>-<infra>` made a valid id (a deploy step that names no deployment).
+pub fn default_id(service: &str, infra: &str) -> String {
+    let mut id = String::new();
+    for c in format!("{service}-{infra}").chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        };
+        if !(c == '-' && (id.is_empty() || id.ends_with('-'))) {
+            id.push(c);
+        }
+    }
+    if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        id.insert_str(0, "d-");
+    }
+    id.truncate(MAX_ID);
+    id.trim_end_matches('-').to_owned()
+}
+
 /// Records a deployment (nothing runs until an update).
 pub async fn create(ferry: &Ferry, new: NewDeployment) -> Result<DeploymentRecord, DeployError> {
-    if !is_identifier(&new.id) {
+    if !valid_id(&new.id) {
         return Err(DeployError::Invalid(format!(
-            "deployment id `{}` must use only letters, digits, `-` and `_`",
+            "deployment id `{}` must start with a lowercase letter and use only lowercase letters, digits and single `-`, at most {MAX_ID} characters",
             new.id
         )));
     }
-    infra::load(ferry, &new.infra).await?;
+    let infra = infra::load(ferry, &new.infra).await?;
     check_shares(ferry, &new.service, &new.versions)?;
+    // API nodes serve one version of a service: two deployments would push over each other.
+    if infra.spec.kind == InfraKind::Static
+        && let Some(other) = ferry
+            .store
+            .list_deployments(Some(&new.service), Some(&new.infra))
+            .await?
+            .first()
+    {
+        return Err(DeployError::Conflict(format!(
+            "deployment `{}` already serves {} on the nodes of infra `{}`; switch its version instead",
+            other.id, new.service, new.infra
+        )));
+    }
     Ok(ferry
         .store
         .create_deployment(
@@ -188,11 +235,7 @@ pub async fn set_versions(
 ) -> Result<DeploymentRecord, DeployError> {
     let d = get(ferry, id).await?;
     check_shares(ferry, &d.service, &shares)?;
-    let desired = Desired {
-        versions: shares,
-        enabled: d.desired.enabled,
-    };
-    ferry.store.set_desired(id, &desired).await?;
+    ferry.store.set_desired(id, Some(&shares), None).await?;
     get(ferry, id).await
 }
 
@@ -202,12 +245,8 @@ pub async fn set_enabled(
     id: &str,
     enabled: bool,
 ) -> Result<DeploymentRecord, DeployError> {
-    let d = get(ferry, id).await?;
-    let desired = Desired {
-        versions: d.desired.versions,
-        enabled,
-    };
-    ferry.store.set_desired(id, &desired).await?;
+    get(ferry, id).await?;
+    ferry.store.set_desired(id, None, Some(enabled)).await?;
     get(ferry, id).await
 }
 
@@ -226,8 +265,14 @@ async fn start(
     fail_interrupted(ferry).await?;
     Ok(ferry
         .store
-        .start_operation(id, action, std::process::id())
+        .start_operation(id, action, std::process::id(), runner())
         .await?)
+}
+
+/// A token for this process, told apart from an earlier one with the same pid.
+fn runner() -> &'static str {
+    static RUNNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RUNNER.get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// Ends operations left RUNNING by a process that is gone (killed, crashed), so the
@@ -235,7 +280,12 @@ async fn start(
 pub async fn fail_interrupted(ferry: &Ferry) -> Result<usize, DeployError> {
     let mut ended = 0;
     for op in ferry.store.running_operations().await? {
-        if op.runner_pid != std::process::id() && !crate::engine::process_alive(op.runner_pid) {
+        let gone = if op.runner_pid == std::process::id() {
+            op.runner != runner()
+        } else {
+            !crate::engine::process_alive(op.runner_pid)
+        };
+        if gone {
             ferry
                 .store
                 .finish_operation(
@@ -249,6 +299,8 @@ pub async fn fail_interrupted(ferry: &Ferry) -> Result<usize, DeployError> {
                 )
                 .await?;
             tracing::warn!(operation = %op.id, deployment = %op.deployment, "operation interrupted");
+            // Its scratch copy of the packages; no other operation of it can be running.
+            let _ = std::fs::remove_dir_all(target::scratch(ferry, &op.deployment));
             ended += 1;
         }
     }
@@ -262,108 +314,35 @@ pub async fn start_delete(
     disable_first: bool,
 ) -> Result<OperationRecord, DeployError> {
     let d = get(ferry, id).await?;
+    if d.desired.enabled && !disable_first {
+        return Err(DeployError::Conflict(format!(
+            "deployment `{id}` is enabled: disable it first, or delete with --disable-first (disableFirst=true)"
+        )));
+    }
+    let op = start(ferry, id, OperationAction::Delete).await?;
     if d.desired.enabled {
-        if !disable_first {
-            return Err(DeployError::Conflict(format!(
-                "deployment `{id}` is enabled: disable it first, or delete with --disable-first (disableFirst=true)"
-            )));
-        }
         set_enabled(ferry, id, false).await?;
     }
-    start(ferry, id, OperationAction::Delete).await
+    Ok(op)
 }
 
-/// An update, run to its end in this task.
-pub async fn update_and_wait(ferry: &Ferry, id: &str) -> Result<OperationRecord, DeployError> {
-    let op = start_update(ferry, id).await?;
-    Ok(run_operation(ferry, &op, &CancelToken::default()).await)
-}
-
-/// The detailed status: asks the infra what it serves now, records it as observed.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DetailedStatus {
-    #[serde(flatten)]
-    pub deployment: DeploymentRecord,
-    pub resources: Vec<ResourceStatus>,
-}
-
-/// One node or cloud resource.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceStatus {
-    pub kind: String,
-    pub name: String,
-    pub status: String,
-    pub versions: Vec<String>,
-    pub url: Option<String>,
-    pub message: Option<String>,
-}
-
-/// Checks the deployment on its infra and records what was observed.
-pub async fn observe(ferry: &Ferry, id: &str) -> Result<DetailedStatus, DeployError> {
-    let deployment = get(ferry, id).await?;
-    let infra = infra::load(ferry, &deployment.infra).await?;
-    let shares = target::serving(&deployment).to_vec();
-    let (target, _) = target::build(ferry, &deployment, &infra.spec.stage, &shares, false)?;
-    let plugin = infra.plugin(&ferry.catalog, &ferry.host)?;
-    let options = crate::host::InstanceOptions {
-        step: format!("status {id}").into(),
-        sandbox: crate::host::Sandbox {
-            dirs: Vec::new(),
-            settings: infra.settings()?,
-            outbound: std::sync::Arc::new(infra.outbound(&ferry.secrets)?),
-        },
-        limits: infra.limits(),
-        cancel: CancelToken::default(),
-    };
-    let (observed, resources) = match ferry.host.deployer(&plugin, &options).await {
-        Ok(mut instance) => match instance.status(&target).await {
-            Ok(o) => (
-                Observed {
-                    health: match o.health {
-                        DeployHealth::Healthy => DeploymentHealth::Healthy,
-                        DeployHealth::Unhealthy => DeploymentHealth::Unhealthy,
-                        DeployHealth::Degraded => DeploymentHealth::Degraded,
-                        DeployHealth::Disabled => DeploymentHealth::Disabled,
-                        DeployHealth::Unknown => DeploymentHealth::Unknown,
-                    },
-                    messages: o.messages,
-                    versions: o.serving,
-                    urls: o.urls,
-                    checked_at: now().as_str().to_owned(),
-                },
-                o.resources
-                    .into_iter()
-                    .map(|r| ResourceStatus {
-                        kind: r.kind,
-                        name: r.name,
-                        status: r.status,
-                        versions: r.versions,
-                        url: r.url,
-                        message: r.message,
-                    })
-                    .collect(),
+/// Runs a started operation to its end in this task; one that did not end DONE is the error,
+/// with the infra's message.
+pub async fn run_to_end(
+    ferry: &Ferry,
+    op: &OperationRecord,
+    cancel: &CancelToken,
+) -> Result<OperationRecord, DeployError> {
+    let ended = run_operation(ferry, op, cancel).await;
+    match ended.status {
+        OperationStatus::Done => Ok(ended),
+        _ => Err(DeployError::Failed {
+            code: ended.error_code.clone().unwrap_or_default(),
+            message: format!(
+                "{} of deployment `{}` {} (operation {}): {}",
+                ended.action, ended.deployment, ended.status, ended.id, ended.message
             ),
-            Err(e) => (unknown(&e.into()), Vec::new()),
-        },
-        Err(e) => (unknown(&e.into()), Vec::new()),
-    };
-    ferry.store.set_observed(id, &observed).await?;
-    Ok(DetailedStatus {
-        deployment: get(ferry, id).await?,
-        resources,
-    })
-}
-
-/// What is known when the infra could not be asked.
-fn unknown(e: &DeployError) -> Observed {
-    Observed {
-        health: DeploymentHealth::Unknown,
-        messages: vec![format!("cannot check the deployment: {e}")],
-        versions: Vec::new(),
-        urls: Vec::new(),
-        checked_at: now().as_str().to_owned(),
+        }),
     }
 }
 

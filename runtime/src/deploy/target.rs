@@ -32,7 +32,16 @@ impl Packages {
 impl Drop for Packages {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        // The deployment's directory too, once empty.
+        if let Some(parent) = self.dir.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
     }
+}
+
+/// Where operations of `deployment` lay out their packages.
+pub fn scratch(ferry: &Ferry, deployment: &str) -> PathBuf {
+    ferry.home.root().join("deploy").join(deployment)
 }
 
 /// The versions a deployment should serve now: its desired ones when enabled, none otherwise.
@@ -55,12 +64,7 @@ pub fn build(
 ) -> Result<(Target, Option<Packages>), DeployError> {
     let registry = ferry.packages();
     let packages = if lay_out {
-        let dir = ferry
-            .home
-            .root()
-            .join("deploy")
-            .join(&deployment.id)
-            .join(uuid::Uuid::new_v4().simple().to_string());
+        let dir = scratch(ferry, &deployment.id).join(uuid::Uuid::new_v4().simple().to_string());
         std::fs::create_dir_all(&dir).map_err(crate::package::PackageError::Io)?;
         Some(Packages { dir })
     } else {

@@ -226,10 +226,16 @@ impl Ferry {
         if let Some((spec, table)) = workflow.infras.get(&step.infra) {
             deploy::infra::put(self, &step.infra, spec, table).await?;
         }
+        if cancel.is_canceled() {
+            return Err(deploy::DeployError::Failed {
+                code: "canceled".into(),
+                message: "the job was canceled before its deploy step".into(),
+            });
+        }
         let deployment = step
             .deployment
             .clone()
-            .unwrap_or_else(|| format!("{}-{}", manifest.service, step.infra));
+            .unwrap_or_else(|| deploy::default_id(&manifest.service, &step.infra));
         let shares = vec![crate::store::Share {
             version: manifest.version.clone(),
             percent: 100,
@@ -260,20 +266,12 @@ impl Ferry {
             }
         }
         let op = deploy::start_update(self, &deployment).await?;
-        self.store
-            .record_deployment(id, &deployment, &op.id)
-            .await?;
-        tracing::info!(job = %id, deployment = %deployment, operation = %op.id, "deploying {} {}", manifest.service, manifest.version);
-        let ended = deploy::run_operation(self, &op, cancel).await;
-        if ended.status != crate::store::OperationStatus::Done {
-            return Err(deploy::DeployError::Failed {
-                code: ended.error_code.unwrap_or_default(),
-                message: format!(
-                    "deployment `{deployment}` (operation {}): {}",
-                    ended.id, ended.message
-                ),
-            });
+        // The operation runs whether or not the job record can point at it.
+        if let Err(e) = self.store.record_deployment(id, &deployment, &op.id).await {
+            tracing::warn!(job = %id, operation = %op.id, "cannot record the deploy operation on the job: {e}");
         }
+        tracing::info!(job = %id, deployment = %deployment, operation = %op.id, "deploying {} {}", manifest.service, manifest.version);
+        let ended = deploy::run_to_end(self, &op, cancel).await?;
         let health = deploy::get(self, &deployment)
             .await?
             .observed

@@ -181,11 +181,10 @@ impl Node {
     }
 
     pub fn undeploy(&self, service: &str) -> Result<(), ApiError> {
-        self.services
-            .write()
-            .expect("node lock")
-            .remove(service)
-            .map(|_| ())
+        let removed = self.services.write().expect("node lock").remove(service);
+        // Dropped (its files removed, if no request holds it) after the lock is released.
+        removed
+            .map(drop)
             .ok_or_else(|| ApiError::not_found(format!("service `{service}` is not deployed here")))
     }
 

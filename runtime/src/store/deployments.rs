@@ -98,9 +98,12 @@ pub struct OperationRecord {
     pub error_code: Option<String>,
     pub created_at: String,
     pub finished_at: Option<String>,
-    /// The process running it (while RUNNING).
+    /// The process running it (while RUNNING): its pid, and a token unique to that process
+    /// (pids are reused, a container's first process is always 1).
     #[serde(skip)]
     pub runner_pid: u32,
+    #[serde(skip)]
+    pub runner: String,
 }
 
 type DeploymentRow = (
@@ -160,22 +163,25 @@ type OperationRow = (
     String,
     Option<String>,
     i64,
+    String,
 );
 
 /// `SELECT <every operation column> FROM deployment_operations <rest>`.
 macro_rules! select_operations {
     ($rest:literal) => {
         concat!(
-            "SELECT id, deployment, action, status, message, error_code, created_at, finished_at, runner_pid FROM deployment_operations ",
+            "SELECT id, deployment, action, status, message, error_code, created_at, finished_at, runner_pid, runner FROM deployment_operations ",
             $rest
         )
     };
 }
 
 fn operation(row: OperationRow) -> Result<OperationRecord> {
-    let (id, deployment, action, status, message, error_code, created_at, finished_at, pid) = row;
+    let (id, deployment, action, status, message, error_code, created_at, finished_at, pid, runner) =
+        row;
     Ok(OperationRecord {
         runner_pid: pid as u32,
+        runner,
         action: action.parse().map_err(|e| corrupt(&id, e))?,
         status: status.parse().map_err(|e| corrupt(&id, e))?,
         id,
@@ -188,7 +194,8 @@ fn operation(row: OperationRow) -> Result<OperationRecord> {
 }
 
 impl Store {
-    /// Creates or replaces infra `name`.
+    /// Creates or replaces infra `name`. Its type cannot change while deployments live on it
+    /// (another deployer could not read what the first one recorded).
     pub async fn put_infra(
         &self,
         name: &str,
@@ -197,6 +204,22 @@ impl Store {
         spec: &serde_json::Value,
     ) -> Result<InfraRecord> {
         let at = now();
+        let mut tx = self.pool.begin().await?;
+        let live: Option<(String, i64)> = sqlx::query_as(
+            "SELECT i.kind, (SELECT COUNT(*) FROM deployments d WHERE d.infra = i.name)
+             FROM infras i WHERE i.name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((old, deployments)) = live
+            && old != kind
+            && deployments > 0
+        {
+            return Err(StoreError::Conflict(format!(
+                "infra `{name}` is of type {old} and has {deployments} deployment(s); delete them before changing its type"
+            )));
+        }
         sqlx::query(
             "INSERT INTO infras (name, kind, stage, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, stage = excluded.stage,
@@ -208,8 +231,9 @@ impl Store {
         .bind(spec.to_string())
         .bind(at.as_str())
         .bind(at.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.infra(name)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("infra `{name}` vanished")))
@@ -325,12 +349,20 @@ impl Store {
         rows.into_iter().map(deployment).collect()
     }
 
-    pub async fn set_desired(&self, id: &str, desired: &Desired) -> Result<()> {
+    /// Changes what is given of the desired state, in one statement, leaving the rest as it
+    /// is (so a concurrent change of the other part is not lost).
+    pub async fn set_desired(
+        &self,
+        id: &str,
+        versions: Option<&[Share]>,
+        enabled: Option<bool>,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE deployments SET desired_versions = ?, desired_enabled = ?, updated_at = ? WHERE id = ?",
+            "UPDATE deployments SET desired_versions = COALESCE(?, desired_versions),
+                 desired_enabled = COALESCE(?, desired_enabled), updated_at = ? WHERE id = ?",
         )
-        .bind(serde_json::to_string(&desired.versions).expect("shares serialize"))
-        .bind(desired.enabled as i64)
+        .bind(versions.map(|v| serde_json::to_string(v).expect("shares serialize")))
+        .bind(enabled.map(i64::from))
         .bind(now().as_str())
         .bind(id)
         .execute(&self.pool)
@@ -386,18 +418,19 @@ impl Store {
         Ok(used)
     }
 
-    /// Starts an operation on `deployment`, run by process `pid`; refused while another one
-    /// runs on it.
+    /// Starts an operation on `deployment`, run by process `pid` (`runner` unique to it);
+    /// refused while another one runs on it.
     pub async fn start_operation(
         &self,
         deployment: &str,
         action: OperationAction,
         pid: u32,
+        runner: &str,
     ) -> Result<OperationRecord> {
         let id = uuid::Uuid::now_v7().to_string();
         let inserted = sqlx::query(
-            "INSERT INTO deployment_operations (id, deployment, action, status, runner_pid, created_at)
-             SELECT ?1, ?2, ?3, 'RUNNING', ?4, ?5 WHERE NOT EXISTS (
+            "INSERT INTO deployment_operations (id, deployment, action, status, runner_pid, created_at, runner)
+             SELECT ?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6 WHERE NOT EXISTS (
                  SELECT 1 FROM deployment_operations WHERE deployment = ?2 AND status = 'RUNNING')",
         )
         .bind(&id)
@@ -405,6 +438,7 @@ impl Store {
         .bind(action.as_str())
         .bind(pid as i64)
         .bind(now().as_str())
+        .bind(runner)
         .execute(&self.pool)
         .await?
         .rows_affected();

@@ -307,13 +307,16 @@ async fn one_operation_runs_per_deployment_and_an_ended_one_stays_ended() {
         Err(StoreError::Conflict(_))
     ));
     let op = store
-        .start_operation("d", OperationAction::Update, 42)
+        .start_operation("d", OperationAction::Update, 42, "r1")
         .await
         .unwrap();
-    assert_eq!((op.status, op.runner_pid), (OperationStatus::Running, 42));
+    assert_eq!(
+        (op.status, op.runner_pid, op.runner.as_str()),
+        (OperationStatus::Running, 42, "r1")
+    );
     assert!(matches!(
         store
-            .start_operation("d", OperationAction::Delete, 42)
+            .start_operation("d", OperationAction::Delete, 42, "r1")
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -346,7 +349,7 @@ async fn one_operation_runs_per_deployment_and_an_ended_one_stays_ended() {
     );
     // The next one may start now.
     store
-        .start_operation("d", OperationAction::Update, 42)
+        .start_operation("d", OperationAction::Update, 42, "r1")
         .await
         .unwrap();
 }

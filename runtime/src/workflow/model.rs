@@ -288,8 +288,9 @@ pub enum CredentialSpec {
         token_uri: Option<String>,
     },
     /// A static token sent as `Authorization: Bearer`: secret `token` (for example the admin
-    /// key of ferry API nodes).
-    Bearer,
+    /// key of ferry API nodes). A struct variant, so that a `token` written here by mistake is
+    /// refused (serde ignores the fields of a tagged unit variant) rather than stored.
+    Bearer {},
 }
 
 fn default_aws_service() -> String {

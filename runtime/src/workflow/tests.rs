@@ -229,8 +229,20 @@ credentials = [{ name = "nodes", hosts = ["http://10.0.0.5:8080"] }]
     let (again, _) = InfraSpec::decode("edge", &stored, None).unwrap();
     assert!(matches!(
         again.declared_credentials["nodes"],
-        CredentialSpec::Bearer
+        CredentialSpec::Bearer {}
     ));
+    // A secret written into the declaration is refused, never stored.
+    let mut leaky = doc
+        .get("credentials")
+        .and_then(|c| c.as_table())
+        .unwrap()
+        .clone();
+    leaky["nodes"]
+        .as_table_mut()
+        .unwrap()
+        .insert("token".into(), "fry_secret".into());
+    let e = InfraSpec::decode("edge", raw, Some(&leaky)).unwrap_err();
+    assert!(e.contains("token") && !e.contains("fry_secret"), "{e}");
     let e = InfraSpec::decode("edge", raw, None).unwrap_err();
     assert!(e.contains("credential `nodes` is not declared"), "{e}");
     let mut typo = raw.clone();
