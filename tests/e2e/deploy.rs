@@ -281,6 +281,31 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
     for node in &addrs {
         predict(node, "v1");
     }
+    // Over HTTP an infra's settings may change, not which hosts get the server's secrets.
+    let infra_url = format!("{}/v1/infras/local-nodes", server.url);
+    let (code, infra) = call("GET", &infra_url, Some(&controller_key), None);
+    assert_eq!(code, 200, "{infra}");
+    assert!(
+        !infra.to_string().contains(admin(&c)),
+        "no secret in an infra"
+    );
+    let mut spec = infra["spec"].clone();
+    spec["stage"] = json!("prod");
+    let body = |v: &Value| Some(serde_json::to_vec(v).unwrap());
+    let (code, changed) = call("PUT", &infra_url, Some(&controller_key), body(&spec));
+    assert_eq!(
+        (code, &changed["stage"]),
+        (200, &json!("prod")),
+        "{changed}"
+    );
+    spec["credentials"][0]["hosts"] = json!(["http://127.0.0.1:1"]);
+    let (code, e) = call("PUT", &infra_url, Some(&controller_key), body(&spec));
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (403, Some("credential_grants")),
+        "{e}"
+    );
+    assert!(!e.to_string().contains(admin(&c)));
     let (code, e) = call("POST", &format!("{api}/update"), None, None);
     assert_eq!(
         (code, e["error"]["code"].as_str()),

@@ -3,15 +3,12 @@
 //! an operation in the background and answer 202 with it, to be polled at
 //! `/v1/operations/{id}` until it is DONE or FAILED.
 
-use std::sync::Arc;
-
 use http::{Method, StatusCode};
 use serde::Deserialize;
 
 use super::App;
 use super::http::{ApiError, Request, Response, json};
 use crate::deploy::{self, DeployError, NewDeployment};
-use crate::host::CancelToken;
 use crate::store::{OperationRecord, Share};
 use crate::workflow::InfraSpec;
 
@@ -145,7 +142,25 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
             })?;
             let (spec, table) =
                 InfraSpec::decode(&name, &table, None).map_err(DeployError::Invalid)?;
-            let existed = ferry.store.infra(&name).await?.is_some();
+            let stored = ferry.store.infra(&name).await?;
+            // Which hosts get the server's secrets is the operator's to say, on the server
+            // (`ferry infras apply`): over HTTP an infra keeps the grants it has.
+            let grants = |t: Option<&toml::Table>| {
+                ["credentials", "declared_credentials"].map(|k| t.and_then(|t| t.get(k)).cloned())
+            };
+            let before: Option<toml::Table> = stored
+                .as_ref()
+                .and_then(|i| serde_json::from_value(i.spec.clone()).ok());
+            if grants(Some(&table)) != grants(before.as_ref()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "credential_grants",
+                    format!(
+                        "infra `{name}`: credentials and the hosts they are sent to can be changed only with `ferry infras apply` on the server"
+                    ),
+                ));
+            }
+            let existed = stored.is_some();
             let record = deploy::infra::put(ferry, &name, &spec, &table).await?;
             let status = if existed {
                 StatusCode::OK
@@ -228,11 +243,7 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
 
 /// Runs the operation in the background; answers 202 with it and where to poll.
 fn started(app: &App, op: OperationRecord) -> Response {
-    let ferry: Arc<crate::engine::Ferry> = app.ferry.clone();
-    let running = op.clone();
-    tokio::spawn(async move {
-        deploy::run_operation(&ferry, &running, &CancelToken::default()).await;
-    });
+    app.executor.run_operation(op.clone());
     let mut response = json(StatusCode::ACCEPTED, &op);
     if let Ok(location) = http::HeaderValue::from_str(&format!("/v1/operations/{}", op.id)) {
         response

@@ -46,6 +46,17 @@ impl Executor {
         });
     }
 
+    /// Runs a started deploy operation (from `POST /v1/deployments/{id}/update` or a delete)
+    /// in the background, as one of the tasks `stop` gives its grace to.
+    pub fn run_operation(&self, op: crate::store::OperationRecord) {
+        let ferry = self.ferry.clone();
+        let mut tasks = self.tasks.lock().expect("executor lock");
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            crate::deploy::run_operation(&ferry, &op, &crate::host::CancelToken::default()).await;
+        });
+    }
+
     /// Queues `run` behind one job per table and `max_concurrent_jobs` places. The table is
     /// taken before a place, so jobs waiting for a busy table hold no place another table
     /// could use. Once stopping, queued work does not start (its job stays CREATED or RUNNING,
@@ -107,8 +118,8 @@ impl Executor {
         Ok(unfinished.len())
     }
 
-    /// Starts no more jobs and gives running ones `grace` to finish. Whatever is still running
-    /// then is left to resume on the next start.
+    /// Starts no more jobs and gives running ones (and deploy operations) `grace` to finish.
+    /// Jobs still running then resume on the next start; operations end as interrupted.
     pub async fn stop(&self, grace: Duration) {
         self.stopping.store(true, Ordering::SeqCst);
         let mut tasks = std::mem::take(&mut *self.tasks.lock().expect("executor lock"));
