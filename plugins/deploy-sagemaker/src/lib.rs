@@ -102,32 +102,6 @@ impl Guest for SageMaker {
         let config = create_config(&infra, &target, &mut state, wanted)?;
         let split = plan::split(&state.config(&config).expect("just created").variants);
         let (token, message) = match plan::how_to_move(described.as_ref()) {
-            Move::Create => {
-                infra.api.call(
-                    "CreateEndpoint",
-                    &api::endpoint_on_config(&endpoint, &config),
-                )?;
-                state.endpoint = Some(endpoint.clone());
-                let token = Token::Serving {
-                    endpoint: endpoint.clone(),
-                    config: config.clone(),
-                    previous: None,
-                };
-                (token, format!("creating endpoint `{endpoint}` ({split})"))
-            }
-            Move::Update { from } => {
-                infra.api.call(
-                    "UpdateEndpoint",
-                    &api::endpoint_on_config(&endpoint, &config),
-                )?;
-                state.endpoint = Some(endpoint.clone());
-                let token = Token::Serving {
-                    endpoint: endpoint.clone(),
-                    config: config.clone(),
-                    previous: Some(from),
-                };
-                (token, format!("updating endpoint `{endpoint}` to {split}"))
-            }
             Move::Recreate { delete } => {
                 if delete {
                     delete_endpoint(&infra, &endpoint)?;
@@ -140,6 +114,31 @@ impl Guest for SageMaker {
                     "endpoint `{endpoint}` is being deleted (it had {}); it is created again with {split} once it is gone",
                     if delete { "failed" } else { "been disabled" }
                 );
+                (token, message)
+            }
+            rollout => {
+                // Creating and updating differ only in the call and what a rollback returns to.
+                let (call, previous, message) = match rollout {
+                    Move::Update { from } => (
+                        "UpdateEndpoint",
+                        Some(from),
+                        format!("updating endpoint `{endpoint}` to {split}"),
+                    ),
+                    _ => (
+                        "CreateEndpoint",
+                        None,
+                        format!("creating endpoint `{endpoint}` ({split})"),
+                    ),
+                };
+                infra
+                    .api
+                    .call(call, &api::endpoint_on_config(&endpoint, &config))?;
+                state.endpoint = Some(endpoint.clone());
+                let token = Token::Serving {
+                    endpoint: endpoint.clone(),
+                    config: config.clone(),
+                    previous,
+                };
                 (token, message)
             }
         };

@@ -106,15 +106,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, Engine
                 .store
                 .import_key(&name, &permissions, text.trim())
                 .await?;
-            eprintln!(
-                "key `{}` ({}) imported",
-                key.name,
-                key.permissions
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            eprintln!("key `{}` ({}) imported", key.name, names(&key.permissions));
         }
         KeysCommand::Create {
             name,
@@ -132,11 +124,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, Engine
                 eprintln!(
                     "key `{}` ({}) created; it is shown only this once",
                     key.name,
-                    key.permissions
-                        .iter()
-                        .map(|p| p.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    names(&key.permissions)
                 );
             }
         }
@@ -173,4 +161,12 @@ pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, Engine
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn names(permissions: &[Permission]) -> String {
+    permissions
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
