@@ -56,6 +56,77 @@ enum Served {
     },
 }
 
+/// Writes a verified package's files under `dir` and loads its endpoints.
+fn unpack_and_load(
+    host: &PluginHost,
+    manifest: &Manifest,
+    dir: &std::path::Path,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<HashMap<String, Served>, ApiError> {
+    for (path, bytes) in files {
+        // Paths were checked when the package was verified: plain and relative.
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("a file in the package"))
+            .and_then(|()| std::fs::write(&target, bytes))
+            .map_err(ApiError::internal)?;
+    }
+    let mut endpoints = HashMap::new();
+    for endpoint in &manifest.endpoints {
+        let served = match endpoint {
+            Endpoint::Prediction {
+                name,
+                predictor,
+                model_dir,
+                input,
+                ..
+            } => {
+                let plugin_name = predictor
+                    .trim_start_matches("plugins/")
+                    .trim_end_matches(".wasm");
+                let plugin = host
+                    .load(plugin_name, &dir.join(predictor), PluginKind::Predictor)
+                    .map_err(|e| {
+                        ApiError::bad_request("invalid_package", format!("endpoint `{name}`: {e}"))
+                    })?;
+                let fields = input
+                    .iter()
+                    .map(|(c, t)| Ok(Field::new(c, data_type(t)?, true)))
+                    .collect::<Result<Vec<_>, ApiError>>()?;
+                Served::Prediction {
+                    plugin,
+                    model_dir: dir.join(model_dir),
+                    input: Arc::new(Schema::new(fields)),
+                }
+            }
+            Endpoint::Lookup { key, rows, .. } => {
+                let bytes = bytes::Bytes::from(files.get(rows).cloned().unwrap_or_default());
+                let reader = deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+                        .and_then(|b| b.build())
+                        .map_err(|e| ApiError::bad_request("invalid_package", e.to_string()))?;
+                let batches = reader
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ApiError::bad_request("invalid_package", e.to_string()))?;
+                let mut by_key = HashMap::new();
+                for row in rows_json(&batches)? {
+                    if let Some(k) = row.get(key) {
+                        let k = k
+                            .as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| k.to_string());
+                        by_key.insert(k, row);
+                    }
+                }
+                Served::Lookup {
+                    key: key.clone(),
+                    rows: by_key,
+                }
+            }
+        };
+        endpoints.insert(endpoint.name().to_owned(), served);
+    }
+    Ok(endpoints)
+}
+
 fn data_type(name: &str) -> Result<DataType, ApiError> {
     Ok(match name {
         "int64" => DataType::Int64,
@@ -100,71 +171,14 @@ impl Node {
             manifest.version,
             uuid::Uuid::new_v4().simple()
         ));
-        for (path, bytes) in &verified.files {
-            // Paths were checked when the package was verified: plain and relative.
-            let target = dir.join(path);
-            std::fs::create_dir_all(target.parent().expect("a file in the package"))
-                .and_then(|()| std::fs::write(&target, bytes))
-                .map_err(ApiError::internal)?;
-        }
-        let mut endpoints = HashMap::new();
-        for endpoint in &manifest.endpoints {
-            let served = match endpoint {
-                Endpoint::Prediction {
-                    name,
-                    predictor,
-                    model_dir,
-                    input,
-                    ..
-                } => {
-                    let plugin_name = predictor
-                        .trim_start_matches("plugins/")
-                        .trim_end_matches(".wasm");
-                    let plugin = host
-                        .load(plugin_name, &dir.join(predictor), PluginKind::Predictor)
-                        .map_err(|e| {
-                            ApiError::bad_request(
-                                "invalid_package",
-                                format!("endpoint `{name}`: {e}"),
-                            )
-                        })?;
-                    let fields = input
-                        .iter()
-                        .map(|(c, t)| Ok(Field::new(c, data_type(t)?, true)))
-                        .collect::<Result<Vec<_>, ApiError>>()?;
-                    Served::Prediction {
-                        plugin,
-                        model_dir: dir.join(model_dir),
-                        input: Arc::new(Schema::new(fields)),
-                    }
-                }
-                Endpoint::Lookup { key, rows, .. } => {
-                    let bytes =
-                        bytes::Bytes::from(verified.files.get(rows).cloned().unwrap_or_default());
-                    let reader = deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
-                        .and_then(|b| b.build())
-                        .map_err(|e| ApiError::bad_request("invalid_package", e.to_string()))?;
-                    let batches = reader
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| ApiError::bad_request("invalid_package", e.to_string()))?;
-                    let mut by_key = HashMap::new();
-                    for row in rows_json(&batches)? {
-                        if let Some(k) = row.get(key) {
-                            let k = k
-                                .as_str()
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| k.to_string());
-                            by_key.insert(k, row);
-                        }
-                    }
-                    Served::Lookup {
-                        key: key.clone(),
-                        rows: by_key,
-                    }
-                }
-            };
-            endpoints.insert(endpoint.name().to_owned(), served);
-        }
+        let endpoints = match unpack_and_load(host, &manifest, &dir, &verified.files) {
+            Ok(endpoints) => endpoints,
+            Err(e) => {
+                // Nothing of a package that cannot be served stays on disk.
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         let active = Arc::new(Active {
             manifest,
             endpoints,
