@@ -231,6 +231,31 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
         "{unpacked:?}"
     );
 
+    // A tampered package pushed to a node is refused, and the node keeps serving what it had.
+    let tampered = crate::packages::rewrite(
+        &c.env.home().join("packages/churn/v1.zip"),
+        |name, bytes| {
+            if name.ends_with("model.json") {
+                br#"{"kind": "linear", "intercept": 1e9, "weights": {}}"#.to_vec()
+            } else {
+                bytes
+            }
+        },
+    );
+    let (code, e) = call(
+        "PUT",
+        &format!("http://{}/v1/node/services/churn", addrs[0]),
+        Some(admin(&c)),
+        Some(std::fs::read(&tampered).unwrap()),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (400, Some("invalid_package")),
+        "{e}"
+    );
+    assert!(e.to_string().contains("checksum"), "{e}");
+    predict(&addrs[0], "v2");
+
     // Packages in use cannot be deleted; others can.
     let out = c.ferry(&["packages", "delete", "churn", "v2"]);
     assert_eq!(out.status.code(), Some(75));

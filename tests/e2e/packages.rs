@@ -235,7 +235,10 @@ fn download(env: &Env, version: &str, to: &std::path::Path) {
 }
 
 /// Copies a zip, passing each entry through `edit`.
-fn rewrite(zip: &std::path::Path, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> std::path::PathBuf {
+pub fn rewrite(
+    zip: &std::path::Path,
+    edit: impl Fn(&str, Vec<u8>) -> Vec<u8>,
+) -> std::path::PathBuf {
     let out = zip.with_extension(format!("{}.zip", uuid::Uuid::new_v4().simple()));
     let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&out).unwrap());
