@@ -9,7 +9,10 @@ use std::time::Duration;
 use super::DeployError;
 use crate::credentials::SecretSource;
 use crate::engine::Ferry;
-use crate::host::{CallLimits, Catalog, LoadedPlugin, OutboundPolicy, PluginHost, PluginKind};
+use crate::host::{
+    CallLimits, CancelToken, Catalog, DirAccess, InstanceOptions, LoadedPlugin, OutboundPolicy,
+    PluginHost, PluginKind, Sandbox,
+};
 use crate::store::InfraRecord;
 use crate::workflow::{InfraSpec, is_identifier, plugin_settings};
 
@@ -85,6 +88,29 @@ impl Infra {
                     .join("; ")
             )))
         }
+    }
+
+    /// The deployer plugin and what its instances run with: the infra's settings, hosts,
+    /// credentials and limits, plus `dirs` (the packages, when an operation needs them).
+    pub fn sandboxed(
+        &self,
+        ferry: &Ferry,
+        step: String,
+        dirs: Vec<DirAccess>,
+        cancel: CancelToken,
+    ) -> Result<(Arc<LoadedPlugin>, InstanceOptions), DeployError> {
+        let plugin = self.plugin(&ferry.catalog, &ferry.host)?;
+        let options = InstanceOptions {
+            step: step.into(),
+            sandbox: Sandbox {
+                dirs,
+                settings: self.settings()?,
+                outbound: Arc::new(self.outbound(&ferry.secrets)?),
+            },
+            limits: self.limits(),
+            cancel,
+        };
+        Ok((plugin, options))
     }
 
     pub fn settings(&self) -> Result<std::collections::BTreeMap<String, String>, DeployError> {

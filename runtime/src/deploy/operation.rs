@@ -10,7 +10,7 @@ use super::infra::{self, Infra};
 use super::target::{self, Packages};
 use super::{DeployError, observe};
 use crate::engine::Ferry;
-use crate::host::{CancelToken, InstanceOptions, Operation, Sandbox, Target};
+use crate::host::{CancelToken, InstanceOptions, Operation, Target};
 use crate::store::{DeploymentRecord, OperationAction, OperationRecord, OperationStatus};
 
 /// Runs operation `op` (already recorded as RUNNING) and records how it ended.
@@ -87,23 +87,18 @@ impl<'a> Runner<'a> {
         packages: Option<Packages>,
         cancel: CancelToken,
     ) -> Result<Self, DeployError> {
-        let plugin = infra.plugin(&ferry.catalog, &ferry.host)?;
-        let sandbox = Sandbox {
-            dirs: packages.iter().map(Packages::access).collect(),
-            settings: infra.settings()?,
-            outbound: Arc::new(infra.outbound(&ferry.secrets)?),
-        };
+        let (plugin, options) = infra.sandboxed(
+            ferry,
+            format!("deploy {}", deployment.id),
+            packages.iter().map(Packages::access).collect(),
+            cancel,
+        )?;
         Ok(Runner {
             ferry,
             infra,
             deployment: deployment.id.clone(),
             plugin,
-            options: InstanceOptions {
-                step: format!("deploy {}", deployment.id).into(),
-                sandbox,
-                limits: infra.limits(),
-                cancel,
-            },
+            options,
             _packages: packages,
         })
     }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{DeployError, get, infra, target};
 use crate::engine::Ferry;
-use crate::host::{CancelToken, DeployHealth, InstanceOptions, Observed as Seen, Sandbox};
+use crate::host::{CancelToken, DeployHealth, Observed as Seen};
 use crate::store::{DeploymentHealth, DeploymentRecord, Observed, now};
 
 /// The detailed status: the deployment with what each node or cloud resource said.
@@ -73,17 +73,12 @@ async fn ask(ferry: &Ferry, deployment: &DeploymentRecord) -> Result<Seen, Deplo
     let infra = infra::load(ferry, &deployment.infra).await?;
     let shares = target::serving(deployment).to_vec();
     let (target, _) = target::build(ferry, deployment, &infra.spec.stage, &shares, false)?;
-    let plugin = infra.plugin(&ferry.catalog, &ferry.host)?;
-    let options = InstanceOptions {
-        step: format!("status {}", deployment.id).into(),
-        sandbox: Sandbox {
-            dirs: Vec::new(),
-            settings: infra.settings()?,
-            outbound: std::sync::Arc::new(infra.outbound(&ferry.secrets)?),
-        },
-        limits: infra.limits(),
-        cancel: CancelToken::default(),
-    };
+    let (plugin, options) = infra.sandboxed(
+        ferry,
+        format!("status {}", deployment.id),
+        Vec::new(),
+        CancelToken::default(),
+    )?;
     let mut instance = ferry.host.deployer(&plugin, &options).await?;
     Ok(instance.status(&target).await?)
 }

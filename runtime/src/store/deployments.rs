@@ -106,6 +106,20 @@ pub struct OperationRecord {
     pub runner: String,
 }
 
+type InfraRow = (String, String, String, String, String, String);
+
+fn infra(row: InfraRow) -> Result<InfraRecord> {
+    let (name, kind, stage, spec, created_at, updated_at) = row;
+    Ok(InfraRecord {
+        spec: serde_json::from_str(&spec).map_err(|e| corrupt(&name, e))?,
+        name,
+        kind,
+        stage,
+        created_at,
+        updated_at,
+    })
+}
+
 type DeploymentRow = (
     String,
     String,
@@ -240,31 +254,22 @@ impl Store {
     }
 
     pub async fn infra(&self, name: &str) -> Result<Option<InfraRecord>> {
-        Ok(self
-            .list_infras()
-            .await?
-            .into_iter()
-            .find(|i| i.name == name))
+        let row: Option<InfraRow> = sqlx::query_as(
+            "SELECT name, kind, stage, spec, created_at, updated_at FROM infras WHERE name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(infra).transpose()
     }
 
     pub async fn list_infras(&self) -> Result<Vec<InfraRecord>> {
-        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+        let rows: Vec<InfraRow> = sqlx::query_as(
             "SELECT name, kind, stage, spec, created_at, updated_at FROM infras ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(name, kind, stage, spec, created_at, updated_at)| {
-                Ok(InfraRecord {
-                    spec: serde_json::from_str(&spec).map_err(|e| corrupt(&name, e))?,
-                    name,
-                    kind,
-                    stage,
-                    created_at,
-                    updated_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(infra).collect()
     }
 
     /// Deletes infra `name`; refused while deployments use it.
