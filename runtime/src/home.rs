@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::paths::{self, NameError, NameKind};
+
 /// Paths inside one ferry state directory.
 #[derive(Debug, Clone)]
 pub struct Home {
@@ -23,9 +25,10 @@ impl Home {
         self.root.join("ferry.db")
     }
 
-    /// Where table `name` is stored (a Delta table directory).
-    pub fn table(&self, name: &str) -> PathBuf {
-        self.root.join("tables").join(name)
+    /// Where table `name` is stored (a Delta table directory); a name that is not a valid
+    /// table name (see [`crate::paths`]) names no path at all.
+    pub fn table(&self, name: &str) -> Result<PathBuf, NameError> {
+        paths::child(&self.root.join("tables"), NameKind::Table, name, "")
     }
 
     /// Compiled plugin artifacts, keyed by content hash and engine compatibility.

@@ -14,7 +14,7 @@ use crate::host::{
     PluginHost, PluginKind, Sandbox,
 };
 use crate::store::InfraRecord;
-use crate::workflow::{InfraSpec, is_identifier, plugin_settings};
+use crate::workflow::{InfraSpec, plugin_settings};
 
 /// How long an update or delete may take when the infra does not say.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -126,11 +126,7 @@ pub async fn put(
     spec: &InfraSpec,
     table: &toml::Table,
 ) -> Result<InfraRecord, DeployError> {
-    if !is_identifier(name) {
-        return Err(DeployError::Invalid(format!(
-            "infra name `{name}` must use only letters, digits, `-` and `_`"
-        )));
-    }
+    crate::paths::check(crate::paths::NameKind::Infra, name)?;
     let json = serde_json::to_value(table)
         .map_err(|e| DeployError::Invalid(format!("infra `{name}`: {e}")))?;
     Ok(ferry
@@ -139,9 +135,9 @@ pub async fn put(
         .await?)
 }
 
-/// Reads an infra file (`[credentials.*]` and `[infras.*]`) and stores every infra in it.
-/// Nothing is stored unless every infra in the file is valid.
-pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, DeployError> {
+/// The infras of an infra file (`kind = "infras"`, `[credentials.*]`, `[infras.*]`), each
+/// decoded with the declarations of its credentials: the name, the spec and the table to store.
+pub fn read_file(path: &Path) -> Result<Vec<(String, InfraSpec, toml::Table)>, DeployError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| DeployError::Invalid(format!("cannot read {}: {e}", path.display())))?;
     let doc: toml::Table = toml::from_str(&text).map_err(|e| {
@@ -153,13 +149,21 @@ pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, 
     })?;
     let unknown: Vec<&String> = doc
         .keys()
-        .filter(|k| !matches!(k.as_str(), "credentials" | "infras"))
+        .filter(|k| !matches!(k.as_str(), "credentials" | "infras" | "kind"))
         .collect();
     if !unknown.is_empty() {
         return Err(DeployError::Invalid(format!(
             "{}: unknown key `{}`; an infra file holds [credentials.*] and [infras.*]",
             path.display(),
             unknown[0]
+        )));
+    }
+    if let Some(kind) = doc.get("kind")
+        && kind.as_str() != Some("infras")
+    {
+        return Err(DeployError::Invalid(format!(
+            "{}: kind = {kind} is not an infra file (kind = \"infras\")",
+            path.display()
         )));
     }
     let declarations = doc.get("credentials").and_then(|c| c.as_table());
@@ -174,16 +178,19 @@ pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, 
         let raw = raw.as_table().ok_or_else(|| {
             DeployError::Invalid(format!("{}: infras.{name} is not a table", path.display()))
         })?;
-        if !is_identifier(name) {
-            return Err(DeployError::Invalid(format!(
-                "{}: infra name `{name}` must use only letters, digits, `-` and `_`",
-                path.display()
-            )));
-        }
+        crate::paths::check(crate::paths::NameKind::Infra, name)
+            .map_err(|e| DeployError::Invalid(format!("{}: {e}", path.display())))?;
         let (spec, table) = InfraSpec::decode(name, raw, declarations)
             .map_err(|m| DeployError::Invalid(format!("{}: {m}", path.display())))?;
         decoded.push((name.clone(), spec, table));
     }
+    Ok(decoded)
+}
+
+/// Reads an infra file (`[credentials.*]` and `[infras.*]`) and stores every infra in it.
+/// Nothing is stored unless every infra in the file is valid.
+pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, DeployError> {
+    let decoded = read_file(path)?;
     let mut stored = Vec::new();
     for (name, spec, table) in decoded {
         stored.push(put(ferry, &name, &spec, &table).await?);

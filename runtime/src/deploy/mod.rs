@@ -42,6 +42,8 @@ pub enum DeployError {
     Package(#[from] PackageError),
     #[error("{0}")]
     Store(StoreError),
+    #[error(transparent)]
+    Name(#[from] crate::paths::NameError),
 }
 
 impl From<StoreError> for DeployError {
@@ -75,7 +77,7 @@ impl DeployError {
     pub fn code(&self) -> &str {
         match self {
             DeployError::NotFound(_) | DeployError::UnknownInfra(_) => "not_found",
-            DeployError::Invalid(_) => "invalid",
+            DeployError::Invalid(_) | DeployError::Name(_) => "invalid",
             DeployError::Conflict(_) => "conflict",
             DeployError::Failed { code, .. } => code,
             DeployError::Package(PackageError::NotFound { .. }) => "not_found",
@@ -283,7 +285,7 @@ pub async fn fail_interrupted(ferry: &Ferry) -> Result<usize, DeployError> {
         let gone = if op.runner_pid == std::process::id() {
             op.runner != runner()
         } else {
-            !crate::engine::process_alive(op.runner_pid)
+            !crate::store::process_alive(op.runner_pid)
         };
         if gone {
             ferry

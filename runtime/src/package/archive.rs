@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
 use super::PackageError;
-use super::manifest::{FORMAT_VERSION, FileEntry, Manifest};
+use super::manifest::{Endpoint, FORMAT_VERSION, FileEntry, Manifest};
+use crate::paths::NameKind;
 
 pub const MANIFEST: &str = "manifest.json";
 
@@ -28,15 +29,10 @@ impl Contents {
     }
 }
 
-/// A safe relative path with `/` separators and no `.`/`..` parts.
+/// A safe relative path (see [`crate::paths`]): a zip slip is refused before anything is read.
 fn check_path(path: &str) -> Result<(), PackageError> {
-    if crate::paths::is_plain_relative(path) {
-        Ok(())
-    } else {
-        Err(PackageError::Invalid(format!(
-            "entry `{path}` is not a plain relative path (zip slip?)"
-        )))
-    }
+    crate::paths::check(NameKind::Entry, path)
+        .map_err(|e| PackageError::Invalid(format!("{e} (zip slip?)")))
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -86,15 +82,42 @@ pub struct Verified {
 }
 
 /// Reads and verifies a package zip, holding at most `limit` uncompressed bytes.
-pub fn read(input: impl Read + Seek, limit: u64) -> Result<Verified, PackageError> {
+///
+/// The sizes the zip declares are summed before anything is inflated, so a bomb is refused
+/// without spending memory on it; what is inflated is counted too, so a zip that lies about
+/// its sizes stops at the limit. Symlink entries and names given twice are refused.
+pub fn read(mut input: impl Read + Seek, limit: u64) -> Result<Verified, PackageError> {
+    let declared_entries = declared_entries(&mut input)?;
     let mut zip = zip::ZipArchive::new(input)
         .map_err(|e| PackageError::Invalid(format!("not a zip archive: {e}")))?;
+    // The reader indexes entries by name, so a second entry of a name would vanish from view
+    // (and could be what another reader unpacks): count what the central directory declares.
+    if declared_entries.is_some_and(|n| n != zip.len() as u64) {
+        return Err(PackageError::Invalid(format!(
+            "the zip declares {} entries but holds {} distinct names: an entry appears twice",
+            declared_entries.unwrap_or_default(),
+            zip.len()
+        )));
+    }
+    let mut declared = 0u64;
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(PackageError::zip)?;
+        declared = declared.saturating_add(entry.size());
+        if declared > limit {
+            return Err(PackageError::TooLarge { limit });
+        }
+    }
     let mut files = BTreeMap::new();
     let mut manifest_bytes = None;
     let mut total = 0u64;
     for i in 0..zip.len() {
         let entry = zip.by_index(i).map_err(PackageError::zip)?;
         let name = entry.name().map_err(PackageError::zip)?.into_owned();
+        if entry.is_symlink() {
+            return Err(PackageError::Invalid(format!(
+                "entry `{name}` is a symbolic link; packages hold only plain files"
+            )));
+        }
         if entry.is_dir() {
             continue;
         }
@@ -109,9 +132,12 @@ pub fn read(input: impl Read + Seek, limit: u64) -> Result<Verified, PackageErro
         if total > limit {
             return Err(PackageError::TooLarge { limit });
         }
-        if name == MANIFEST {
-            manifest_bytes = Some(bytes);
-        } else if files.insert(name.clone(), bytes).is_some() {
+        let twice = if name == MANIFEST {
+            manifest_bytes.replace(bytes).is_some()
+        } else {
+            files.insert(name.clone(), bytes).is_some()
+        };
+        if twice {
             return Err(PackageError::Invalid(format!(
                 "entry `{name}` appears twice"
             )));
@@ -140,5 +166,89 @@ pub fn read(input: impl Read + Seek, limit: u64) -> Result<Verified, PackageErro
             "`{extra}` is in the zip but not in the manifest"
         )));
     }
+    check_references(&manifest)?;
     Ok(Verified { manifest, files })
+}
+
+/// How many entries the zip's end-of-central-directory record declares (the ZIP64 record's
+/// count when the classic one overflows); `None` when there is no such record (the zip
+/// reader then says what is wrong).
+fn declared_entries(input: &mut (impl Read + Seek)) -> Result<Option<u64>, PackageError> {
+    use std::io::SeekFrom;
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let len = input.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65535);
+    input.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    input.read_exact(&mut tail)?;
+    input.seek(SeekFrom::Start(0))?;
+    let Some(at) = tail.windows(4).rposition(|w| w == EOCD) else {
+        return Ok(None);
+    };
+    let Some(record) = tail.get(at..at + 22) else {
+        return Ok(None);
+    };
+    let classic = u16::from_le_bytes([record[10], record[11]]);
+    if classic != u16::MAX {
+        return Ok(Some(classic as u64));
+    }
+    // ZIP64: the locator (20 bytes, just before) gives the offset of the ZIP64 record.
+    let Some(locator) = at.checked_sub(20).and_then(|l| tail.get(l..l + 20)) else {
+        return Ok(None);
+    };
+    if &locator[..4] != b"PK\x06\x07" {
+        return Ok(None);
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().expect("8 bytes"));
+    let mut record = [0u8; 56];
+    input.seek(SeekFrom::Start(offset))?;
+    let found = input.read_exact(&mut record).is_ok() && &record[..4] == b"PK\x06\x06";
+    input.seek(SeekFrom::Start(0))?;
+    Ok(found.then(|| u64::from_le_bytes(record[32..40].try_into().expect("8 bytes"))))
+}
+
+/// Everything the manifest names must be inside the verified zip: its service and version are
+/// names (they become paths on every node), a predictor and a lookup's rows are entries, a
+/// model directory holds entries. Nothing a manifest says can point outside the package.
+fn check_references(manifest: &Manifest) -> Result<(), PackageError> {
+    use crate::paths::check;
+    check(NameKind::Service, &manifest.service).map_err(PackageError::Name)?;
+    check(NameKind::Version, &manifest.version).map_err(PackageError::Name)?;
+    manifest
+        .auth
+        .check(manifest.oauth2.as_ref())
+        .map_err(PackageError::Invalid)?;
+    let entry = |endpoint: &str, what: &str, path: &str| -> Result<(), PackageError> {
+        check_path(path)?;
+        if manifest.files.contains_key(path) {
+            Ok(())
+        } else {
+            Err(PackageError::Invalid(format!(
+                "endpoint `{endpoint}`: its {what} `{path}` is not a file of the package"
+            )))
+        }
+    };
+    for endpoint in &manifest.endpoints {
+        check(NameKind::Endpoint, endpoint.name()).map_err(PackageError::Name)?;
+        match endpoint {
+            Endpoint::Prediction {
+                name,
+                predictor,
+                model_dir,
+                ..
+            } => {
+                entry(name, "predictor", predictor)?;
+                // It may hold no files (a predictor without artifacts): the node then makes
+                // it, empty, inside the unpacked package. It is never looked up elsewhere.
+                check_path(model_dir)?;
+                if manifest.files.contains_key(model_dir.as_str()) {
+                    return Err(PackageError::Invalid(format!(
+                        "endpoint `{name}`: its model directory `{model_dir}` is a file"
+                    )));
+                }
+            }
+            Endpoint::Lookup { name, rows, .. } => entry(name, "rows", rows)?,
+        }
+    }
+    Ok(())
 }

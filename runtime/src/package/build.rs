@@ -69,7 +69,7 @@ pub async fn build(
                 });
             }
             EndpointSpec::Lookup { name, table, key } => {
-                let batches = crate::table::read_table(&home.table(table))
+                let batches = crate::table::read_table(&home.table(table)?)
                     .await
                     .map_err(|e| PackageError::Build(format!("endpoint `{name}`: {e}")))?;
                 let Some(schema) = batches.first().map(|b| b.schema()) else {
@@ -122,6 +122,8 @@ pub async fn build(
         description: service.description.clone(),
         created_at: crate::store::now().as_str().to_owned(),
         source_job: job.map(|j| j.to_string()),
+        auth: service.auth,
+        oauth2: service.oauth2.clone(),
         endpoints,
         files: Default::default(),
     };

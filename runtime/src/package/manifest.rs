@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::workflow::{OAuth2Spec, ServiceAuth};
+
 /// The manifest's own format, refused when newer than this ferry understands.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -17,6 +19,12 @@ pub struct Manifest {
     pub created_at: String,
     /// The job that built it, when a workflow's package step did.
     pub source_job: Option<String>,
+    /// Who may call the endpoints; absent means public (packages made before services could
+    /// require keys). A ferry too old to know it refuses the package rather than serve it open.
+    #[serde(default, skip_serializing_if = "ServiceAuth::is_public")]
+    pub auth: ServiceAuth,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<OAuth2Spec>,
     pub endpoints: Vec<Endpoint>,
     /// Every file of the package but the manifest, by path inside the zip.
     pub files: BTreeMap<String, FileEntry>,

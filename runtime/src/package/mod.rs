@@ -18,6 +18,8 @@ pub use registry::{PackageInfo, Registry};
 pub enum PackageError {
     #[error("invalid package: {0}")]
     Invalid(String),
+    #[error("invalid package: {0}")]
+    Name(#[from] crate::paths::NameError),
     #[error(
         "invalid package: `{path}` does not match its checksum in the manifest (corrupt or tampered)"
     )]

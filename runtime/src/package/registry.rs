@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::PackageError;
 use super::archive::{self, Contents};
 use super::manifest::Manifest;
+use crate::paths::{self, NameKind};
 
 /// Largest package accepted (uncompressed).
 pub const DEFAULT_LIMIT: u64 = 512 << 20;
@@ -26,14 +27,6 @@ pub struct PackageInfo {
     pub created_at: String,
     pub size: u64,
     pub endpoints: Vec<String>,
-}
-
-fn valid(part: &str) -> bool {
-    !part.is_empty()
-        && part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !part.starts_with('.')
 }
 
 impl Registry {
@@ -55,17 +48,17 @@ impl Registry {
     }
 
     fn path(&self, service: &str, version: &str) -> Result<PathBuf, PackageError> {
-        if !valid(service) || !valid(version) {
-            return Err(PackageError::Invalid(format!(
-                "service `{service}` and version `{version}` must use letters, digits, `-`, `_` and `.`"
-            )));
-        }
-        Ok(self.root.join(service).join(format!("{version}.zip")))
+        let dir = paths::child(&self.root, NameKind::Service, service, "")?;
+        Ok(paths::child(&dir, NameKind::Version, version, ".zip")?)
     }
 
-    /// Versions of `service`, oldest first (`v2` before `v10`).
+    /// Versions of `service`, oldest first (`v2` before `v10`); none for a name that is not a
+    /// valid service id.
     pub fn versions(&self, service: &str) -> Vec<String> {
-        let mut versions: Vec<String> = std::fs::read_dir(self.root.join(service))
+        let Ok(dir) = paths::child(&self.root, NameKind::Service, service, "") else {
+            return Vec::new();
+        };
+        let mut versions: Vec<String> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
             .flatten()
@@ -73,6 +66,7 @@ impl Registry {
                 e.file_name()
                     .to_str()?
                     .strip_suffix(".zip")
+                    .filter(|v| paths::check(NameKind::Version, v).is_ok())
                     .map(str::to_owned)
             })
             .collect();
@@ -87,6 +81,7 @@ impl Registry {
             .flatten()
             .filter(|e| e.path().is_dir())
             .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .filter(|s| paths::check(NameKind::Service, s).is_ok())
             .collect();
         services.sort();
         services

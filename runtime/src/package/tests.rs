@@ -12,6 +12,8 @@ fn manifest(version: &str) -> Manifest {
         description: None,
         created_at: "2026-11-26T00:00:00.000Z".into(),
         source_job: None,
+        auth: Default::default(),
+        oauth2: None,
         endpoints: Vec::new(),
         files: Default::default(),
     }

@@ -21,6 +21,7 @@ use crate::host::{
     Sandbox,
 };
 use crate::package::{Endpoint, Manifest, Verified};
+use crate::paths::{self, NameKind};
 
 /// The services this node serves, by id.
 #[derive(Default)]
@@ -63,9 +64,12 @@ fn unpack_and_load(
     dir: &std::path::Path,
     files: &std::collections::BTreeMap<String, Vec<u8>>,
 ) -> Result<HashMap<String, Served>, ApiError> {
+    let entry = |path: &str| {
+        paths::child(dir, NameKind::Entry, path, "")
+            .map_err(|e| ApiError::bad_request("invalid_package", e.to_string()))
+    };
     for (path, bytes) in files {
-        // Paths were checked when the package was verified: plain and relative.
-        let target = dir.join(path);
+        let target = entry(path)?;
         std::fs::create_dir_all(target.parent().expect("a file in the package"))
             .and_then(|()| std::fs::write(&target, bytes))
             .map_err(ApiError::internal)?;
@@ -83,8 +87,12 @@ fn unpack_and_load(
                 let plugin_name = predictor
                     .trim_start_matches("plugins/")
                     .trim_end_matches(".wasm");
+                // The manifest's paths are entries of the verified zip (checked when it was
+                // read), so both stay inside the unpacked package.
+                let model_dir = entry(model_dir)?;
+                std::fs::create_dir_all(&model_dir).map_err(ApiError::internal)?;
                 let plugin = host
-                    .load(plugin_name, &dir.join(predictor), PluginKind::Predictor)
+                    .load(plugin_name, &entry(predictor)?, PluginKind::Predictor)
                     .map_err(|e| {
                         ApiError::bad_request("invalid_package", format!("endpoint `{name}`: {e}"))
                     })?;
@@ -94,7 +102,7 @@ fn unpack_and_load(
                     .collect::<Result<Vec<_>, ApiError>>()?;
                 Served::Prediction {
                     plugin,
-                    model_dir: dir.join(model_dir),
+                    model_dir,
                     input: Arc::new(Schema::new(fields)),
                 }
             }
@@ -166,11 +174,12 @@ impl Node {
         verified: Verified,
     ) -> Result<Arc<Active>, ApiError> {
         let manifest = verified.manifest;
-        let dir = root.join(&manifest.service).join(format!(
-            "{}-{}",
-            manifest.version,
-            uuid::Uuid::new_v4().simple()
-        ));
+        let bad = |e: paths::NameError| ApiError::bad_request("invalid_package", e.to_string());
+        let service_dir =
+            paths::child(root, NameKind::Service, &manifest.service, "").map_err(bad)?;
+        let suffix = format!("-{}", uuid::Uuid::new_v4().simple());
+        let dir = paths::child(&service_dir, NameKind::Version, &manifest.version, &suffix)
+            .map_err(bad)?;
         let endpoints = match unpack_and_load(host, &manifest, &dir, &verified.files) {
             Ok(endpoints) => endpoints,
             Err(e) => {
@@ -220,6 +229,21 @@ impl Node {
         items
     }
 
+    /// Who may call `service`'s endpoints (see [`super::service_auth`]).
+    pub fn auth(
+        &self,
+        service: &str,
+    ) -> Result<
+        (
+            crate::workflow::ServiceAuth,
+            Option<crate::workflow::OAuth2Spec>,
+        ),
+        ApiError,
+    > {
+        let active = self.active(service)?;
+        Ok((active.manifest.auth, active.manifest.oauth2.clone()))
+    }
+
     fn active(&self, service: &str) -> Result<Arc<Active>, ApiError> {
         self.services
             .read()
@@ -249,6 +273,7 @@ impl Node {
             )));
         };
         let rows = request_rows(body)?;
+        check_rows(&rows, input)?;
         let mut decoder = arrow::json::ReaderBuilder::new(input.clone())
             .build_decoder()
             .map_err(ApiError::internal)?;
@@ -381,11 +406,28 @@ impl Node {
                 }
             }
         }
-        Ok(json!({
+        let mut doc = json!({
             "openapi": "3.1.0",
             "info": { "title": format!("{} (ferry service)", m.service), "version": m.version },
             "paths": paths,
-        }))
+        });
+        let scheme = match (&m.auth, &m.oauth2) {
+            (crate::workflow::ServiceAuth::ApiKeys, _) => Some(json!({
+                "type": "http", "scheme": "bearer",
+                "description": "A key of the API node with the UseServices permission (`ferry keys create NAME --permission UseServices --service ID`)",
+            })),
+            (crate::workflow::ServiceAuth::Oauth2, Some(o)) => Some(json!({
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": format!("A JWT from {} for audience {}{}", o.issuer, o.audience,
+                    if o.scopes.is_empty() { String::new() } else { format!(" with scopes {}", o.scopes.join(" ")) }),
+            })),
+            _ => None,
+        };
+        if let Some(scheme) = scheme {
+            doc["components"] = json!({ "securitySchemes": { "serviceAuth": scheme } });
+            doc["security"] = json!([{ "serviceAuth": [] }]);
+        }
+        Ok(doc)
     }
 }
 
@@ -393,7 +435,15 @@ fn request_rows(body: &[u8]) -> Result<Vec<Map<String, Value>>, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("request body: {e}")))?;
     let rows = match value {
-        Value::Object(mut o) if o.contains_key("rows") => o.remove("rows").unwrap_or_default(),
+        Value::Object(mut o) if o.contains_key("rows") => {
+            if let Some(other) = o.keys().find(|k| *k != "rows") {
+                return Err(ApiError::bad_request(
+                    "invalid_input",
+                    format!("unknown field `{other}`: the body is {{\"rows\": [{{...}}, ...]}}"),
+                ));
+            }
+            o.remove("rows").unwrap_or_default()
+        }
         Value::Object(o) => Value::Array(vec![Value::Object(o)]),
         other => other,
     };
@@ -413,6 +463,64 @@ fn request_rows(body: &[u8]) -> Result<Vec<Map<String, Value>>, ApiError> {
             "expected {\"rows\": [{...}, ...]}",
         )),
     }
+}
+
+/// Every row must match the endpoint's input schema exactly: each input column present and
+/// not null, no other field, and a value of the column's type — an integer (no fraction, no
+/// string) for `int64`, any number for `float64`, `true`/`false` for `boolean`, a string for
+/// `utf8`, an RFC3339 string for `timestamp`. Nothing is coerced; the first mismatch is a 400
+/// naming the row (1-based) and the field.
+fn check_rows(rows: &[Map<String, Value>], input: &SchemaRef) -> Result<(), ApiError> {
+    let invalid = |message: String| ApiError::bad_request("invalid_input", message);
+    if rows.is_empty() {
+        return Err(invalid(
+            "no rows to score: send {\"rows\": [{...}, ...]}".into(),
+        ));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let n = i + 1;
+        if let Some(unknown) = row.keys().find(|k| input.field_with_name(k).is_err()) {
+            let known: Vec<&str> = input.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(invalid(format!(
+                "row {n}: unknown field `{unknown}`; the endpoint takes {}",
+                known.join(", ")
+            )));
+        }
+        for field in input.fields() {
+            let name = field.name();
+            let value = match row.get(name) {
+                None => return Err(invalid(format!("row {n}: field `{name}` is missing"))),
+                Some(Value::Null) => {
+                    return Err(invalid(format!("row {n}: field `{name}` is null")));
+                }
+                Some(v) => v,
+            };
+            let fits = match field.data_type() {
+                DataType::Int64 => value.as_i64().is_some(),
+                DataType::Float64 => value.is_number(),
+                DataType::Boolean => value.is_boolean(),
+                DataType::Utf8 => value.is_string(),
+                DataType::Timestamp(..) => value
+                    .as_str()
+                    .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
+                _ => true,
+            };
+            if !fits {
+                let expected = match field.data_type() {
+                    DataType::Int64 => "an integer (int64)",
+                    DataType::Float64 => "a number (float64)",
+                    DataType::Boolean => "true or false (boolean)",
+                    DataType::Utf8 => "a string (utf8)",
+                    DataType::Timestamp(..) => "an RFC3339 time string (timestamp)",
+                    _ => "a value of its type",
+                };
+                return Err(invalid(format!(
+                    "row {n}: field `{name}` must be {expected}, not {value}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn plugin_error(e: crate::host::PluginError) -> ApiError {

@@ -9,7 +9,8 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::http::ApiError;
-use crate::workflow::Workflow;
+use crate::paths::{self, NameKind};
+use crate::workflow::{FileKind, Workflow};
 
 pub struct Registry {
     dir: PathBuf,
@@ -29,10 +30,7 @@ pub struct WorkflowSummary {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    paths::check(NameKind::Workflow, name).is_ok()
 }
 
 impl Registry {
@@ -46,13 +44,8 @@ impl Registry {
     }
 
     fn path(&self, name: &str) -> Result<PathBuf, ApiError> {
-        if !valid_name(name) {
-            return Err(ApiError::bad_request(
-                "invalid_name",
-                format!("workflow name `{name}` must use only letters, digits, `-` and `_`"),
-            ));
-        }
-        Ok(self.dir.join(format!("{name}.toml")))
+        paths::child(&self.dir, NameKind::Workflow, name, ".toml")
+            .map_err(|e| ApiError::bad_request("invalid_name", e.to_string()))
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -65,6 +58,14 @@ impl Registry {
                 (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(str::to_owned))?
             })
             .filter(|n| valid_name(n))
+            // Infra and service files may sit beside the workflows that use them.
+            .filter(|n| {
+                let text = std::fs::read_to_string(self.dir.join(format!("{n}.toml")));
+                !matches!(
+                    text.ok().and_then(|t| FileKind::of(&t)),
+                    Some(FileKind::Infras | FileKind::Service)
+                )
+            })
             .collect();
         names.sort();
         names
