@@ -2,20 +2,18 @@
 //! push the bytes through the parser, map each batch, and hand the rows to a sink (a table
 //! writer, or the dry run's preview). Nothing here commits: the caller decides.
 
-use std::io::Write;
-
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use flate2::write::MultiGzDecoder;
 
 use super::download::{Chunk, ObjectChunks};
+use super::inflate::Inflate;
 use super::pipeline::PipelinedWriter;
 use crate::diagnostic::RowDiagnostic;
 use crate::host::{Decoded, ParserInstance, PluginError};
 use crate::mapping::Mapping;
 use crate::store::{ErrorInfo, RowMetrics};
 use crate::table::{TableError, TableWriter};
-use crate::workflow::Compression;
+use crate::workflow::{Compression, DecompressionLimits};
 
 /// The most bytes pushed to the parser at once.
 pub const PUSH: usize = 1 << 20;
@@ -39,6 +37,8 @@ pub enum Sink<'a> {
 pub struct FileReport {
     pub metrics: RowMetrics,
     pub diagnostics: Vec<RowDiagnostic>,
+    /// Columns stored under another name (reported once per object).
+    renamed: std::collections::BTreeSet<String>,
 }
 
 /// Why an object could not be read to the end.
@@ -60,7 +60,7 @@ impl From<PluginError> for FileFailure {
             PluginError::Canceled { .. } => FileFailure::Canceled,
             e => FileFailure::File(ErrorInfo {
                 code: e.code().to_owned(),
-                message: e.to_string(),
+                message: e.message(),
                 row: e.row(),
             }),
         }
@@ -71,6 +71,7 @@ impl From<PluginError> for FileFailure {
 pub struct FileContext<'a> {
     pub mapping: &'a Mapping,
     pub compression: Compression,
+    pub decompression: &'a DecompressionLimits,
     /// The schema rows must fit: the table's, or the one this job established first.
     pub schema: &'a mut Option<SchemaRef>,
     /// Rows skipped by error so far in the job, and the limit.
@@ -92,7 +93,7 @@ pub async fn process(
         Compression::None => false,
         Compression::Auto => key.ends_with(".gz"),
     };
-    let mut gz = gzip.then(|| MultiGzDecoder::new(Vec::new()));
+    let mut gz = gzip.then(|| Inflate::new(ctx.decompression));
     parser.open(key).await?;
     let mut offset = 0u64;
     loop {
@@ -111,45 +112,38 @@ pub async fn process(
         let n = bytes.len() as u64;
         offset += n;
         (ctx.on_bytes)(n);
-        let plain = match gz.as_mut() {
-            None => bytes,
-            Some(decoder) => {
-                decoder
-                    .write_all(&bytes)
-                    .map_err(|e| gzip_error(key, offset, e))?;
-                std::mem::take(decoder.get_mut())
+        match gz.as_mut() {
+            None => push(&bytes, parser, ctx, sink, report).await?,
+            Some(inflate) => {
+                let mut input = bytes.as_slice();
+                while !input.is_empty() {
+                    let plain = inflate.step(key, &mut input).map_err(FileFailure::File)?;
+                    push(&plain, parser, ctx, sink, report).await?;
+                }
             }
-        };
-        for piece in plain.chunks(PUSH) {
-            let decoded = parser.push(piece).await?;
-            absorb(decoded, ctx, sink, report).await?;
         }
     }
-    if let Some(mut decoder) = gz {
-        // `try_finish` checks the gzip trailer, so a cut-off file is an error, not short data.
-        decoder.try_finish().map_err(|_| {
-            FileFailure::File(ErrorInfo {
-                code: "truncated_gzip".into(),
-                message: format!("{key}: the gzip stream ends early (after {offset} compressed bytes): the file is truncated"),
-                row: None,
-            })
-        })?;
-        let rest = std::mem::take(decoder.get_mut());
-        if !rest.is_empty() {
-            let decoded = parser.push(&rest).await?;
-            absorb(decoded, ctx, sink, report).await?;
-        }
+    if let Some(inflate) = gz {
+        let rest = inflate.finish(key).map_err(FileFailure::File)?;
+        push(&rest, parser, ctx, sink, report).await?;
     }
     let decoded = parser.finish().await?;
     absorb(decoded, ctx, sink, report).await
 }
 
-fn gzip_error(key: &str, offset: u64, e: std::io::Error) -> FileFailure {
-    FileFailure::File(ErrorInfo {
-        code: "invalid_gzip".into(),
-        message: format!("{key}: not a valid gzip stream near compressed byte {offset}: {e}"),
-        row: None,
-    })
+/// Hands plain bytes to the parser, at most [`PUSH`] at a time.
+async fn push(
+    plain: &[u8],
+    parser: &mut ParserInstance,
+    ctx: &mut FileContext<'_>,
+    sink: &mut Sink<'_>,
+    report: &mut FileReport,
+) -> Result<(), FileFailure> {
+    for piece in plain.chunks(PUSH) {
+        let decoded = parser.push(piece).await?;
+        absorb(decoded, ctx, sink, report).await?;
+    }
+    Ok(())
 }
 
 async fn absorb(
@@ -158,7 +152,12 @@ async fn absorb(
     sink: &mut Sink<'_>,
     report: &mut FileReport,
 ) -> Result<(), FileFailure> {
-    let parse_skipped = decoded.diagnostics.len() as u64;
+    // A parser's warnings (a value nulled, a header name made up) leave the row in.
+    let parse_skipped = decoded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .count() as u64;
     report.metrics.num_rows_processed += parse_skipped;
     report.metrics.num_rows_skipped_by_error += parse_skipped;
     report.diagnostics.extend(decoded.diagnostics);
@@ -181,8 +180,9 @@ async fn absorb(
         m.num_rows_persisted += mapped.batch.num_rows() as u64;
         report.diagnostics.extend(mapped.diagnostics);
         if mapped.batch.num_rows() > 0 {
-            widen_schema(ctx.schema, &mapped.batch.schema());
-            write(sink, mapped.batch).await?;
+            let batch = storable(mapped.batch, report);
+            widen_schema(ctx.schema, &batch.schema());
+            write(sink, batch).await?;
         }
     }
     let total = ctx.exceptions_before + report.metrics.num_rows_skipped_by_error;
@@ -203,6 +203,57 @@ async fn absorb(
         }));
     }
     Ok(())
+}
+
+/// The batch with every column name a table reader would refuse (a NUL byte, `;`, a space…)
+/// replaced by one it accepts, each renaming reported once per object as a warning on row 0
+/// (the header). Names made equal by the renaming get `_2`, `_3`….
+fn storable(batch: RecordBatch, report: &mut FileReport) -> RecordBatch {
+    let schema = batch.schema();
+    if schema
+        .fields()
+        .iter()
+        .all(|f| crate::table::storable_column_name(f.name()).is_none())
+    {
+        return batch;
+    }
+    let mut taken: std::collections::HashSet<String> =
+        schema.fields().iter().map(|f| f.name().clone()).collect();
+    let fields: Vec<arrow::datatypes::FieldRef> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let Some(base) = crate::table::storable_column_name(f.name()) else {
+                return f.clone();
+            };
+            let mut name = base.clone();
+            let mut n = 2;
+            while taken.contains(&name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            taken.insert(name.clone());
+            if report.renamed.insert(f.name().clone()) {
+                report.diagnostics.push(RowDiagnostic {
+                    row: 0,
+                    line: None,
+                    column: Some(f.name().clone()),
+                    code: "renamed_column".into(),
+                    message: format!(
+                        "column {:?} is stored as `{name}`: table readers refuse its name",
+                        f.name()
+                    ),
+                    severity: crate::diagnostic::Severity::Warning,
+                });
+            }
+            std::sync::Arc::new(f.as_ref().clone().with_name(name))
+        })
+        .collect();
+    let renamed = std::sync::Arc::new(arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ));
+    RecordBatch::try_new(renamed, batch.columns().to_vec()).expect("same columns, renamed")
 }
 
 /// The job's schema grows with columns that later objects add (nullable, at the end).

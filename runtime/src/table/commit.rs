@@ -94,14 +94,31 @@ impl Table {
             properties =
                 properties.with_application_transaction(Transaction::new(&txn.app_id, txn.version));
         }
+        let staged_schemas = staged.schemas.clone();
+        let removes = staged.removes.clone();
         let adds: Vec<Action> = staged.adds.into_iter().map(Action::Add).collect();
 
         let result = if self.delta.version().is_some() {
-            self.commit_to_existing(columns, adds, mode, properties)
+            self.commit_to_existing(columns, adds, &removes, mode, properties)
                 .await
         } else {
             match columns {
-                Some(c) if !c.fields().is_empty() => self.create(&c, adds, properties).await,
+                Some(c) if !c.fields().is_empty() => {
+                    match self.create(&c, adds.clone(), properties.clone()).await {
+                        // Another writer created the table first (two first runs at once):
+                        // commit to the table it made instead.
+                        Err(TableError::Conflict { .. }) => {
+                            self.reload().await?;
+                            let mut columns = self.schema.clone();
+                            for s in &staged_schemas {
+                                columns = Some(schema::merge(&self.path, columns.as_ref(), s)?);
+                            }
+                            self.commit_to_existing(columns, adds, &removes, mode, properties)
+                                .await
+                        }
+                        other => other,
+                    }
+                }
                 _ => Err(TableError::NoColumns {
                     path: self.path.clone(),
                 }),
@@ -170,6 +187,7 @@ impl Table {
         &mut self,
         columns: Option<SchemaRef>,
         adds: Vec<Action>,
+        removes: &[String],
         mode: WriteMode,
         properties: CommitProperties,
     ) -> Result<i64, TableError> {
@@ -188,14 +206,17 @@ impl Table {
                 .map_err(|source| delta_error(&self.path, "add columns", source.into()))?;
             actions.push(Action::Metadata(metadata));
         }
-        if mode == WriteMode::Replace {
+        if mode == WriteMode::Replace || !removes.is_empty() {
             let current = state
                 .snapshot()
                 .try_log_data()
                 .map_err(|source| delta_error(&self.path, "list the data files", source))?;
+            let wanted: std::collections::HashSet<&str> =
+                removes.iter().map(String::as_str).collect();
             actions.extend(
                 current
                     .iter()
+                    .filter(|f| mode == WriteMode::Replace || wanted.contains(f.path().as_ref()))
                     .map(|f| Action::Remove(f.remove_action(true))),
             );
         }

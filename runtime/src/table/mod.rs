@@ -25,6 +25,7 @@ use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 pub use commit::{AppTxn, WriteMode};
 pub use error::TableError;
 pub use read::read_table;
+pub use schema::storable_column_name;
 pub use writer::{StagedFiles, TableWriter};
 
 /// A Delta table in a local directory, which may not exist yet: the first commit creates it.
@@ -127,6 +128,17 @@ impl Table {
     ) -> Result<TableWriter, TableError> {
         let columns = schema::merge(&self.path, self.schema.as_ref(), &schema)?;
         TableWriter::new(self.path.clone(), &self.url, columns, target_file_bytes)
+    }
+
+    /// Reads the table's log again (another writer committed since this handle last looked).
+    async fn reload(&mut self) -> Result<(), TableError> {
+        self.delta
+            .load()
+            .await
+            .map_err(|source| delta_error(&self.path, "load", source))?;
+        self.txns.clear();
+        self.schema = self.current_schema()?;
+        Ok(())
     }
 
     /// Adopts the state a commit produced, so later commits and schema checks start from it.

@@ -68,3 +68,38 @@ fn describe(field: &Field) -> String {
         format!("{} NOT NULL", field.data_type())
     }
 }
+
+/// Characters Spark and Delta (without column mapping) refuse in a column name; with control
+/// characters (a NUL byte among them) no reader can open a table that has one.
+const REFUSED_IN_NAMES: &[char] = &[' ', ',', ';', '{', '}', '(', ')', '=', '\n', '\t'];
+
+/// The name a column is stored under when `name` is one some reader of the table would refuse:
+/// every refused or control character becomes `_`, an empty name `column`. `None` when `name`
+/// is fine as it is.
+pub fn storable_column_name(name: &str) -> Option<String> {
+    let bad = |c: char| c.is_control() || REFUSED_IN_NAMES.contains(&c);
+    if !name.is_empty() && !name.contains(bad) {
+        return None;
+    }
+    if name.is_empty() {
+        return Some("column".to_owned());
+    }
+    Some(name.chars().map(|c| if bad(c) { '_' } else { c }).collect())
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::storable_column_name;
+
+    #[test]
+    fn names_every_reader_accepts() {
+        assert_eq!(storable_column_name("feature_age"), None);
+        assert_eq!(storable_column_name("tag/env"), None);
+        assert_eq!(storable_column_name("a\0b").as_deref(), Some("a_b"));
+        assert_eq!(
+            storable_column_name("monthly charges (usd)").as_deref(),
+            Some("monthly_charges__usd_")
+        );
+        assert_eq!(storable_column_name("").as_deref(), Some("column"));
+    }
+}

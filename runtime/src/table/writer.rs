@@ -44,6 +44,9 @@ pub struct TableWriter {
 pub struct StagedFiles {
     pub(super) adds: Vec<Add>,
     pub(super) schemas: Vec<SchemaRef>,
+    /// Data files (table-relative paths) the commit removes: an object's earlier rows when it
+    /// is imported again. Files the table no longer holds are passed over.
+    pub(super) removes: Vec<String>,
     rows: u64,
 }
 
@@ -51,12 +54,25 @@ impl StagedFiles {
     /// Gathers several objects' files into one commit (a replace job commits once, at the end).
     pub fn extend(&mut self, other: StagedFiles) {
         self.adds.extend(other.adds);
+        self.removes.extend(other.removes);
         for s in other.schemas {
             if !self.schemas.contains(&s) {
                 self.schemas.push(s);
             }
         }
         self.rows += other.rows;
+    }
+
+    /// The commit of these files also removes `paths` (see [`StagedFiles::paths`]), in the
+    /// same atomic commit: readers see the old rows or the new, never both.
+    pub fn replacing(mut self, paths: Vec<String>) -> StagedFiles {
+        self.removes.extend(paths);
+        self
+    }
+
+    /// Table-relative paths of the staged data files.
+    pub fn paths(&self) -> Vec<String> {
+        self.adds.iter().map(|a| a.path.clone()).collect()
     }
 
     /// Rows in the staged files.
@@ -158,6 +174,7 @@ impl TableWriter {
         Ok(StagedFiles {
             adds,
             schemas: vec![self.inner.arrow_schema()],
+            removes: Vec::new(),
             rows: self.rows,
         })
     }
