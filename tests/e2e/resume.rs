@@ -76,6 +76,7 @@ fn a_commit_without_its_status_is_recognised_on_resume() {
                 workflow_path: wf.display().to_string(),
                 workflow_text: text,
                 table: "t".into(),
+                source_id: String::new(),
             })
             .await
             .unwrap();
@@ -93,7 +94,10 @@ fn a_commit_without_its_status_is_recognised_on_resume() {
             num_rows_persisted: 2,
             ..Default::default()
         };
-        store.prepare_commit(job.id, 0, &metrics, 1).await.unwrap();
+        store
+            .prepare_commit(job.id, 0, &metrics, 1, &[])
+            .await
+            .unwrap();
         // ... and committed it (marked rows, to tell them from a re-read), then died.
         let mut table = Table::open(&env.home().join("tables/t")).await.unwrap();
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, true)]));

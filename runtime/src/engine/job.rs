@@ -13,8 +13,8 @@ use super::outcome::{Stop, decide};
 use super::{EngineError, Ferry, Prepared, Progress};
 use crate::host::{CancelToken, InstanceOptions, SourceInstance};
 use crate::store::{
-    DesiredStatus, ErrorInfo, ExecutionStatus, FileFilter, FileOutcome, FileStatus, Job, JobFile,
-    NewFile, NewJob, RowMetrics,
+    DesiredStatus, ErrorInfo, ExecutionStatus, FileFilter, FileOutcome, FileStatus, Holder, Job,
+    JobFile, LEASE_RENEWAL, NewFile, NewJob, RowMetrics,
 };
 use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
 use crate::workflow::{IngestMode, OnChange, Workflow};
@@ -56,6 +56,7 @@ impl Ferry {
                 workflow_path: wf.path.display().to_string(),
                 workflow_text: wf.text.clone(),
                 table: wf.ingest.table.clone(),
+                source_id: prepared.source_id.clone(),
             })
             .await?;
         tracing::info!(job = %job.id, workflow = %wf.name, "job created");
@@ -73,12 +74,8 @@ impl Ferry {
             }
             .into());
         }
-        if let Some(pid) = job.runner_pid
-            && pid != std::process::id()
-            && process_alive(pid)
-        {
-            return Err(EngineError::Busy { id, pid });
-        }
+        // Refused here, before the workflow is prepared, when another process holds the job.
+        self.store.claim_job(id, Holder::this_process()).await?;
         let workflow =
             Workflow::parse(std::path::Path::new(&job.workflow_path), &job.workflow_text)?;
         let prepared = self.prepare(&workflow)?;
@@ -96,10 +93,13 @@ impl Ferry {
         options: &RunOptions,
         progress: &dyn Progress,
     ) -> Result<Job, EngineError> {
+        let holder = Holder::this_process();
+        self.store.claim_job(id, holder).await?;
         self.store.mark_running(id, std::process::id()).await?;
         let cancel = CancelToken::default();
         // Watches until this function returns, whichever way (the deploy step included).
         let _watcher = AbortOnDrop(self.watch_cancel(id, cancel.clone()));
+        let lease = LeaseKeeper::start(self.store.clone(), id, cancel.clone());
         let result = if self.store.desired_status(id).await? == DesiredStatus::Canceled {
             // Canceled while it waited for a place: nothing is read.
             Ok(Stop::Canceled)
@@ -179,10 +179,18 @@ impl Ferry {
                 }
             }
         }
+        if lease.lost() {
+            // Another process took the job over (this one stalled past its lease): it owns the
+            // outcome now.
+            return Err(EngineError::LeaseLost { id });
+        }
         let job = self
             .store
             .finish_job(id, status, &health, failure.as_ref())
             .await?;
+        if let Err(e) = self.store.release_lease(id, holder).await {
+            tracing::warn!(job = %id, "cannot release the job's lease: {e}");
+        }
         tracing::info!(job = %id, status = %job.execution_status, rows = job.metrics.num_rows_persisted, "job finished");
         Ok(job)
     }
@@ -322,13 +330,17 @@ impl Ferry {
         let mut files = self.store.files(id, &FileFilter::default()).await?;
         if files.is_empty() {
             let listed = list_objects(&mut source, p, options).await?;
+            let total = listed.len();
             let listed = self.not_yet_imported(p, listed).await?;
+            self.store
+                .set_already_imported(id, (total - listed.len()) as u64)
+                .await?;
             self.store.add_files(id, &listed).await?;
             files = self.store.files(id, &FileFilter::default()).await?;
         }
         progress.listed(files.len() as u64, files.iter().map(|f| f.size).sum());
 
-        let table_path = self.home.table(&wf.ingest.table);
+        let table_path = self.home.table(&wf.ingest.table)?;
         let mut table = Table::open(&table_path).await?;
         let app = app_id(id);
         let mode = wf.ingest.mode;
@@ -356,6 +368,15 @@ impl Ferry {
             p.concurrency,
         );
         let mut staged_for_replace: Vec<(JobFile, StagedFiles, FileReport)> = Vec::new();
+        // A reimported object's earlier rows go in the commit that adds its new ones.
+        let earlier = if wf.incremental() && wf.import.on_change == OnChange::Reimport {
+            self.store
+                .imported_objects(&wf.name, &p.source_id, &wf.ingest.table)
+                .await?
+        } else {
+            Default::default()
+        };
+        let mut unreachable_in_a_row = 0usize;
 
         for file in files.iter().filter(|f| f.status == FileStatus::Pending) {
             if cancel.is_canceled()
@@ -378,6 +399,7 @@ impl Ferry {
             let mut ctx = FileContext {
                 mapping: &p.mapping,
                 compression: wf.import.compression,
+                decompression: &wf.import.decompression,
                 schema: &mut schema,
                 exceptions_before: exceptions,
                 max_exceptions: wf.ingest.max_parse_exceptions,
@@ -407,10 +429,28 @@ impl Ferry {
                     match mode {
                         IngestMode::Append => {
                             let version = file.seq as i64 + 1;
+                            let old_files = earlier
+                                .get(&file.name)
+                                .map(|o| o.data_files.clone())
+                                .unwrap_or_default();
+                            let staged = match staged {
+                                Some(staged) => Some(staged.replacing(old_files)),
+                                // The new version holds no rows: the old ones still go.
+                                None if !old_files.is_empty() => {
+                                    Some(StagedFiles::default().replacing(old_files))
+                                }
+                                None => None,
+                            };
                             let table_version = match staged {
                                 Some(staged) => {
                                     self.store
-                                        .prepare_commit(id, file.seq, &report.metrics, version)
+                                        .prepare_commit(
+                                            id,
+                                            file.seq,
+                                            &report.metrics,
+                                            version,
+                                            &staged.paths(),
+                                        )
                                         .await?;
                                     let info = commit_info(id, &file.name);
                                     Some(
@@ -437,12 +477,19 @@ impl Ferry {
                                 )
                                 .await?;
                             progress.file_finished(&file.name, FileStatus::Passed);
+                            unreachable_in_a_row = 0;
                         }
                         IngestMode::Replace => {
-                            self.store
-                                .prepare_commit(id, file.seq, &report.metrics, total_files)
-                                .await?;
                             let staged = staged.unwrap_or_default();
+                            self.store
+                                .prepare_commit(
+                                    id,
+                                    file.seq,
+                                    &report.metrics,
+                                    total_files,
+                                    &staged.paths(),
+                                )
+                                .await?;
                             staged_for_replace.push((file.clone(), staged, report));
                         }
                     }
@@ -451,6 +498,22 @@ impl Ferry {
                     tracing::warn!(job = %id, file = %file.name, code = %error.code, "file failed: {}", error.message);
                     exceptions += report.metrics.num_rows_skipped_by_error;
                     self.fail_file(id, file, &error, &report, progress).await?;
+                    if error.code == "unreachable" {
+                        unreachable_in_a_row += 1;
+                        if unreachable_in_a_row >= MAX_UNREACHABLE_IN_A_ROW {
+                            return Ok(Stop::Failed(ErrorInfo {
+                                code: "source_unreachable".into(),
+                                message: format!(
+                                    "{unreachable_in_a_row} objects in a row could not be reached (the last, `{}`: {}); \
+                                     the job stopped rather than try the rest: run it again once the store answers",
+                                    file.name, error.message
+                                ),
+                                row: None,
+                            }));
+                        }
+                    } else {
+                        unreachable_in_a_row = 0;
+                    }
                     // A plugin that failed may be in any state: start the next object afresh
                     // (each download has its own source instance already).
                     parser = self.host.parser(&p.parser, &parser_opts).await?;
@@ -524,13 +587,18 @@ impl Ferry {
         if !wf.incremental() {
             return Ok(listed);
         }
-        let imported = self.store.imported_objects(&wf.name).await?;
+        let imported = self
+            .store
+            .imported_objects(&wf.name, &p.source_id, &wf.ingest.table)
+            .await?;
         let total = listed.len();
         let fresh: Vec<NewFile> = listed
             .into_iter()
             .filter(|f| match imported.get(&f.name) {
                 None => true,
-                Some(etag) => wf.import.on_change == OnChange::Reimport && *etag != f.etag,
+                Some(earlier) => {
+                    wf.import.on_change == OnChange::Reimport && earlier.etag != f.etag
+                }
             })
             .collect();
         tracing::info!(workflow = %wf.name, listed = total, new = fresh.len(), "incremental listing");
@@ -651,9 +719,46 @@ fn error_code(e: &EngineError) -> &str {
     }
 }
 
-/// Whether process `pid` still runs (the runner of a job that looks unfinished).
-pub fn process_alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+/// After this many objects in a row failed because the source could not be reached, the
+/// store is taken to be down and the job stops (FAILED) instead of trying every object.
+pub const MAX_UNREACHABLE_IN_A_ROW: usize = 5;
+
+/// Renews the job's lease while it runs. If the lease is lost (this process stalled past it
+/// and another took the job over), the job is interrupted and must not record an outcome.
+struct LeaseKeeper {
+    lost: Arc<std::sync::atomic::AtomicBool>,
+    _task: AbortOnDrop,
+}
+
+impl LeaseKeeper {
+    fn start(store: crate::store::Store, id: Uuid, cancel: CancelToken) -> LeaseKeeper {
+        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = lost.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LEASE_RENEWAL).await;
+                match store.renew_lease(id, Holder::this_process()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!(job = %id, "the job's lease was taken over by another process; stopping here");
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                        cancel.cancel();
+                        return;
+                    }
+                    // A store hiccup: try again at the next renewal, well before expiry.
+                    Err(e) => tracing::warn!(job = %id, "cannot renew the job's lease: {e}"),
+                }
+            }
+        });
+        LeaseKeeper {
+            lost,
+            _task: AbortOnDrop(task),
+        }
+    }
+
+    fn lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A background task that ends with its owner.

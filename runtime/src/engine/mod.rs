@@ -10,6 +10,7 @@
 mod download;
 mod dry_run;
 mod file;
+mod inflate;
 mod job;
 mod outcome;
 mod pipeline;
@@ -19,8 +20,8 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-pub use dry_run::{DryRun, ValidationResult};
-pub use job::{RunOptions, process_alive};
+pub use dry_run::{DryRun, DryRunMetrics, ValidationResult};
+pub use job::RunOptions;
 pub use prepare::{Prepared, prepare};
 
 use crate::credentials::SecretSource;
@@ -47,14 +48,16 @@ pub enum EngineError {
         path: String,
         source: std::io::Error,
     },
-    #[error("job {id} is still being run by process {pid}; stop it first or wait")]
-    Busy { id: Uuid, pid: u32 },
+    #[error("job {id} was taken over by another process while this one ran it")]
+    LeaseLost { id: Uuid },
     #[error("{0}")]
     NoSuchObject(String),
     #[error(transparent)]
     Secrets(#[from] crate::credentials::SecretFileError),
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Name(#[from] crate::paths::NameError),
 }
 
 impl EngineError {
@@ -62,7 +65,10 @@ impl EngineError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            EngineError::Workflow(_) | EngineError::Plugins(_) | EngineError::Config(_)
+            EngineError::Workflow(_)
+                | EngineError::Plugins(_)
+                | EngineError::Config(_)
+                | EngineError::Name(_)
         )
     }
 }
@@ -86,6 +92,9 @@ pub struct Ferry {
     pub host: Arc<PluginHost>,
     pub catalog: Catalog,
     pub secrets: SecretSource,
+    /// Where a workflow's files may be (see [`Ferry::confine`]); `None` trusts every path, as
+    /// the command line trusts its local user.
+    grant_roots: Option<crate::paths::Roots>,
 }
 
 impl Ferry {
@@ -106,7 +115,16 @@ impl Ferry {
             host,
             catalog,
             secrets,
+            grant_roots: None,
         })
+    }
+
+    /// From now on, every path a workflow names (granted directories, artifacts, its service
+    /// file, custom plugins) must resolve, symlinks followed, inside one of `roots`; anything
+    /// else is a problem [`Ferry::prepare`] reports. `ferry serve` runs workflows that arrive
+    /// over HTTP, so it confines them to its `grant_roots`.
+    pub fn confine(&mut self, roots: crate::paths::Roots) {
+        self.grant_roots = Some(roots);
     }
 
     /// The state dir's package registry.
@@ -116,6 +134,13 @@ impl Ferry {
 
     /// Loads a workflow's plugins and checks everything `ferry validate` checks.
     pub fn prepare(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
-        prepare(workflow, &self.host, &self.catalog, &self.secrets).map_err(EngineError::Plugins)
+        prepare(
+            workflow,
+            &self.host,
+            &self.catalog,
+            &self.secrets,
+            self.grant_roots.as_ref(),
+        )
+        .map_err(EngineError::Plugins)
     }
 }

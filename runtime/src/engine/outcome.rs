@@ -63,10 +63,12 @@ pub fn decide(job: &Job, stop: &Stop) -> (ExecutionStatus, Health, Option<ErrorI
         }
         Stop::Completed if m.num_rows_persisted == 0 => {
             let mut h = health(HealthStatus::Warn);
-            h.messages.push(if f.total == 0 {
-                "no objects matched the source's prefix and glob".into()
-            } else {
-                "no rows were ingested".into()
+            h.messages.push(match (f.total, job.already_imported) {
+                (0, 0) => "no objects matched the source's prefix and glob".into(),
+                (0, n) => {
+                    format!("{n} objects already imported by earlier jobs; nothing new to import")
+                }
+                _ => "no rows were ingested".into(),
             });
             (ExecutionStatus::NoRowsIngested, h, None)
         }

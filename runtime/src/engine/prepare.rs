@@ -10,6 +10,7 @@ use crate::host::{
     PluginHost, PluginKind, Sandbox,
 };
 use crate::mapping::Mapping;
+use crate::paths::{self, Roots};
 use crate::units::ByteSize;
 use crate::workflow::{Problem, Workflow, did_you_mean, plugin_settings};
 
@@ -27,6 +28,52 @@ pub struct Prepared {
     pub glob: Option<globset::GlobMatcher>,
     /// Objects downloaded ahead of the parser at once.
     pub concurrency: usize,
+    /// Which store the source reads (see [`source_identity`]): with the workflow and the
+    /// table, the key of the incremental ledger.
+    pub source_id: String,
+}
+
+/// Source settings that say which store a source reads (as opposed to how it reads it, such
+/// as page sizes or retries). Changing one of these starts the incremental ledger afresh.
+pub const STORE_SETTINGS: &[&str] = &[
+    "bucket",
+    "endpoint",
+    "root",
+    "region",
+    "project",
+    "account",
+    "container",
+    "host",
+    "url",
+    "base_url",
+    "path",
+];
+
+/// The identity of the store a source reads: its plugin, the [`STORE_SETTINGS`] it has, and
+/// the host directories granted to it, as one canonical JSON text.
+fn source_identity(
+    workflow: &Workflow,
+    settings: &std::collections::BTreeMap<String, String>,
+    dirs: &[DirAccess],
+) -> String {
+    let named: std::collections::BTreeMap<&str, &str> = settings
+        .iter()
+        .filter(|(k, _)| STORE_SETTINGS.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let dirs: Vec<String> = dirs
+        .iter()
+        .map(|d| {
+            let host = std::fs::canonicalize(&d.host).unwrap_or_else(|_| d.host.clone());
+            format!("{}={}", d.mount, host.display())
+        })
+        .collect();
+    serde_json::json!({
+        "plugin": workflow.import.source,
+        "settings": named,
+        "dirs": dirs,
+    })
+    .to_string()
 }
 
 /// Objects downloaded at once when a step does not say.
@@ -38,8 +85,13 @@ pub fn prepare(
     host: &PluginHost,
     catalog: &Catalog,
     secrets: &SecretSource,
+    roots: Option<&Roots>,
 ) -> Result<Prepared, Vec<Problem>> {
     let mut problems = Vec::new();
+    let dirs = match roots {
+        None => step_dirs(workflow),
+        Some(roots) => confined_dirs(workflow, roots, &mut problems),
+    };
     let step = &workflow.import;
     let mut load = |name: &str, key: &str, kind: PluginKind| -> Option<Arc<LoadedPlugin>> {
         let result = catalog
@@ -122,21 +174,14 @@ pub fn prepare(
         return Err(problems);
     }
     let defaults = CallLimits::default();
+    let source_id = source_identity(workflow, &source_settings, &dirs);
     Ok(Prepared {
+        source_id,
         workflow: workflow.clone(),
         source,
         parser,
         source_sandbox: Sandbox {
-            dirs: step
-                .grants
-                .dirs
-                .iter()
-                .map(|d| DirAccess {
-                    host: workflow.resolve(&d.path),
-                    mount: d.mount.clone(),
-                    write: d.write,
-                })
-                .collect(),
+            dirs,
             settings: source_settings,
             outbound: Arc::new(outbound),
         },
@@ -153,6 +198,71 @@ pub fn prepare(
         glob,
         concurrency: step.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
     })
+}
+
+/// The import step's granted directories, as written (resolved against the workflow's
+/// directory).
+fn step_dirs(workflow: &Workflow) -> Vec<DirAccess> {
+    workflow
+        .import
+        .grants
+        .dirs
+        .iter()
+        .map(|d| DirAccess {
+            host: workflow.resolve(&d.path),
+            mount: d.mount.clone(),
+            write: d.write,
+        })
+        .collect()
+}
+
+/// The granted directories confined to `roots` (canonical, so a symlink cannot lead out
+/// later), and every other file the workflow names checked against them too: artifacts, the
+/// service file, custom plugins. Each one outside is a problem at its place in the file.
+fn confined_dirs(
+    workflow: &Workflow,
+    roots: &Roots,
+    problems: &mut Vec<Problem>,
+) -> Vec<DirAccess> {
+    let step = &workflow.import.name;
+    let mut dirs = Vec::new();
+    for mut dir in step_dirs(workflow) {
+        match paths::confine(&dir.host, roots) {
+            Ok(canonical) => {
+                dir.host = canonical;
+                dirs.push(dir);
+            }
+            Err(e) => problems.push(Problem {
+                location: workflow.location(step, "dirs"),
+                message: format!("granted directory {e}"),
+            }),
+        }
+    }
+    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
+    if let Some(service) = &workflow.service {
+        for endpoint in &service.endpoints {
+            if let crate::workflow::EndpointSpec::Prediction { artifacts, .. } = endpoint {
+                for a in artifacts {
+                    files.push(("artifact".into(), workflow.resolve(a)));
+                }
+            }
+        }
+    }
+    if let Some(file) = &workflow.service_file {
+        files.push(("service file".into(), file.clone()));
+    }
+    for (name, path) in &workflow.plugins {
+        files.push((format!("plugin `{name}`"), path.clone()));
+    }
+    for (what, path) in files {
+        if let Err(e) = paths::confine(&path, roots) {
+            problems.push(Problem {
+                location: workflow.start(),
+                message: format!("{what} {e}"),
+            });
+        }
+    }
+    dirs
 }
 
 /// The import step's outbound grants: host patterns parsed, credentials resolved with their

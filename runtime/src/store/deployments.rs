@@ -15,9 +15,73 @@ pub struct InfraRecord {
     pub name: String,
     pub kind: String,
     pub stage: String,
+    /// Kept as declared (TOML's snake_case); shown with camelCase keys like everything else a
+    /// client reads, but for the deployer's own `settings`, whose names are the plugin's.
+    #[serde(serialize_with = "camel_spec")]
     pub spec: serde_json::Value,
     pub created_at: String,
     pub updated_at: String,
+}
+
+fn camel_spec<S: serde::Serializer>(
+    spec: &serde_json::Value,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&rekey(spec, &camel), s)
+}
+
+/// An infra spec as a client sends it back (camelCase keys, as shown) in the declared form
+/// (snake_case): the inverse of how records are shown. Snake_case keys pass unchanged.
+pub fn spec_from_client(spec: &serde_json::Value) -> serde_json::Value {
+    rekey(spec, &snake)
+}
+
+fn camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn snake(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Renames every key but those inside `settings` (the deployer plugin's own names).
+fn rekey(value: &serde_json::Value, rename: &dyn Fn(&str) -> String) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "settings" {
+                    v.clone()
+                } else {
+                    rekey(v, rename)
+                };
+                (rename(k), v)
+            })
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(|v| rekey(v, rename)).collect(),
+        other => other.clone(),
+    }
 }
 
 /// One version and its share of the traffic.

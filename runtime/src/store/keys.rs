@@ -10,13 +10,15 @@ use super::model::text_enum;
 use super::{Result, Store, StoreError, now};
 
 text_enum!(
-    /// What a key may do.
+    /// What a key may do (`UseServices`: call the public endpoints of services whose `auth` is
+    /// `api_keys`).
     Permission {
         ViewJobs = "ViewJobs",
         ManageIngestionJobs = "ManageIngestionJobs",
         ManageWorkflows = "ManageWorkflows",
         ManageKeys = "ManageKeys",
         ManageDeployments = "ManageDeployments",
+        UseServices = "UseServices",
     }
 );
 
@@ -26,12 +28,30 @@ pub struct ApiKey {
     pub id: String,
     pub name: String,
     pub permissions: Vec<Permission>,
+    /// The services a `UseServices` key may call; empty for all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
     pub created_at: String,
     pub revoked_at: Option<String>,
 }
 
 fn hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn split_services(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl ApiKey {
+    /// Whether this key may call the public endpoints of `service`.
+    pub fn may_use(&self, service: &str) -> bool {
+        self.permissions.contains(&Permission::UseServices)
+            && (self.services.is_empty() || self.services.iter().any(|s| s == service))
+    }
 }
 
 fn parse_permissions(text: &str) -> Result<Vec<Permission>> {
@@ -50,6 +70,7 @@ impl Store {
         &self,
         name: &str,
         permissions: &[Permission],
+        services: &[String],
     ) -> Result<(ApiKey, String)> {
         let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let secret = format!(
@@ -57,7 +78,7 @@ impl Store {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
-        self.add_key(name, permissions, format!("fry_{id}_{secret}"))
+        self.add_key(name, permissions, services, format!("fry_{id}_{secret}"))
             .await
     }
 
@@ -67,6 +88,7 @@ impl Store {
         &self,
         name: &str,
         permissions: &[Permission],
+        services: &[String],
         key: &str,
     ) -> Result<ApiKey> {
         let well_formed = key
@@ -82,28 +104,40 @@ impl Store {
                 "not a ferry key (fry_<12 characters>_<secret>)".into(),
             ));
         }
-        Ok(self.add_key(name, permissions, key.to_owned()).await?.0)
+        Ok(self
+            .add_key(name, permissions, services, key.to_owned())
+            .await?
+            .0)
     }
 
     async fn add_key(
         &self,
         name: &str,
         permissions: &[Permission],
+        services: &[String],
         key: String,
     ) -> Result<(ApiKey, String)> {
+        crate::paths::check(crate::paths::NameKind::Key, name)?;
+        for service in services {
+            crate::paths::check(crate::paths::NameKind::Service, service)?;
+        }
+        let mut services = services.to_vec();
+        services.sort();
+        services.dedup();
         let id = key[4..16].to_owned();
         let mut names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
         names.sort();
         names.dedup();
         let created = now();
         let done = sqlx::query(
-            "INSERT INTO api_keys (id, name, key_hash, permissions, created_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO api_keys (id, name, key_hash, permissions, services, created_at) VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(&id)
         .bind(name)
         .bind(hash(&key))
         .bind(names.join(","))
+        .bind(services.join(","))
         .bind(created.as_str())
         .execute(&self.pool)
         .await?;
@@ -114,6 +148,7 @@ impl Store {
             id,
             name: name.to_owned(),
             permissions: parse_permissions(&names.join(","))?,
+            services,
             created_at: created.as_str().to_owned(),
             revoked_at: None,
         };
@@ -121,21 +156,24 @@ impl Store {
     }
 
     pub async fn list_keys(&self) -> Result<Vec<ApiKey>> {
-        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, name, permissions, created_at, revoked_at FROM api_keys ORDER BY created_at, name",
+        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, name, permissions, services, created_at, revoked_at FROM api_keys ORDER BY created_at, name",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(id, name, permissions, created_at, revoked_at)| {
-                Ok(ApiKey {
-                    id,
-                    name,
-                    permissions: parse_permissions(&permissions)?,
-                    created_at,
-                    revoked_at,
-                })
-            })
+            .map(
+                |(id, name, permissions, services, created_at, revoked_at)| {
+                    Ok(ApiKey {
+                        id,
+                        name,
+                        permissions: parse_permissions(&permissions)?,
+                        services: split_services(&services),
+                        created_at,
+                        revoked_at,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -153,7 +191,7 @@ impl Store {
             .await?
             .into_iter()
             .find(|k| k.name == name || k.id == name)
-            .ok_or_else(|| StoreError::Conflict(format!("no key named `{name}`")))
+            .ok_or_else(|| StoreError::Missing(format!("no key named `{name}`")))
     }
 
     /// The live key `presented` is, if any.
@@ -165,13 +203,13 @@ impl Store {
         else {
             return Ok(None);
         };
-        let row: Option<(String, String, String, String)> = sqlx::query_as(
-            "SELECT name, key_hash, permissions, created_at FROM api_keys WHERE id = ? AND revoked_at IS NULL",
+        let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT name, key_hash, permissions, services, created_at FROM api_keys WHERE id = ? AND revoked_at IS NULL",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((name, stored, permissions, created_at)) = row else {
+        let Some((name, stored, permissions, services, created_at)) = row else {
             return Ok(None);
         };
         if !bool::from(hash(presented).as_bytes().ct_eq(stored.as_bytes())) {
@@ -181,6 +219,7 @@ impl Store {
             id: id.to_owned(),
             name,
             permissions: parse_permissions(&permissions)?,
+            services: split_services(&services),
             created_at,
             revoked_at: None,
         }))
@@ -196,7 +235,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("ferry.db")).await.unwrap();
         let (key, secret) = store
-            .create_key("ci", &[Permission::ViewJobs, Permission::ViewJobs])
+            .create_key("ci", &[Permission::ViewJobs, Permission::ViewJobs], &[])
             .await
             .unwrap();
         assert_eq!(key.permissions, vec![Permission::ViewJobs]);
@@ -213,7 +252,7 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        assert!(store.create_key("ci", &[]).await.is_err());
+        assert!(store.create_key("ci", &[], &[]).await.is_err());
         let listed = format!("{:?}", store.list_keys().await.unwrap());
         assert!(!listed.contains(&secret[20..]));
         store.revoke_key("ci").await.unwrap();

@@ -3,6 +3,7 @@
 
 mod deployments;
 mod keys;
+mod leases;
 mod model;
 mod time;
 
@@ -15,9 +16,10 @@ use uuid::Uuid;
 
 pub use deployments::{
     DeploymentHealth, DeploymentRecord, Desired, InfraRecord, Observed, OperationAction,
-    OperationRecord, OperationStatus, Share,
+    OperationRecord, OperationStatus, Share, spec_from_client,
 };
 pub use keys::{ApiKey, Permission};
+pub use leases::{Holder, LEASE_RENEWAL, LEASE_TTL, process_alive};
 pub use model::*;
 pub use time::{Timestamp, now};
 
@@ -36,8 +38,15 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("no job {0}")]
     NotFound(Uuid),
+    /// Something other than a job is not there (a key, by name).
+    #[error("{0}")]
+    Missing(String),
+    #[error(transparent)]
+    InvalidName(#[from] crate::paths::NameError),
     #[error("job {id} is {status}, which is final")]
     Terminal { id: Uuid, status: ExecutionStatus },
+    #[error("job {id} is being run by process {pid} on {host}; stop it first or wait")]
+    Leased { id: Uuid, host: String, pid: u32 },
     #[error("invalid cursor")]
     BadCursor,
     #[error("{0}")]
@@ -48,6 +57,15 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// An object an earlier job imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub etag: Option<String>,
+    /// Table-relative paths of the data files that hold its rows (empty for objects recorded
+    /// before ferry kept them).
+    pub data_files: Vec<String>,
+}
+
 /// What a new job starts from.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -55,6 +73,9 @@ pub struct NewJob {
     pub workflow_path: String,
     pub workflow_text: String,
     pub table: String,
+    /// The source's identity (see the `imported_objects` migration): with the workflow and
+    /// the table, the key of the incremental ledger.
+    pub source_id: String,
 }
 
 /// Filters for job listings; each list is OR-ed, different filters AND-ed.
@@ -87,7 +108,7 @@ pub struct Store {
     pool: SqlitePool,
 }
 
-const JOB_COLUMNS: &str = "j.rowid AS row_seq, j.id, j.workflow, j.packages, j.deployments, j.workflow_path, j.workflow_text, j.table_name, j.execution_status, \
+const JOB_COLUMNS: &str = "j.rowid AS row_seq, j.id, j.workflow, j.source_id, j.already_imported, j.packages, j.deployments, j.workflow_path, j.workflow_text, j.table_name, j.execution_status, \
     j.desired_execution_status, j.health_status, j.health_messages, j.failure_code, j.failure_message, j.runner_pid, \
     j.created_at, j.updated_at, j.started_at, j.finished_at, \
     (SELECT COALESCE(SUM(rows_processed), 0) FROM job_files f WHERE f.job_id = j.id) AS m_processed, \
@@ -122,7 +143,20 @@ impl Store {
                 path: path.display().to_string(),
                 source,
             })?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        // Two processes starting on a fresh home must not both create the tables: sqlx takes
+        // no lock for SQLite, so migrations run under an exclusive lock on a file beside it.
+        let lock_path = path.with_extension("db.migrate-lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|e| StoreError::Open {
+            path: lock_path.display().to_string(),
+            source: sqlx::Error::Io(e),
+        })?;
+        lock.lock().map_err(|e| StoreError::Open {
+            path: lock_path.display().to_string(),
+            source: sqlx::Error::Io(e),
+        })?;
+        let migrated = sqlx::migrate!("./migrations").run(&pool).await;
+        drop(lock);
+        migrated?;
         Ok(Store { pool })
     }
 
@@ -131,7 +165,7 @@ impl Store {
         let at = now();
         sqlx::query(
             "INSERT INTO jobs (id, workflow, workflow_path, workflow_text, table_name, execution_status, \
-             desired_execution_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             desired_execution_status, created_at, updated_at, source_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(&new.workflow)
@@ -142,9 +176,20 @@ impl Store {
         .bind(DesiredStatus::Running.as_str())
         .bind(at.as_str())
         .bind(at.as_str())
+        .bind(&new.source_id)
         .execute(&self.pool)
         .await?;
         self.job(id).await
+    }
+
+    /// Records how many listed objects the job leaves out because earlier jobs imported them.
+    pub async fn set_already_imported(&self, job: Uuid, count: u64) -> Result<()> {
+        sqlx::query("UPDATE jobs SET already_imported = ? WHERE id = ?")
+            .bind(count as i64)
+            .bind(job.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn job(&self, id: Uuid) -> Result<Job> {
@@ -293,16 +338,34 @@ impl Store {
         self.ensure_changed(job, done.rows_affected()).await
     }
 
-    /// Sets the desired status to CANCELED; the runner observes it. Finished jobs refuse.
+    /// Sets the desired status to CANCELED; the runner observes it. Finished jobs refuse. A
+    /// job still waiting in CREATED that no process has claimed ends CANCELED here and now:
+    /// nothing would otherwise observe the request until its turn came.
     pub async fn request_cancel(&self, job: Uuid) -> Result<Job> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE jobs SET desired_execution_status = 'CANCELED', updated_at = ? \
              WHERE id = ? AND execution_status IN ('CREATED', 'RUNNING')",
         )
-        .bind(now().as_str())
+        .bind(at.as_str())
         .bind(job.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if done.rows_affected() > 0 {
+            sqlx::query(
+                "UPDATE jobs SET execution_status = 'CANCELED', health_status = 'ok', \
+                 health_messages = '[\"canceled on request before it started\"]', finished_at = ? \
+                 WHERE id = ? AND execution_status = 'CREATED' \
+                 AND (lease_owner IS NULL OR lease_expires_at < ?)",
+            )
+            .bind(at.as_str())
+            .bind(job.to_string())
+            .bind(at.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         self.ensure_changed(job, done.rows_affected()).await?;
         self.job(job).await
     }
@@ -339,14 +402,18 @@ impl Store {
         seq: u64,
         metrics: &RowMetrics,
         commit_version: i64,
+        data_files: &[String],
     ) -> Result<()> {
         let query = sqlx::query(
             "UPDATE job_files SET rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
-             rows_skipped_by_error = ?, rows_persisted = ?, commit_version = ?, updated_at = ? \
+             rows_skipped_by_error = ?, rows_persisted = ?, commit_version = ?, data_files = ?, updated_at = ? \
              WHERE job_id = ? AND seq = ?",
         );
+        let files =
+            serde_json::to_string(data_files).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         bind_metrics(query, metrics)
             .bind(commit_version)
+            .bind(files)
             .bind(now().as_str())
             .bind(job.to_string())
             .bind(seq as i64)
@@ -413,11 +480,12 @@ impl Store {
         }
         if status == FileStatus::Passed {
             sqlx::query(
-                "INSERT INTO imported_objects (workflow, object_key, etag, job_id, imported_at) \
-                 SELECT j.workflow, f.name, f.etag, j.id, ? FROM job_files f JOIN jobs j ON j.id = f.job_id \
+                "INSERT INTO imported_objects (workflow, source_id, table_name, object_key, etag, job_id, imported_at, data_files) \
+                 SELECT j.workflow, j.source_id, j.table_name, f.name, f.etag, j.id, ?, f.data_files \
+                 FROM job_files f JOIN jobs j ON j.id = f.job_id \
                  WHERE f.job_id = ? AND f.seq = ? \
-                 ON CONFLICT (workflow, object_key) DO UPDATE SET etag = excluded.etag, \
-                 job_id = excluded.job_id, imported_at = excluded.imported_at",
+                 ON CONFLICT (workflow, source_id, table_name, object_key) DO UPDATE SET etag = excluded.etag, \
+                 job_id = excluded.job_id, imported_at = excluded.imported_at, data_files = excluded.data_files",
             )
             .bind(at.as_str())
             .bind(job.to_string())
@@ -467,17 +535,34 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// The objects `workflow` has passed, by key, with the ETag each had then.
+    /// The objects `workflow` has passed from source `source_id` into `table`, by key, with
+    /// the ETag each had then and the data files holding its rows. Objects recorded before
+    /// ledgers named their source count for every source.
     pub async fn imported_objects(
         &self,
         workflow: &str,
-    ) -> Result<std::collections::HashMap<String, Option<String>>> {
-        let rows: Vec<(String, Option<String>)> =
-            sqlx::query_as("SELECT object_key, etag FROM imported_objects WHERE workflow = ?")
-                .bind(workflow)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().collect())
+        source_id: &str,
+        table: &str,
+    ) -> Result<std::collections::HashMap<String, Imported>> {
+        let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT object_key, etag, data_files FROM imported_objects \
+             WHERE workflow = ? AND table_name = ? AND source_id IN (?, '') ORDER BY source_id",
+        )
+        .bind(workflow)
+        .bind(table)
+        .bind(source_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(key, etag, files)| {
+                let data_files = match files {
+                    None => Vec::new(),
+                    Some(text) => serde_json::from_str(&text)
+                        .map_err(|e| StoreError::Corrupt(format!("data files of `{key}`: {e}")))?,
+                };
+                Ok((key, Imported { etag, data_files }))
+            })
+            .collect()
     }
 
     /// Puts an interrupted file back to pending, forgetting its partial counts.
@@ -707,6 +792,8 @@ fn job_from_row(row: &SqliteRow) -> Result<Job> {
         runner_pid: row
             .try_get::<Option<i64>, _>("runner_pid")?
             .map(|p| p as u32),
+        source_id: row.try_get("source_id")?,
+        already_imported: count(row, "already_imported")?,
         packages: serde_json::from_str(&row.try_get::<String, _>("packages")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         deployments: serde_json::from_str(&row.try_get::<String, _>("deployments")?)

@@ -183,12 +183,22 @@ pub struct Job {
     pub workflow_text: String,
     #[serde(skip)]
     pub runner_pid: Option<u32>,
+    /// Not serialized: the identity of the source the job reads (part of the ledger key).
+    #[serde(skip)]
+    pub source_id: String,
+    /// Listed objects an incremental run left out because earlier jobs imported them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub already_imported: u64,
     /// Packages the job's package step built.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PackageRef>,
     /// Deployments the job's deploy step updated, with the operation to follow.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deployments: Vec<DeploymentRef>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

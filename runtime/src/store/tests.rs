@@ -13,6 +13,7 @@ fn new_job(workflow: &str) -> NewJob {
         workflow_path: "/w.toml".into(),
         workflow_text: "name = \"w\"".into(),
         table: "t".into(),
+        source_id: String::new(),
     }
 }
 
