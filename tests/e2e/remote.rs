@@ -295,13 +295,14 @@ fn an_object_deleted_after_listing_fails_alone() {
     csv_objects(&upload, 8, |i| format!("part-{i}.csv"));
     peer.put_dir("gone", &upload, "");
     let settings = format!(r#"bucket = "gone", endpoint = "{}""#, peer.url());
-    // One download at a time, behind a parser that takes 300 ms per object: the last object
-    // is listed long before anything reads it.
+    // One download at a time, behind a parser that takes 700 ms per object: the last object
+    // is listed long before anything reads it (the delete goes through boto3, which takes
+    // a second to start).
     let wf = s3_workflow(
         &env,
         "s3_gone",
         &settings,
-        "concurrency = 1\nparser_settings = { mode = \"slow\", ms = 300 }",
+        "concurrency = 1\nparser_settings = { mode = \"slow\", ms = 700 }",
         &signed(&peer),
         "test-misbehave",
     );

@@ -23,12 +23,17 @@ impl Server {
     /// On a given address (to restart a node where its infra expects it).
     pub fn start_on(env: &Env, listen: &str, extra: &[&str]) -> Server {
         let workflows = env.path("workflows");
+        // Test workflows grant directories anywhere in the scratch dir; the confinement to
+        // the default roots is tested on its own.
+        let scratch = env.dir.path().to_owned();
         let mut args = vec![
             "serve",
             "--listen",
             listen,
             "--workflows",
             workflows.to_str().unwrap(),
+            "--grant-root",
+            scratch.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
         Server::spawn(env.command(&args))
@@ -36,11 +41,13 @@ impl Server {
 
     /// Runs a prepared `ferry serve` command and waits for the address it prints.
     pub fn spawn(mut command: std::process::Command) -> Server {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        command.stderr(Stdio::null());
+        Server::spawn_logged(command)
+    }
+
+    /// As [`Server::spawn`], with stderr wherever `command` already sends it.
+    pub fn spawn_logged(mut command: std::process::Command) -> Server {
+        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         stdout.read_line(&mut line).unwrap();

@@ -37,11 +37,11 @@ enum Handler {
     DeleteWorkflow(String),
     Trigger(String),
     ListJobs,
-    GetJob(Uuid),
-    PutJob(Uuid),
-    JobMetrics(Uuid),
-    JobFiles(Uuid),
-    JobLogs(Uuid),
+    GetJob(String),
+    PutJob(String),
+    JobMetrics(String),
+    JobFiles(String),
+    JobLogs(String),
     Upload,
     Webhook(String),
     ListKeys,
@@ -83,6 +83,8 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Route, ApiError> {
     })
 }
 
+/// Job ids are parsed by the handler, after authentication: a caller without a key learns
+/// nothing about which ids exist, or are well formed.
 fn lookup(method: &Method, segments: &[String]) -> Result<Option<Route>, ApiError> {
     use Handler::*;
     use Permission::*;
@@ -116,27 +118,27 @@ fn lookup(method: &Method, segments: &[String]) -> Result<Option<Route>, ApiErro
         ),
         (Method::GET, ["v1", "jobs"]) => ("GET /v1/jobs", Some(ViewJobs), ListJobs),
         (Method::GET, ["v1", "jobs", id]) => {
-            ("GET /v1/jobs/{id}", Some(ViewJobs), GetJob(job_id(id)?))
+            ("GET /v1/jobs/{id}", Some(ViewJobs), GetJob(id.to_string()))
         }
         (Method::PUT, ["v1", "jobs", id]) => (
             "PUT /v1/jobs/{id}",
             Some(ManageIngestionJobs),
-            PutJob(job_id(id)?),
+            PutJob(id.to_string()),
         ),
         (Method::GET, ["v1", "jobs", id, "metrics"]) => (
             "GET /v1/jobs/{id}/metrics",
             Some(ViewJobs),
-            JobMetrics(job_id(id)?),
+            JobMetrics(id.to_string()),
         ),
         (Method::GET, ["v1", "jobs", id, "files"]) => (
             "GET /v1/jobs/{id}/files",
             Some(ViewJobs),
-            JobFiles(job_id(id)?),
+            JobFiles(id.to_string()),
         ),
         (Method::GET, ["v1", "jobs", id, "logs"]) => (
             "GET /v1/jobs/{id}/logs",
             Some(ViewJobs),
-            JobLogs(job_id(id)?),
+            JobLogs(id.to_string()),
         ),
         (Method::POST, ["v1", "uploads"]) => {
             ("POST /v1/uploads", Some(ManageIngestionJobs), Upload)
@@ -283,17 +285,18 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
         }
         Trigger(name) => trigger(app, &name, request).await,
         ListJobs => list_jobs(app, request).await,
-        GetJob(id) => job(app, id).await,
-        PutJob(id) => put_job(app, id, request).await,
+        GetJob(id) => job(app, job_id(&id)?).await,
+        PutJob(id) => put_job(app, job_id(&id)?, request).await,
         JobMetrics(id) => {
-            let job = app.ferry.store.job(id).await?;
+            let job = app.ferry.store.job(job_id(&id)?).await?;
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "totals": job.metrics, "files": job.files }),
             ))
         }
-        JobFiles(id) => job_files(app, id, request).await,
+        JobFiles(id) => job_files(app, job_id(&id)?, request).await,
         JobLogs(id) => {
+            let id = job_id(&id)?;
             let job = app.ferry.store.job(id).await?;
             let exceptions = app.ferry.store.parse_exceptions(id).await?;
             Ok(json(
@@ -317,6 +320,8 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             struct NewKey {
                 name: String,
                 permissions: Vec<Permission>,
+                #[serde(default)]
+                services: Vec<String>,
             }
             let new: NewKey = request.json()?;
             if new.name.is_empty() {
@@ -325,7 +330,7 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             let (key, secret) = app
                 .ferry
                 .store
-                .create_key(&new.name, &new.permissions)
+                .create_key(&new.name, &new.permissions, &new.services)
                 .await?;
             let mut value = serde_json::to_value(key).map_err(ApiError::internal)?;
             value["key"] = secret.into();
@@ -415,6 +420,8 @@ async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Re
     use Handler::*;
     match handler {
         NodeDeploy(service) => {
+            crate::paths::check(crate::paths::NameKind::Service, &service)
+                .map_err(|e| ApiError::bad_request("invalid_name", e.to_string()))?;
             let verified = crate::package::Verified::read(&request.body, app.config.max_upload.0)
                 .map_err(package_error)?;
             if verified.manifest.service != service {
@@ -440,27 +447,41 @@ async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Re
             &serde_json::json!({ "items": app.node.list() }),
         )),
         NodeUndeploy(service) => {
+            crate::paths::check(crate::paths::NameKind::Service, &service)
+                .map_err(|e| ApiError::bad_request("invalid_name", e.to_string()))?;
             app.node.undeploy(&service)?;
-            app.forget_deployed(&service);
+            app.forget_deployed(&service)?;
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "undeployed": service }),
             ))
         }
         Predict(service, endpoint) => {
+            admit(app, &service, request).await?;
             let answer = app
                 .node
                 .predict(&app.ferry.host, &service, &endpoint, &request.body)
                 .await?;
             Ok(json(StatusCode::OK, &answer))
         }
-        Lookup(service, endpoint) => Ok(json(
-            StatusCode::OK,
-            &app.node.lookup(&service, &endpoint, &request.body)?,
-        )),
+        Lookup(service, endpoint) => {
+            admit(app, &service, request).await?;
+            Ok(json(
+                StatusCode::OK,
+                &app.node.lookup(&service, &endpoint, &request.body)?,
+            ))
+        }
         ServiceOpenApi(service) => Ok(json(StatusCode::OK, &app.node.openapi(&service)?)),
         _ => unreachable!("only node routes come here"),
     }
+}
+
+/// The service's own rule for its public endpoints (public, API keys, OAuth2).
+async fn admit(app: &App, service: &str, request: &Request) -> Result<(), ApiError> {
+    let (auth, oauth2) = app.node.auth(service)?;
+    app.gate
+        .admit(&app.ferry.store, service, auth, oauth2.as_ref(), request)
+        .await
 }
 
 fn package_error(e: crate::package::PackageError) -> ApiError {
@@ -473,7 +494,7 @@ fn package_error(e: crate::package::PackageError) -> ApiError {
         PackageError::TooLarge { .. } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
         }
-        PackageError::Invalid(_) | PackageError::Checksum { .. } => {
+        PackageError::Invalid(_) | PackageError::Name(_) | PackageError::Checksum { .. } => {
             ApiError::bad_request("invalid_package", e.to_string())
         }
         _ => ApiError::internal(e),
@@ -524,7 +545,7 @@ async fn trigger(app: &App, name: &str, request: &Request) -> Result<Response, A
         ..RunOptions::default()
     };
     app.executor.submit(job.id, prepared, options);
-    Ok(json(StatusCode::CREATED, &job))
+    Ok(json(StatusCode::CREATED, &job_view(app, &job)?))
 }
 
 /// `POST /v1/triggers/{name}`: an S3 event notification or a GCS Pub/Sub push names the objects
@@ -547,7 +568,7 @@ async fn webhook(app: &App, name: &str, request: &Request) -> Result<Response, A
         ..RunOptions::default()
     };
     app.executor.submit(job.id, prepared, options);
-    let mut value = serde_json::to_value(&job).map_err(ApiError::internal)?;
+    let mut value = job_view(app, &job)?;
     value["objects"] = keys.into();
     Ok(json(StatusCode::CREATED, &value))
 }
@@ -611,19 +632,38 @@ async fn list_jobs(app: &App, request: &Request) -> Result<Response, ApiError> {
         .store
         .list_jobs(&filter, limit(request)?, request.param("cursor"))
         .await?;
+    let items = page
+        .items
+        .iter()
+        .map(|j| job_view(app, j))
+        .collect::<Result<Vec<_>, _>>()?;
+    let page = crate::store::Page {
+        items,
+        next_cursor: page.next_cursor,
+    };
     Ok(json(StatusCode::OK, &page))
+}
+
+/// A job as clients see it: its workflow file named relative to the home or to the server's
+/// workflows directory, never by the server's absolute path.
+fn job_view(app: &App, job: &crate::store::Job) -> Result<serde_json::Value, ApiError> {
+    let mut value = serde_json::to_value(job).map_err(ApiError::internal)?;
+    let path = std::path::Path::new(&job.workflow_path);
+    let shown = [app.ferry.home.root(), app.registry.dir()]
+        .iter()
+        .filter_map(|root| std::path::absolute(root).ok())
+        .find_map(|root| path.strip_prefix(&root).ok().map(|p| p.to_owned()))
+        .or_else(|| path.file_name().map(std::path::PathBuf::from))
+        .unwrap_or_default();
+    value["workflowPath"] = shown.display().to_string().into();
+    Ok(value)
 }
 
 async fn job(app: &App, id: Uuid) -> Result<Response, ApiError> {
     let job = app.ferry.store.job(id).await?;
-    let mut value = serde_json::to_value(&job).map_err(ApiError::internal)?;
-    value["tablePath"] = app
-        .ferry
-        .home
-        .table(&job.table)
-        .display()
-        .to_string()
-        .into();
+    let mut value = job_view(app, &job)?;
+    // Paths relative to the home: a client has no business knowing the server's layout.
+    value["tablePath"] = format!("tables/{}", job.table).into();
     Ok(json(StatusCode::OK, &value))
 }
 
@@ -647,7 +687,7 @@ async fn put_job(app: &App, id: Uuid, request: &Request) -> Result<Response, Api
         ));
     }
     let job = app.ferry.store.request_cancel(id).await?;
-    Ok(json(StatusCode::OK, &job))
+    Ok(json(StatusCode::OK, &job_view(app, &job)?))
 }
 
 async fn job_files(app: &App, id: Uuid, request: &Request) -> Result<Response, ApiError> {

@@ -9,7 +9,7 @@ use super::http::{ApiError, Request};
 use crate::store::{ApiKey, Permission, Store};
 
 /// The key presented with the request, if any.
-fn presented(request: &Request) -> Option<String> {
+pub(super) fn presented(request: &Request) -> Option<String> {
     let value = request
         .headers
         .get(http::header::AUTHORIZATION)?

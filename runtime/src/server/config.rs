@@ -20,6 +20,12 @@ pub struct ServeConfig {
     pub max_upload: ByteSize,
     /// How long running jobs get to finish on shutdown before they are left to resume.
     pub shutdown_grace: Duration,
+    /// A request body (uploads aside) must arrive within this; an upload must send at least
+    /// 1 KiB in every window of this length.
+    pub body_timeout: Duration,
+    /// The directories a workflow run by this server may name: its grants, artifacts,
+    /// service file and plugin files must resolve inside one of them.
+    pub grant_roots: Vec<PathBuf>,
 }
 
 /// The file's keys; every one optional.
@@ -32,6 +38,9 @@ pub struct ConfigFile {
     pub max_body: Option<ByteSize>,
     pub max_upload: Option<ByteSize>,
     pub shutdown_grace: Option<HumanDuration>,
+    pub body_timeout: Option<HumanDuration>,
+    /// Defaults to the home's `uploads/` and the workflows directory.
+    pub grant_roots: Option<Vec<PathBuf>>,
 }
 
 impl ConfigFile {
@@ -46,21 +55,33 @@ impl ConfigFile {
             format!("{}:{line}: {}", path.display(), e.message())
         })?;
         // Relative to the config file, as workflow paths are to theirs.
+        let base = path.parent().unwrap_or(Path::new(".")).to_owned();
         if let Some(dir) = &file.workflows
             && dir.is_relative()
         {
-            file.workflows = Some(path.parent().unwrap_or(Path::new(".")).join(dir));
+            file.workflows = Some(base.join(dir));
+        }
+        if let Some(roots) = &mut file.grant_roots {
+            for root in roots.iter_mut() {
+                if root.is_relative() {
+                    *root = base.join(&*root);
+                }
+            }
         }
         Ok(file)
     }
 
     /// The settings, with `home` for defaults.
     pub fn resolve(self, home: &Path) -> ServeConfig {
+        let workflows = self.workflows.unwrap_or_else(|| home.join("workflows"));
         ServeConfig {
             listen: self
                 .listen
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a valid address")),
-            workflows: self.workflows.unwrap_or_else(|| home.join("workflows")),
+            grant_roots: self
+                .grant_roots
+                .unwrap_or_else(|| vec![home.join("uploads"), workflows.clone()]),
+            workflows,
             max_concurrent_jobs: self.max_concurrent_jobs.unwrap_or(2).max(1),
             max_body: self.max_body.unwrap_or(ByteSize(1 << 20)),
             max_upload: self.max_upload.unwrap_or(ByteSize(256 << 20)),
@@ -68,6 +89,10 @@ impl ConfigFile {
                 .shutdown_grace
                 .map(|d| d.0)
                 .unwrap_or(Duration::from_secs(10)),
+            body_timeout: self
+                .body_timeout
+                .map(|d| d.0)
+                .unwrap_or(Duration::from_secs(30)),
         }
     }
 }

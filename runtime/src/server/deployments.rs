@@ -66,7 +66,9 @@ impl From<DeployError> for ApiError {
             DeployError::Package(crate::package::PackageError::NotFound { .. }) => {
                 StatusCode::NOT_FOUND
             }
-            DeployError::Invalid(_) | DeployError::Package(_) => StatusCode::BAD_REQUEST,
+            DeployError::Invalid(_) | DeployError::Name(_) | DeployError::Package(_) => {
+                StatusCode::BAD_REQUEST
+            }
             DeployError::Conflict(_) => StatusCode::CONFLICT,
             DeployError::Failed { .. } => StatusCode::BAD_GATEWAY,
             DeployError::Store(_) => return ApiError::internal(e),
@@ -137,9 +139,11 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
             None => Err(DeployError::UnknownInfra(name).into()),
         },
         Action::PutInfra(name) => {
-            let table: toml::Table = request.json::<Option<toml::Table>>()?.ok_or_else(|| {
-                ApiError::bad_request("invalid", "the body must be the infra as a JSON object")
-            })?;
+            let body: serde_json::Value = request.json()?;
+            let table: toml::Table = serde_json::from_value(crate::store::spec_from_client(&body))
+                .map_err(|_| {
+                    ApiError::bad_request("invalid", "the body must be the infra as a JSON object")
+                })?;
             let (spec, table) =
                 InfraSpec::decode(&name, &table, None).map_err(DeployError::Invalid)?;
             let stored = ferry.store.infra(&name).await?;

@@ -13,7 +13,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::engine::{Ferry, NoProgress, Prepared, RunOptions, process_alive};
+use crate::engine::{EngineError, Ferry, NoProgress, Prepared, RunOptions};
+use crate::store::StoreError;
 use crate::store::{ExecutionStatus, JobFilter};
 
 pub struct Executor {
@@ -40,8 +41,13 @@ impl Executor {
         let ferry = self.ferry.clone();
         let table = prepared.workflow.ingest.table.clone();
         self.spawn(&table, async move {
-            if let Err(e) = ferry.execute(id, &prepared, &options, &NoProgress).await {
-                tracing::error!(job = %id, "job could not run: {e}");
+            match ferry.execute(id, &prepared, &options, &NoProgress).await {
+                Ok(_) => {}
+                // Canceled while it waited for its turn: it already ended.
+                Err(EngineError::Store(StoreError::Terminal { status, .. })) => {
+                    tracing::info!(job = %id, %status, "job ended before its turn came");
+                }
+                Err(e) => tracing::error!(job = %id, "job could not run: {e}"),
             }
         });
     }
@@ -92,10 +98,7 @@ impl Executor {
                 .list_jobs(&filter, 100, cursor.as_deref())
                 .await?;
             for job in page.items {
-                let alive = job
-                    .runner_pid
-                    .is_some_and(|pid| pid != std::process::id() && process_alive(pid));
-                if !alive {
+                if !self.ferry.store.held_elsewhere(job.id).await? {
                     unfinished.push((job.id, job.table));
                 }
             }

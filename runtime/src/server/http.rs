@@ -127,11 +127,13 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
         match &e {
-            StoreError::NotFound(_) => ApiError::not_found(e.to_string()),
+            StoreError::NotFound(_) | StoreError::Missing(_) => ApiError::not_found(e.to_string()),
+            StoreError::InvalidName(_) => ApiError::bad_request("invalid_name", e.to_string()),
             StoreError::Terminal { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "job_finished", e.to_string())
             }
             StoreError::BadCursor => ApiError::bad_request("invalid_cursor", e.to_string()),
+            StoreError::Leased { .. } => ApiError::new(StatusCode::CONFLICT, "busy", e.to_string()),
             StoreError::Conflict(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
@@ -147,7 +149,6 @@ impl From<crate::engine::EngineError> for ApiError {
             EngineError::Store(s) => s.into(),
             e if e.is_config() => ApiError::bad_request("invalid_workflow", e.to_string()),
             EngineError::NoSuchObject(m) => ApiError::bad_request("no_such_object", m),
-            EngineError::Busy { .. } => ApiError::new(StatusCode::CONFLICT, "busy", e.to_string()),
             e => ApiError::internal(e),
         }
     }

@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+mod canned;
 mod config;
 mod deployments;
 mod executor;
@@ -17,6 +18,8 @@ mod metrics;
 mod node;
 mod openapi;
 mod registry;
+mod service_auth;
+mod upload;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -25,19 +28,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 pub use config::{ConfigFile, ServeConfig};
 
-use self::http::{ApiError, Request, Response, json, query_pairs};
+use self::http::{ApiError, Request, Response, query_pairs};
 use crate::engine::Ferry;
 use executor::Executor;
 use metrics::Metrics;
@@ -68,6 +70,7 @@ pub struct App {
     config: ServeConfig,
     draining: AtomicBool,
     node: node::Node,
+    gate: service_auth::ServiceGate,
 }
 
 impl App {
@@ -84,20 +87,30 @@ impl App {
         self.ferry.home.root().join("node")
     }
 
+    /// Where the package service `service` runs is kept (`node/active/<service>.zip`).
+    fn kept_package(&self, service: &str) -> Result<std::path::PathBuf, ApiError> {
+        crate::paths::child(
+            &self.node_dir().join("active"),
+            crate::paths::NameKind::Service,
+            service,
+            ".zip",
+        )
+        .map_err(|e| ApiError::bad_request("invalid_name", e.to_string()))
+    }
+
     /// The package each service runs, kept so a restarted node serves it again at once.
     fn keep_deployed(&self, service: &str, zip: &[u8]) -> Result<(), ApiError> {
-        let dir = self.node_dir().join("active");
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| write_atomically(&dir.join(format!("{service}.zip")), zip))
+        let path = self.kept_package(service)?;
+        std::fs::create_dir_all(path.parent().expect("the active directory"))
+            .and_then(|()| write_atomically(&path, zip))
             .map_err(ApiError::internal)
     }
 
-    fn forget_deployed(&self, service: &str) {
-        let _ = std::fs::remove_file(
-            self.node_dir()
-                .join("active")
-                .join(format!("{service}.zip")),
-        );
+    fn forget_deployed(&self, service: &str) -> Result<(), ApiError> {
+        match std::fs::remove_file(self.kept_package(service)?) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ApiError::internal(e)),
+            _ => Ok(()),
+        }
     }
 
     fn reload_deployed(&self) {
@@ -169,6 +182,7 @@ pub async fn serve(
         config,
         draining: AtomicBool::new(false),
         node: node::Node::default(),
+        gate: service_auth::ServiceGate::default(),
     });
     app.reload_deployed();
     // Scripts and tests read the address from this line.
@@ -193,7 +207,7 @@ pub async fn serve(
                         .timer(TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(10))
                         .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service);
+                        .serve_connection(TokioIo::new(canned::JsonErrors::new(stream)), service);
                     let mut conn = std::pin::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
@@ -225,8 +239,10 @@ impl App {
         let started = Instant::now();
         let request_id = uuid::Uuid::now_v7();
         let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path());
-        let _enter = span.enter();
-        let (label, response) = match self.dispatch(req).await {
+        // The span is attached to the future, not entered across an `.await`: an entered guard
+        // held over a suspension point is exited on another task's turn, and under load
+        // tracing-subscriber then panicked cloning a span that had already closed.
+        let (label, response) = match self.dispatch(req).instrument(span.clone()).await {
             Ok((label, response)) => (label, response),
             Err((label, e)) => (label, e.response()),
         };
@@ -236,6 +252,7 @@ impl App {
             response.headers_mut().insert("x-request-id", v);
         }
         self.metrics.observe(label, status, started.elapsed());
+        let _enter = span.enter();
         tracing::debug!(
             status,
             route = label,
@@ -281,141 +298,13 @@ impl App {
         } else {
             self.config.max_body.0
         };
-        request.body = read_body(body, limit as usize).await.map_err(fail)?;
+        request.body = read_body(body, limit as usize, self.config.body_timeout)
+            .await
+            .map_err(fail)?;
         api::handle(self, route, &request)
             .await
             .map(|r| (label, r))
             .map_err(fail)
-    }
-
-    /// Streams an upload into the upload area: a raw body stored as `?name=`, or a
-    /// `multipart/form-data` body whose file parts are stored under their file names (inside
-    /// `?name=` as a directory, when given). Each file appears under its name only once
-    /// complete; past the size limit nothing is kept.
-    async fn upload(&self, request: &Request, body: Incoming) -> Result<Response, ApiError> {
-        let content_type = request
-            .headers
-            .get(::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let stream = http_body_util::BodyStream::new(body).filter_map(|frame| async move {
-            match frame {
-                Ok(frame) => frame.into_data().ok().map(Ok),
-                Err(e) => Some(Err(std::io::Error::other(e))),
-            }
-        });
-        let mut stored = Vec::new();
-        let mut budget = self.config.max_upload.0;
-        if content_type.starts_with("multipart/form-data") {
-            let boundary = multer::parse_boundary(&content_type)
-                .map_err(|e| ApiError::bad_request("invalid_multipart", e.to_string()))?;
-            let mut parts = multer::Multipart::new(stream, boundary);
-            let dir = request.param("name").unwrap_or_default().to_owned();
-            let bad = |e: multer::Error| ApiError::bad_request("invalid_multipart", e.to_string());
-            while let Some(field) = parts.next_field().await.map_err(bad)? {
-                let Some(file) = field.file_name().map(str::to_owned) else {
-                    continue;
-                };
-                let name = if dir.is_empty() {
-                    file
-                } else {
-                    format!("{dir}/{file}")
-                };
-                let target = self.upload_target(&name)?;
-                let field = field.map(|chunk| chunk.map_err(std::io::Error::other));
-                let size = self.store_upload(&target, field, &mut budget).await?;
-                stored.push(serde_json::json!({ "name": name, "size": size }));
-            }
-            if stored.is_empty() {
-                return Err(ApiError::bad_request(
-                    "invalid_multipart",
-                    "the form holds no file part",
-                ));
-            }
-        } else {
-            let name = request
-                .param("name")
-                .ok_or_else(|| {
-                    ApiError::bad_request("invalid_parameter", "parameter `name` is required")
-                })?
-                .to_owned();
-            let target = self.upload_target(&name)?;
-            let size = self.store_upload(&target, stream, &mut budget).await?;
-            stored.push(serde_json::json!({ "name": name, "size": size }));
-        }
-        let body = if stored.len() == 1 {
-            stored.remove(0)
-        } else {
-            serde_json::json!({ "items": stored })
-        };
-        Ok(json(::http::StatusCode::CREATED, &body))
-    }
-
-    fn upload_target(&self, name: &str) -> Result<std::path::PathBuf, ApiError> {
-        if !crate::paths::is_plain_relative(name) {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!("upload name `{name}` must be a relative path without `..`"),
-            ));
-        }
-        Ok(self.uploads().join(name))
-    }
-
-    /// Writes `chunks` to `target` through a temporary file, within `budget` bytes.
-    async fn store_upload(
-        &self,
-        target: &std::path::Path,
-        chunks: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>>,
-        budget: &mut u64,
-    ) -> Result<u64, ApiError> {
-        let dir = target.parent().expect("a file under the upload area");
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(ApiError::internal)?;
-        let tmp = dir.join(format!(".upload-{}", uuid::Uuid::new_v4()));
-        let mut file = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(ApiError::internal)?;
-        let mut chunks = std::pin::pin!(chunks);
-        let mut size = 0u64;
-        let result: Result<(), ApiError> = async {
-            loop {
-                let next = tokio::time::timeout(Duration::from_secs(30), chunks.next())
-                    .await
-                    .map_err(|_| {
-                        ApiError::new(
-                            ::http::StatusCode::REQUEST_TIMEOUT,
-                            "timeout",
-                            "the upload stalled for 30 s",
-                        )
-                    })?;
-                let Some(chunk) = next else { break };
-                let chunk =
-                    chunk.map_err(|e| ApiError::bad_request("broken_body", e.to_string()))?;
-                size += chunk.len() as u64;
-                if size > *budget {
-                    return Err(ApiError::new(
-                        ::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        format!("uploads are limited to {}", self.config.max_upload),
-                    ));
-                }
-                file.write_all(&chunk).await.map_err(ApiError::internal)?;
-            }
-            file.flush().await.map_err(ApiError::internal)?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
-        *budget -= size;
-        tokio::fs::rename(&tmp, target)
-            .await
-            .map_err(ApiError::internal)?;
-        Ok(size)
     }
 }
 
@@ -430,17 +319,19 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         })
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
-    let collected =
-        tokio::time::timeout(Duration::from_secs(30), Limited::new(body, limit).collect())
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    ::http::StatusCode::REQUEST_TIMEOUT,
-                    "timeout",
-                    "the request body stalled for 30 s",
-                )
-            })?;
+async fn read_body(body: Incoming, limit: usize, deadline: Duration) -> Result<Bytes, ApiError> {
+    let collected = tokio::time::timeout(deadline, Limited::new(body, limit).collect())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ::http::StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    deadline.as_secs_f64()
+                ),
+            )
+        })?;
     match collected {
         Ok(c) => Ok(c.to_bytes()),
         Err(e)
