@@ -11,7 +11,9 @@ fn dry_run_validates_one_file_and_writes_nothing() {
     assert_eq!(code, 0, "{result}");
     assert_eq!(result["validationResult"]["validationStatus"], "passed");
     assert_eq!(result["validationResult"]["filePath"], "2024-08-20.csv");
-    assert_eq!(result["metrics"]["numRowsPersisted"], 50);
+    // Nothing was persisted: the count says what a run would persist.
+    assert_eq!(result["metrics"]["wouldPersist"], 50);
+    assert!(result["metrics"].get("numRowsPersisted").is_none());
     let rows = result["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 20);
     assert_eq!(rows[0]["prediction_id"], "p-20-000");

@@ -23,10 +23,7 @@ pub enum InfrasCommand {
     Apply {
         file: PathBuf,
     },
-    List {
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     Show {
         name: String,
     },
@@ -57,8 +54,6 @@ pub enum DeploymentsCommand {
         service: Option<String>,
         #[arg(long)]
         infra: Option<String>,
-        #[arg(long)]
-        json: bool,
     },
     /// Desired and observed state; `--detail` asks the infra now (per node / cloud resource).
     Show {
@@ -95,15 +90,23 @@ pub enum DeploymentsCommand {
     },
 }
 
-pub async fn infras(ferry: Ferry, command: InfrasCommand) -> Result<ExitCode, EngineError> {
+pub async fn infras(
+    ferry: Ferry,
+    command: InfrasCommand,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
     let result: Result<(), DeployError> = async {
         match command {
             InfrasCommand::Apply { file } => {
-                for i in deploy::infra::apply_file(&ferry, &file).await? {
+                let stored = deploy::infra::apply_file(&ferry, &file).await?;
+                if json {
+                    print::json(&serde_json::json!({ "items": stored }));
+                }
+                for i in stored.iter().filter(|_| !json) {
                     println!("infra {} ({}, stage {}) stored", i.name, i.kind, i.stage);
                 }
             }
-            InfrasCommand::List { json } => {
+            InfrasCommand::List => {
                 let items = ferry.store.list_infras().await?;
                 if json {
                     print::json(&serde_json::json!({ "items": items }));
@@ -123,7 +126,11 @@ pub async fn infras(ferry: Ferry, command: InfrasCommand) -> Result<ExitCode, En
             },
             InfrasCommand::Delete { name } => {
                 deploy::delete_infra(&ferry, &name).await?;
-                println!("deleted infra {name}");
+                if json {
+                    print::json(&serde_json::json!({ "deleted": name }));
+                } else {
+                    println!("deleted infra {name}");
+                }
             }
         }
         Ok(())
@@ -135,6 +142,7 @@ pub async fn infras(ferry: Ferry, command: InfrasCommand) -> Result<ExitCode, En
 pub async fn deployments(
     ferry: Ferry,
     command: DeploymentsCommand,
+    json: bool,
 ) -> Result<ExitCode, EngineError> {
     let result: Result<(), DeployError> = async {
         match command {
@@ -156,16 +164,16 @@ pub async fn deployments(
                     },
                 )
                 .await?;
-                println!(
-                    "created deployment {}; run `ferry deployments update {}` to apply it",
-                    d.id, d.id
-                );
+                if json {
+                    print::json(&d);
+                } else {
+                    println!(
+                        "created deployment {}; run `ferry deployments update {}` to apply it",
+                        d.id, d.id
+                    );
+                }
             }
-            DeploymentsCommand::List {
-                service,
-                infra,
-                json,
-            } => {
+            DeploymentsCommand::List { service, infra } => {
                 let items = ferry
                     .store
                     .list_deployments(service.as_deref(), infra.as_deref())
@@ -201,25 +209,40 @@ pub async fn deployments(
                 }
             }
             DeploymentsCommand::Enable { id } => {
-                deploy::set_enabled(&ferry, &id, true).await?;
-                println!("deployment {id} enabled; run `ferry deployments update {id}` to apply");
+                let d = deploy::set_enabled(&ferry, &id, true).await?;
+                said(
+                    json,
+                    &d,
+                    &format!(
+                        "deployment {id} enabled; run `ferry deployments update {id}` to apply"
+                    ),
+                );
             }
             DeploymentsCommand::Disable { id } => {
-                deploy::set_enabled(&ferry, &id, false).await?;
-                println!("deployment {id} disabled; run `ferry deployments update {id}` to apply");
+                let d = deploy::set_enabled(&ferry, &id, false).await?;
+                said(
+                    json,
+                    &d,
+                    &format!(
+                        "deployment {id} disabled; run `ferry deployments update {id}` to apply"
+                    ),
+                );
             }
             DeploymentsCommand::SetVersion { id, versions } => {
                 let d = deploy::set_versions(&ferry, &id, deploy::parse_shares(&versions)?).await?;
-                println!(
+                let text = format!(
                     "deployment {id} wants {}; run `ferry deployments update {id}` to apply",
                     self::versions(&d)
                 );
+                said(json, &d, &text);
             }
             DeploymentsCommand::Update { id } => {
                 let op = deploy::start_update(&ferry, &id).await?;
-                wait(&ferry, op).await?;
+                let ended = wait(&ferry, op, json).await?;
                 let d = deploy::get(&ferry, &id).await?;
-                if let Some(o) = &d.observed {
+                if json {
+                    print::json(&serde_json::json!({ "operation": ended, "deployment": d }));
+                } else if let Some(o) = &d.observed {
                     println!("health {}", o.health);
                     for m in &o.messages {
                         println!("  {m}");
@@ -231,7 +254,10 @@ pub async fn deployments(
             }
             DeploymentsCommand::Delete { id, disable_first } => {
                 let op = deploy::start_delete(&ferry, &id, disable_first).await?;
-                wait(&ferry, op).await?;
+                let ended = wait(&ferry, op, json).await?;
+                if json {
+                    print::json(&serde_json::json!({ "operation": ended }));
+                }
             }
             DeploymentsCommand::Operations { id } => {
                 print::json(&serde_json::json!({
@@ -257,9 +283,28 @@ fn versions(d: &DeploymentRecord) -> String {
     }
 }
 
-/// Runs the operation here, printing its progress, and fails if it failed.
-async fn wait(ferry: &Ferry, op: OperationRecord) -> Result<(), DeployError> {
-    println!("operation {} ({} {})", op.id, op.action, op.deployment);
+/// What a command that changed desired state prints: the record, or a sentence.
+fn said(json: bool, record: &DeploymentRecord, text: &str) {
+    if json {
+        print::json(record);
+    } else {
+        println!("{text}");
+    }
+}
+
+/// Runs the operation here, printing its progress (to stderr under `--json`, where stdout is
+/// the result), and fails if it failed.
+async fn wait(
+    ferry: &Ferry,
+    op: OperationRecord,
+    json: bool,
+) -> Result<OperationRecord, DeployError> {
+    let line = format!("operation {} ({} {})", op.id, op.action, op.deployment);
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
     let cancel = CancelToken::default();
     let progress = {
         let store = ferry.store.clone();
@@ -281,8 +326,10 @@ async fn wait(ferry: &Ferry, op: OperationRecord) -> Result<(), DeployError> {
     let ended = deploy::run_to_end(ferry, &op, &cancel).await;
     progress.abort();
     let ended = ended?;
-    println!("{} {}: {}", ended.action, ended.status, ended.message);
-    Ok(())
+    if !json {
+        println!("{} {}: {}", ended.action, ended.status, ended.message);
+    }
+    Ok(ended)
 }
 
 fn finish(result: Result<(), DeployError>) -> Result<ExitCode, EngineError> {
@@ -295,7 +342,9 @@ fn finish(result: Result<(), DeployError>) -> Result<ExitCode, EngineError> {
                 DeployError::Package(crate::package::PackageError::NotFound { .. }) => {
                     exit::NO_INPUT
                 }
-                DeployError::Invalid(_) | DeployError::Package(_) => exit::DATA,
+                DeployError::Invalid(_) | DeployError::Name(_) | DeployError::Package(_) => {
+                    exit::DATA
+                }
                 DeployError::Conflict(_) => exit::TEMPFAIL,
                 DeployError::Failed { .. } => exit::JOB_FAILED,
                 DeployError::Store(_) => exit::INTERNAL,

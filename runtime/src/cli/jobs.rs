@@ -33,15 +33,9 @@ pub enum JobsCommand {
         /// The `nextCursor` of the previous page.
         #[arg(long)]
         cursor: Option<String>,
-        #[arg(long)]
-        json: bool,
     },
     /// One job: status, health, metrics, failed files and parse exceptions.
-    Show {
-        id: Uuid,
-        #[arg(long)]
-        json: bool,
-    },
+    Show { id: Uuid },
     /// The files of a job, with their status, counts and errors.
     Files {
         id: Uuid,
@@ -51,24 +45,14 @@ pub enum JobsCommand {
         since: Option<Timestamp>,
         #[arg(long)]
         until: Option<Timestamp>,
-        #[arg(long)]
-        json: bool,
     },
     /// Continue a killed or interrupted job at its first file not passed.
-    Resume {
-        id: Uuid,
-        #[arg(long)]
-        json: bool,
-    },
+    Resume { id: Uuid },
     /// Ask a running job to stop (its desired status becomes CANCELED).
-    Cancel {
-        id: Uuid,
-        #[arg(long)]
-        json: bool,
-    },
+    Cancel { id: Uuid },
 }
 
-pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, EngineError> {
+pub async fn jobs(ferry: Ferry, command: JobsCommand, json: bool) -> Result<ExitCode, EngineError> {
     match command {
         JobsCommand::List {
             statuses,
@@ -78,7 +62,6 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
             until,
             limit,
             cursor,
-            json,
         } => {
             let filter = JobFilter {
                 statuses,
@@ -97,7 +80,7 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
                 print::job_table(&page);
             }
         }
-        JobsCommand::Show { id, json } => {
+        JobsCommand::Show { id } => {
             let job = ferry.store.job(id).await?;
             if json {
                 print::job_json(&ferry, &job).await?;
@@ -110,7 +93,6 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
             statuses,
             since,
             until,
-            json,
         } => {
             ferry.store.job(id).await?;
             let files = ferry
@@ -130,7 +112,7 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
                 print::file_table(&files);
             }
         }
-        JobsCommand::Resume { id, json } => {
+        JobsCommand::Resume { id } => {
             let bar = progress::Bar::new(json);
             let job = ferry.resume(id, &bar).await?;
             bar.done();
@@ -139,9 +121,9 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand) -> Result<ExitCode, Engine
             } else {
                 print::job_summary(&ferry, &job).await?;
             }
-            return Ok(job_exit(job.execution_status));
+            return Ok(job_exit(&job));
         }
-        JobsCommand::Cancel { id, json } => {
+        JobsCommand::Cancel { id } => {
             let job = ferry.store.request_cancel(id).await?;
             if json {
                 print::json(&job);

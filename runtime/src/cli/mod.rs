@@ -23,6 +23,8 @@ use crate::host::Catalog;
 pub mod exit {
     /// The job ended FAILED or CANCELED, or a dry run found the object invalid.
     pub const JOB_FAILED: u8 = 1;
+    /// The job succeeded, but some of its objects failed (a later `ferry run` retries them).
+    pub const FILES_FAILED: u8 = 3;
     /// EX_DATAERR: a dry run's file did not pass.
     pub const DATA: u8 = 65;
     /// EX_NOINPUT: the workflow file or job does not exist.
@@ -49,6 +51,9 @@ pub struct Cli {
     /// environment variables take precedence.
     #[arg(long, global = true, env = "FERRY_SECRETS_FILE", value_name = "FILE")]
     secrets: Option<PathBuf>,
+    /// Print results as JSON (camelCase keys), for programs; every command takes it.
+    #[arg(long, global = true)]
+    json: bool,
     /// Log filter (tracing syntax), e.g. `info` or `ferry=debug`.
     #[arg(long, global = true, env = "FERRY_LOG", default_value = "warn")]
     log: String,
@@ -61,11 +66,7 @@ enum Command {
     /// Run a workflow as a new job.
     Run(run::RunArgs),
     /// Check a workflow: syntax, step wiring, plugins and their WIT version, grants.
-    Validate {
-        file: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
+    Validate { file: PathBuf },
     /// Inspect, resume and cancel jobs.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
@@ -88,10 +89,11 @@ enum Command {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        quiet_broken_pipe();
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(log_filter(&cli.log))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -113,22 +115,56 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Crates that see credentials (the SigV4 signer logs its canonical request, with the access
+/// key id and any session token, at trace level): silenced whatever the user's filter says.
+const CREDENTIAL_CRATES: &[&str] = &[
+    "aws_sigv4",
+    "aws_credential_types",
+    "aws_smithy_runtime_api",
+    "jsonwebtoken",
+];
+
+/// The user's log filter (`--log`, `FERRY_LOG`), with credential-handling crates turned off.
+fn log_filter(text: &str) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_new(text).unwrap_or_else(|_| "warn".into());
+    for krate in CREDENTIAL_CRATES {
+        if let Ok(directive) = format!("{krate}=off").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
+/// `ferry jobs list | head` should end quietly when `head` stops reading, as other Unix tools
+/// do: the default action of SIGPIPE ends the process, where Rust's ignored SIGPIPE would make
+/// the next print panic. (`ferry serve` keeps SIGPIPE ignored: a client that hangs up must
+/// never end the server.)
+fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; `signal` with SIG_DFL has no
+    // other effect than restoring the default disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
     let secrets = match &cli.secrets {
         Some(path) => SecretSource::with_file(path).map_err(EngineError::Secrets)?,
         None => SecretSource::environment(),
     };
+    let json = cli.json;
     let open =
         || async { Ferry::open(Home::new(&cli.home), Catalog::from_env(), secrets.clone()).await };
     match cli.command {
-        Command::Run(args) => run::run(open().await?, args).await,
-        Command::Validate { file, json } => run::validate(open().await?, &file, json).await,
-        Command::Jobs(cmd) => jobs::jobs(open().await?, cmd).await,
+        Command::Run(args) => run::run(open().await?, args, json).await,
+        Command::Validate { file } => run::validate(open().await?, &file, json).await,
+        Command::Jobs(cmd) => jobs::jobs(open().await?, cmd, json).await,
         Command::Serve(args) => serve::run_serve(open().await?, args).await,
-        Command::Keys(cmd) => serve::keys(open().await?, cmd).await,
-        Command::Packages(cmd) => packages::packages(open().await?, cmd).await,
-        Command::Infras(cmd) => deployments::infras(open().await?, cmd).await,
-        Command::Deployments(cmd) => deployments::deployments(open().await?, cmd).await,
+        Command::Keys(cmd) => serve::keys(open().await?, cmd, json).await,
+        Command::Packages(cmd) => packages::packages(open().await?, cmd, json).await,
+        Command::Infras(cmd) => deployments::infras(open().await?, cmd, json).await,
+        Command::Deployments(cmd) => deployments::deployments(open().await?, cmd, json).await,
     }
 }
 
@@ -138,9 +174,12 @@ fn code_for(e: &EngineError) -> u8 {
     match e {
         EngineError::Workflow(WorkflowError::Read { .. }) => exit::NO_INPUT,
         e if e.is_config() => exit::CONFIG,
-        EngineError::Store(StoreError::NotFound(_)) => exit::NO_INPUT,
+        EngineError::Store(StoreError::NotFound(_) | StoreError::Missing(_)) => exit::NO_INPUT,
+        EngineError::Store(StoreError::InvalidName(_)) => exit::DATA,
         EngineError::Store(StoreError::Terminal { .. }) => exit::JOB_FAILED,
-        EngineError::Busy { .. } => exit::TEMPFAIL,
+        EngineError::Store(StoreError::Leased { .. }) | EngineError::LeaseLost { .. } => {
+            exit::TEMPFAIL
+        }
         EngineError::NoSuchObject(_) => exit::NO_INPUT,
         EngineError::Secrets(_) => exit::CONFIG,
         _ => exit::INTERNAL,

@@ -12,11 +12,7 @@ use crate::package::PackageError;
 #[derive(Debug, Subcommand)]
 pub enum PackagesCommand {
     /// Packages, newest version last, for one service or all.
-    List {
-        service: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    List { service: Option<String> },
     /// A package's manifest (endpoints, schemas, checksums), verified.
     Show { service: String, version: String },
     /// Delete a package version.
@@ -32,11 +28,15 @@ pub enum PackagesCommand {
     Import { file: PathBuf },
 }
 
-pub async fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode, EngineError> {
+pub async fn packages(
+    ferry: Ferry,
+    command: PackagesCommand,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
     let registry = ferry.packages();
     let result: Result<Option<u8>, PackageError> = async {
         match command {
-            PackagesCommand::List { service, json } => {
+            PackagesCommand::List { service } => {
                 let services = match service {
                     Some(s) => vec![s],
                     None => registry.services(),
@@ -71,6 +71,9 @@ pub async fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode
             }
             PackagesCommand::Delete { service, version } => {
                 match crate::deploy::delete_package(&ferry, &service, &version).await {
+                    Ok(()) if json => print::json(
+                        &serde_json::json!({ "deleted": { "service": service, "version": version } }),
+                    ),
                     Ok(()) => println!("deleted {service} {version}"),
                     Err(crate::deploy::DeployError::Package(e)) => return Err(e),
                     Err(e) => {
@@ -84,13 +87,22 @@ pub async fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode
                 version,
                 output,
             } => {
-                std::fs::write(&output, registry.bytes(&service, &version)?)?;
-                println!("{}", output.display());
+                let bytes = registry.bytes(&service, &version)?;
+                std::fs::write(&output, &bytes)?;
+                if json {
+                    print::json(&serde_json::json!({ "path": output, "size": bytes.len() }));
+                } else {
+                    println!("{}", output.display());
+                }
             }
             PackagesCommand::Import { file } => {
                 let bytes = std::fs::read(&file)?;
                 let m = registry.import(&bytes)?;
-                println!("imported {} {}", m.service, m.version);
+                if json {
+                    print::json(&m);
+                } else {
+                    println!("imported {} {}", m.service, m.version);
+                }
             }
         }
         Ok(None)
@@ -104,6 +116,7 @@ pub async fn packages(ferry: Ferry, command: PackagesCommand) -> Result<ExitCode
             Ok(ExitCode::from(match e {
                 PackageError::NotFound { .. } => super::exit::NO_INPUT,
                 PackageError::Invalid(_)
+                | PackageError::Name(_)
                 | PackageError::Checksum { .. }
                 | PackageError::TooLarge { .. } => super::exit::DATA,
                 _ => super::exit::JOB_FAILED,

@@ -21,13 +21,18 @@ pub async fn job_json(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
             "parseExceptions".into(),
             serde_json::to_value(exceptions).unwrap_or_default(),
         );
-        map.insert(
-            "tablePath".into(),
-            ferry.home.table(&job.table).display().to_string().into(),
-        );
+        map.insert("tablePath".into(), table_path(ferry, &job.table).into());
     }
     json(&value);
     Ok(())
+}
+
+fn table_path(ferry: &Ferry, table: &str) -> String {
+    ferry
+        .home
+        .table(table)
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
 }
 
 pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
@@ -38,7 +43,7 @@ pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
         "  workflow  {} → table `{}` ({})",
         job.workflow,
         job.table,
-        ferry.home.table(&job.table).display()
+        table_path(ferry, &job.table)
     );
     println!(
         "  files     {} total: {} passed, {} failed, {} skipped, {} pending",
@@ -99,9 +104,10 @@ pub fn job_table(page: &Page<Job>) {
     for job in &page.items {
         println!(
             "{:<36}  {:<20}  {:<6}  {:<24}  {:>10}  {}",
-            job.id,
-            job.execution_status,
-            job.health.status,
+            // Padding applies to strings: the status types' Display would ignore it.
+            job.id.to_string(),
+            job.execution_status.to_string(),
+            job.health.status.to_string(),
             job.created_at,
             job.metrics.num_rows_persisted,
             job.workflow
@@ -121,7 +127,7 @@ pub fn file_table(files: &[JobFile]) {
         println!(
             "{:>4}  {:<8}  {:>10}  {:>10}  {:>8}  {}",
             f.seq,
-            f.status,
+            f.status.to_string(),
             f.metrics.num_rows_processed,
             f.metrics.num_rows_persisted,
             f.metrics.num_rows_skipped_by_error,
@@ -144,7 +150,7 @@ pub fn dry_run(result: &DryRun) {
     println!(
         "  rows      {} processed, {} would be persisted, {} skipped by filter, {} skipped by error, {} with warning",
         m.num_rows_processed,
-        m.num_rows_persisted,
+        m.would_persist,
         m.num_rows_skipped_by_filter,
         m.num_rows_skipped_by_error,
         m.num_rows_processed_with_warning

@@ -11,7 +11,7 @@ use super::{exit, print, progress};
 use crate::engine::{EngineError, Ferry, RunOptions};
 use crate::store::{ExecutionStatus, FileStatus};
 use crate::units::HumanDuration;
-use crate::workflow::{Workflow, WorkflowError};
+use crate::workflow::{FileKind, ServiceSpec, Workflow, WorkflowError};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -23,21 +23,18 @@ pub struct RunArgs {
     /// Only this object (its key under the source). With --dry-run, the object to try.
     #[arg(long = "file", value_name = "NAME")]
     only: Option<String>,
-    /// Print the job (or dry-run result) as JSON.
-    #[arg(long)]
-    json: bool,
     /// Keep polling the source every INTERVAL (`30s`, `5m`) and run a job whenever objects
     /// not yet imported appear. Stops on Ctrl-C or SIGTERM.
     #[arg(long, value_name = "INTERVAL")]
     watch: Option<HumanDuration>,
 }
 
-pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
+pub async fn run(ferry: Ferry, args: RunArgs, json: bool) -> Result<ExitCode, EngineError> {
     let workflow = Workflow::load(&args.file)?;
     let prepared = ferry.prepare(&workflow)?;
     if args.dry_run {
         let result = ferry.dry_run(&prepared, args.only.as_deref()).await?;
-        if args.json {
+        if json {
             print::json(&result);
         } else {
             print::dry_run(&result);
@@ -49,9 +46,9 @@ pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
         });
     }
     if let Some(interval) = args.watch {
-        return watch(&ferry, &prepared, interval.0, args.json).await;
+        return watch(&ferry, &prepared, interval.0, json).await;
     }
-    let bar = progress::Bar::new(args.json);
+    let bar = progress::Bar::new(json);
     let job = ferry
         .run(
             &prepared,
@@ -63,12 +60,12 @@ pub async fn run(ferry: Ferry, args: RunArgs) -> Result<ExitCode, EngineError> {
         )
         .await?;
     bar.done();
-    if args.json {
+    if json {
         print::job_json(&ferry, &job).await?;
     } else {
         print::job_summary(&ferry, &job).await?;
     }
-    Ok(job_exit(job.execution_status))
+    Ok(job_exit(&job))
 }
 
 /// Polls for objects not yet imported and runs a job for them, until told to stop. Objects a
@@ -159,8 +156,17 @@ pub(super) fn shutdown() -> impl std::future::Future<Output = ()> {
     }
 }
 
-pub fn job_exit(status: ExecutionStatus) -> ExitCode {
-    match status {
+/// 0 when every object passed (or there was nothing to import), 3 when the job succeeded but
+/// some objects failed, 1 when the job failed or was canceled.
+pub fn job_exit(job: &crate::store::Job) -> ExitCode {
+    match job.execution_status {
+        ExecutionStatus::Success
+        | ExecutionStatus::SuccessWithWarning
+        | ExecutionStatus::NoRowsIngested
+            if job.files.failed > 0 =>
+        {
+            ExitCode::from(exit::FILES_FAILED)
+        }
         ExecutionStatus::Success
         | ExecutionStatus::SuccessWithWarning
         | ExecutionStatus::NoRowsIngested => ExitCode::SUCCESS,
@@ -169,6 +175,11 @@ pub fn job_exit(status: ExecutionStatus) -> ExitCode {
 }
 
 pub async fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, EngineError> {
+    if let Ok(text) = crate::workflow::read_text(file)
+        && let Some(kind @ (FileKind::Infras | FileKind::Service)) = FileKind::of(&text)
+    {
+        return validate_other(&ferry, file, &text, kind, json);
+    }
     let outcome = Workflow::load(file)
         .map_err(EngineError::from)
         .and_then(|wf| ferry.prepare(&wf).map(|p| (wf, p)));
@@ -230,6 +241,72 @@ pub async fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode,
         Err(EngineError::Workflow(WorkflowError::Read { .. }))
     ) {
         ExitCode::from(exit::NO_INPUT)
+    } else {
+        ExitCode::from(exit::CONFIG)
+    })
+}
+
+/// `ferry validate` on an infra file or a service file: what `ferry infras apply` or a
+/// workflow's `service_file` would check, without storing anything.
+fn validate_other(
+    ferry: &Ferry,
+    file: &Path,
+    text: &str,
+    kind: FileKind,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
+    let result: Result<String, String> = match kind {
+        FileKind::Infras => crate::deploy::infra::read_file(file)
+            .map_err(|e| e.to_string())
+            .and_then(|infras| {
+                let mut names = Vec::new();
+                for (name, spec, _) in infras {
+                    let infra = crate::deploy::Infra {
+                        name: name.clone(),
+                        spec,
+                    };
+                    crate::deploy::infra::check(
+                        &infra,
+                        &ferry.catalog,
+                        &ferry.host,
+                        &ferry.secrets,
+                    )
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                    names.push(name);
+                }
+                Ok(format!("valid infras file ({})", names.join(", ")))
+            }),
+        _ => toml::from_str::<ServiceSpec>(text)
+            .map(|s| {
+                format!(
+                    "valid service file: service `{}` with {} endpoints",
+                    s.id,
+                    s.endpoints.len()
+                )
+            })
+            .map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start].lines().count().max(1))
+                    .unwrap_or(1);
+                format!("{}:{line}: {}", file.display(), e.message().trim())
+            }),
+    };
+    let problems: Vec<String> = result.as_ref().err().cloned().into_iter().collect();
+    if json {
+        print::json(&serde_json::json!({
+            "valid": problems.is_empty(),
+            "kind": kind.name(),
+            "problems": problems,
+        }));
+    } else {
+        match &result {
+            Ok(summary) => println!("{}: {summary}", file.display()),
+            Err(p) => eprintln!("{p}"),
+        }
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
     } else {
         ExitCode::from(exit::CONFIG)
     })

@@ -22,12 +22,17 @@ pub struct ServeArgs {
     #[arg(long)]
     workflows: Option<PathBuf>,
     /// Settings file (TOML: listen, workflows, max_concurrent_jobs, max_body, max_upload,
-    /// shutdown_grace); flags override it.
+    /// shutdown_grace, body_timeout, grant_roots); flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Jobs run at once; more wait in CREATED.
     #[arg(long)]
     max_concurrent_jobs: Option<usize>,
+    /// A directory workflows run by this server may name (grants, artifacts, plugins);
+    /// repeat for several. Replaces the settings file's `grant_roots` (default: the home's
+    /// `uploads/` and the workflows directory).
+    #[arg(long = "grant-root", value_name = "DIR")]
+    grant_roots: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,7 +40,7 @@ pub enum KeysCommand {
     /// Create an API key; it is printed once and stored only as a hash.
     Create {
         name: String,
-        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments (repeat
+        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments, UseServices (repeat
         /// or comma-separate).
         #[arg(
             long = "permission",
@@ -44,41 +49,55 @@ pub enum KeysCommand {
             value_delimiter = ','
         )]
         permissions: Vec<Permission>,
+        /// With UseServices: the services the key may call (repeat or comma-separate; all
+        /// services when absent).
+        #[arg(long = "service", value_name = "ID", value_delimiter = ',')]
+        services: Vec<String>,
         /// Take the key from standard input (one made by `ferry keys create` elsewhere), so
         /// that several API nodes accept the same admin key.
         #[arg(long)]
         from_stdin: bool,
-        #[arg(long)]
-        json: bool,
     },
     /// The keys, without their secrets.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     /// Revoke a key by name or id; requests with it get 401 from then on.
-    Revoke {
-        name: String,
-        #[arg(long)]
-        json: bool,
-    },
+    Revoke { name: String },
 }
 
-pub async fn run_serve(ferry: Ferry, args: ServeArgs) -> Result<ExitCode, EngineError> {
+pub async fn run_serve(mut ferry: Ferry, args: ServeArgs) -> Result<ExitCode, EngineError> {
     let file = match &args.config {
         Some(path) => ConfigFile::load(path).map_err(EngineError::Config)?,
         None => ConfigFile::default(),
     };
+    let explicit_roots = file.grant_roots.is_some();
     let mut config = file.resolve(ferry.home.root());
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
-    if let Some(dir) = args.workflows {
-        config.workflows = dir;
+    if let Some(dir) = &args.workflows {
+        config.workflows = dir.clone();
     }
     if let Some(n) = args.max_concurrent_jobs {
         config.max_concurrent_jobs = n.max(1);
     }
+    if !args.grant_roots.is_empty() {
+        config.grant_roots = args.grant_roots;
+    } else if args.workflows.is_some() && !explicit_roots {
+        // The default follows the workflows directory the flag chose.
+        config.grant_roots = vec![ferry.home.root().join("uploads"), config.workflows.clone()];
+    }
+    let roots = crate::paths::Roots::new(config.grant_roots.iter().cloned()).map_err(|e| {
+        EngineError::Config(format!(
+            "grant_roots: cannot resolve {}: {e}",
+            config
+                .grant_roots
+                .iter()
+                .map(|r| r.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    ferry.confine(roots);
     let result = serve(Arc::new(ferry), config, super::run::shutdown()).await;
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -90,13 +109,13 @@ pub async fn run_serve(ferry: Ferry, args: ServeArgs) -> Result<ExitCode, Engine
     }
 }
 
-pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, EngineError> {
+pub async fn keys(ferry: Ferry, command: KeysCommand, json: bool) -> Result<ExitCode, EngineError> {
     match command {
         KeysCommand::Create {
             name,
             permissions,
+            services,
             from_stdin: true,
-            ..
         } => {
             let mut text = String::new();
             std::io::stdin().read_line(&mut text).map_err(|e| {
@@ -104,17 +123,20 @@ pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, Engine
             })?;
             let key = ferry
                 .store
-                .import_key(&name, &permissions, text.trim())
+                .import_key(&name, &permissions, &services, text.trim())
                 .await?;
             eprintln!("key `{}` ({}) imported", key.name, names(&key.permissions));
         }
         KeysCommand::Create {
             name,
             permissions,
-            json,
+            services,
             ..
         } => {
-            let (key, secret) = ferry.store.create_key(&name, &permissions).await?;
+            let (key, secret) = ferry
+                .store
+                .create_key(&name, &permissions, &services)
+                .await?;
             if json {
                 let mut value = serde_json::to_value(&key).unwrap_or_default();
                 value["key"] = secret.into();
@@ -128,7 +150,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, Engine
                 );
             }
         }
-        KeysCommand::List { json } => {
+        KeysCommand::List => {
             let keys = ferry.store.list_keys().await?;
             if json {
                 print::json(&serde_json::json!({ "items": keys }));
@@ -151,7 +173,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand) -> Result<ExitCode, Engine
                 }
             }
         }
-        KeysCommand::Revoke { name, json } => {
+        KeysCommand::Revoke { name } => {
             let key = ferry.store.revoke_key(&name).await?;
             if json {
                 print::json(&key);

@@ -108,6 +108,13 @@ impl AwsSigner {
             .map_err(|e| self.error(e.to_string()))?
             .into_parts();
         instructions.apply_to_request_http1x(request);
+        // The signature names the access key id and may carry a session token: no layer that
+        // logs headers may show them.
+        for name in ["authorization", "x-amz-security-token"] {
+            if let Some(value) = request.headers_mut().get_mut(name) {
+                value.set_sensitive(true);
+            }
+        }
         Ok(())
     }
 

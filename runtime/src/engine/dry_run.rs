@@ -25,11 +25,35 @@ pub struct ValidationResult {
     pub error: Option<ErrorInfo>,
 }
 
+/// A dry run's row counts: as a job's, but nothing is persisted, so the last count says what a
+/// run would persist.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRunMetrics {
+    pub num_rows_processed: u64,
+    pub num_rows_processed_with_warning: u64,
+    pub num_rows_skipped_by_filter: u64,
+    pub num_rows_skipped_by_error: u64,
+    pub would_persist: u64,
+}
+
+impl From<RowMetrics> for DryRunMetrics {
+    fn from(m: RowMetrics) -> Self {
+        DryRunMetrics {
+            num_rows_processed: m.num_rows_processed,
+            num_rows_processed_with_warning: m.num_rows_processed_with_warning,
+            num_rows_skipped_by_filter: m.num_rows_skipped_by_filter,
+            num_rows_skipped_by_error: m.num_rows_skipped_by_error,
+            would_persist: m.num_rows_persisted,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DryRun {
     pub validation_result: ValidationResult,
-    pub metrics: RowMetrics,
+    pub metrics: DryRunMetrics,
     /// Row problems (the first 100).
     pub diagnostics: Vec<RowDiagnostic>,
     /// Column names and types the table would get.
@@ -70,7 +94,7 @@ impl Ferry {
             )
             .await?;
         // Reading the table's schema writes nothing, and shows type conflicts a real run would hit.
-        let table = Table::open(&self.home.table(&wf.ingest.table)).await?;
+        let table = Table::open(&self.home.table(&wf.ingest.table)?).await?;
         let mut schema = table.arrow_schema();
         let mut report = FileReport::default();
         let mut sink = Sink::Preview {
@@ -81,6 +105,7 @@ impl Ferry {
         let mut ctx = FileContext {
             mapping: &p.mapping,
             compression: wf.import.compression,
+            decompression: &wf.import.decompression,
             schema: &mut schema,
             exceptions_before: 0,
             max_exceptions: wf.ingest.max_parse_exceptions,
@@ -132,7 +157,7 @@ impl Ferry {
                 file_path: object.name,
                 error,
             },
-            metrics: report.metrics,
+            metrics: report.metrics.into(),
             diagnostics: report.diagnostics,
             columns,
             rows: to_json_rows(&batches),

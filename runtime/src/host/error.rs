@@ -91,6 +91,14 @@ impl PluginError {
         }
     }
 
+    /// What went wrong, without the code (records keep the code beside it).
+    pub fn message(&self) -> String {
+        match self {
+            PluginError::Reported { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// A short stable code for job records (`plugin_timeout`, `plugin_trap`, ...).
     pub fn code(&self) -> &str {
         match self {

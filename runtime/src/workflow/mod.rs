@@ -5,12 +5,15 @@
 pub mod model;
 mod problem;
 mod settings;
+mod spans;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::paths::{self, NameKind};
 
 pub use model::*;
 pub use problem::{Location, Problem, WorkflowError, did_you_mean};
@@ -35,6 +38,8 @@ pub struct Workflow {
     pub ingest: IngestStep,
     /// The service a `package` step packages, and that step.
     pub service: Option<ServiceSpec>,
+    /// The file the `[service]` was read from, when `service_file` names one.
+    pub service_file: Option<PathBuf>,
     pub package: Option<PackageStep>,
     /// Infras declared in this file: decoded, and as stored (standing on their own).
     pub infras: BTreeMap<String, (InfraSpec, toml::Table)>,
@@ -45,17 +50,28 @@ pub struct Workflow {
 impl Workflow {
     /// Reads and checks a workflow file.
     pub fn load(path: &Path) -> Result<Workflow, WorkflowError> {
-        let text = std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = read_text(path)?;
         Self::parse(path, &text)
     }
 
     /// Checks workflow `text` as if read from `path` (used to resume a job from its snapshot).
     pub fn parse(path: &Path, text: &str) -> Result<Workflow, WorkflowError> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-        let src = Source { path: &path, text };
+        let src = Source::new(&path, text);
+        if let Some(kind @ (FileKind::Infras | FileKind::Service)) = FileKind::of(text) {
+            let at = src.top_key_span("kind").unwrap_or(0..0);
+            let how = match kind {
+                FileKind::Infras => "store its infras with `ferry infras apply FILE`",
+                _ => "name it from a workflow with `service_file = \"…\"`",
+            };
+            return Err(WorkflowError::Invalid(vec![src.problem(
+                at,
+                format!(
+                    "this is a file of kind `{}`, not a workflow: {how}",
+                    kind.name()
+                ),
+            )]));
+        }
         let raw: RawWorkflow = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_owned();
@@ -70,13 +86,15 @@ impl Workflow {
 
     /// Where step `step`'s key `key` is written (or the step itself, or the file start).
     pub fn location(&self, step: &str, key: &str) -> Location {
-        let src = Source {
-            path: &self.path,
-            text: &self.text,
-        };
+        let src = Source::new(&self.path, &self.text);
         let span = self.step_spans.get(step).cloned().unwrap_or(0..0);
         let at = src.key_span(&span, key).unwrap_or(span);
         Location::at(&self.path, &self.text, at.start)
+    }
+
+    /// The start of the file, for problems about the workflow as a whole.
+    pub fn start(&self) -> Location {
+        Location::at(&self.path, &self.text, 0)
     }
 
     /// The directory relative paths in the workflow are resolved against.
@@ -96,6 +114,29 @@ impl Workflow {
         self.dir().join(path)
     }
 }
+
+/// A workflow (or infra, or service) file's text. A file that is there but not UTF-8 is an
+/// invalid workflow (with the offset of the first bad byte), not a missing one.
+pub fn read_text(path: &Path) -> Result<String, WorkflowError> {
+    let bytes = std::fs::read(path).map_err(|source| WorkflowError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let location = Location::at(path, &text, at);
+        WorkflowError::Invalid(vec![Problem {
+            location,
+            message: format!(
+                "the file is not UTF-8 text (a bad byte at offset {at}); save it as UTF-8"
+            ),
+        }])
+    })
+}
+
+/// Problems that get a "did you mean" (each compares with every name).
+const SUGGESTIONS: usize = 20;
 
 /// Collects every problem rather than stopping at the first, as `ferry validate` should.
 struct Checker<'a> {
@@ -174,9 +215,9 @@ impl<'a> Checker<'a> {
         }
         let mut decoded: Vec<(Decoded, Range<usize>)> = Vec::new();
         let total = steps.len();
-        for step in steps {
+        for (index, step) in steps.into_iter().enumerate() {
             let span = step.span();
-            if let Some(d) = self.decode_step(step.into_inner(), &span) {
+            if let Some(d) = self.decode_step(step.into_inner(), &span, index) {
                 decoded.push((d, span));
             }
         }
@@ -201,11 +242,9 @@ impl<'a> Checker<'a> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "workflow".to_owned());
         let name = self.raw.name.clone().unwrap_or(file_stem);
-        if !is_identifier(&name) {
-            self.problem(
-                0..0,
-                format!("workflow name `{name}` must use only letters, digits, `-` and `_`"),
-            );
+        if let Err(e) = paths::check(NameKind::Workflow, &name) {
+            let at = self.src.top_key_span("name").unwrap_or(0..0);
+            self.problem(at, e.to_string());
         }
         let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
         let infras = self.decode_infras();
@@ -257,6 +296,7 @@ impl<'a> Checker<'a> {
             validate,
             ingest: ingest.expect("wiring check guarantees an ingest step"),
             service: self.raw.service.clone(),
+            service_file: self.raw.service_file.as_ref().map(|f| dir.join(f)),
             package,
             infras,
             deploy,
@@ -264,7 +304,12 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn decode_step(&mut self, table: toml::Table, span: &Range<usize>) -> Option<Decoded> {
+    fn decode_step(
+        &mut self,
+        table: toml::Table,
+        span: &Range<usize>,
+        index: usize,
+    ) -> Option<Decoded> {
         let Some(kind) = table
             .get("kind")
             .and_then(|k| k.as_str())
@@ -308,9 +353,27 @@ impl<'a> Checker<'a> {
                 match explain_unknown_field(&message) {
                     Some((field, text)) => self.step_problem(span, &field, text),
                     None => {
-                        // serde names the missing or mistyped field in backticks: point at it.
-                        let key = message.split('`').nth(1).unwrap_or("kind").to_owned();
-                        self.step_problem(span, &key, message)
+                        // Decoded again from the text, the error has the value's span; else
+                        // serde names the missing field in backticks: point at that key.
+                        let at = match kind.as_str() {
+                            "import" => spans::step_error_span::<ImportStep>(self.src.text, index),
+                            "validate" => {
+                                spans::step_error_span::<ValidateStep>(self.src.text, index)
+                            }
+                            "ingest" => spans::step_error_span::<IngestStep>(self.src.text, index),
+                            "package" => {
+                                spans::step_error_span::<PackageStep>(self.src.text, index)
+                            }
+                            "deploy" => spans::step_error_span::<DeployStep>(self.src.text, index),
+                            _ => None,
+                        };
+                        match at {
+                            Some(at) => self.problem(at, message),
+                            None => {
+                                let key = message.split('`').nth(1).unwrap_or("kind").to_owned();
+                                self.step_problem(span, &key, message)
+                            }
+                        }
                     }
                 }
                 None
@@ -319,8 +382,9 @@ impl<'a> Checker<'a> {
     }
 
     fn check_wiring(&mut self, steps: &[(Decoded, Range<usize>)]) {
-        let mut seen: Vec<(&str, StepKind)> = Vec::new();
-        let mut consumed: Vec<&str> = Vec::new();
+        // Maps and sets, not lists: a file with thousands of steps is checked in linear time.
+        let mut seen: HashMap<&str, StepKind> = HashMap::new();
+        let mut consumed: HashSet<&str> = HashSet::new();
         for (step, span) in steps {
             let name = step.name();
             if !is_identifier(name) {
@@ -330,19 +394,22 @@ impl<'a> Checker<'a> {
                     format!("step name `{name}` must use only letters, digits, `-` and `_`"),
                 );
             }
-            if seen.iter().any(|(n, _)| *n == name) {
+            if seen.contains_key(name) {
                 self.step_problem(span, "name", format!("two steps are named `{name}`"));
             }
             if let Some(input) = step.input() {
-                match seen.iter().find(|(n, _)| *n == input) {
+                match seen.get(input) {
                     None => {
                         let mut message = format!("input `{input}` is not an earlier step");
-                        if let Some(close) = did_you_mean(input, seen.iter().map(|(n, _)| *n)) {
+                        // Suggestions compare with every step: only for the first few problems.
+                        if self.problems.len() < SUGGESTIONS
+                            && let Some(close) = did_you_mean(input, seen.keys().copied())
+                        {
                             message.push_str(&format!(", did you mean `{close}`?"));
                         }
                         self.step_problem(span, "input", message);
                     }
-                    Some((_, input_kind)) => {
+                    Some(input_kind) => {
                         let ok = match step.kind() {
                             StepKind::Validate => *input_kind == StepKind::Import,
                             StepKind::Ingest => {
@@ -360,11 +427,11 @@ impl<'a> Checker<'a> {
                                     .to_lowercase(),
                             );
                         }
-                        consumed.push(input);
+                        consumed.insert(input);
                     }
                 }
             }
-            seen.push((name, step.kind()));
+            seen.entry(name).or_insert(step.kind());
         }
         for kind in [
             StepKind::Import,
@@ -400,7 +467,7 @@ impl<'a> Checker<'a> {
                 step.kind(),
                 StepKind::Ingest | StepKind::Package | StepKind::Deploy
             );
-            if !last && !consumed.contains(&step.name()) {
+            if !last && !consumed.contains(step.name()) {
                 self.step_problem(
                     span,
                     "name",
@@ -586,32 +653,20 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        let ident = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                && !s.starts_with('.')
-        };
-        if !ident(&service.id) {
-            self.problem(
-                0..0,
-                format!(
-                    "service id `{}` must use letters, digits, `-`, `_` and `.`",
-                    service.id
-                ),
-            );
+        if let Err(e) = paths::check(NameKind::Service, &service.id) {
+            self.problem(0..0, e.to_string());
         }
         if let Some(v) = &step.version
-            && !ident(v)
+            && let Err(e) = paths::check(NameKind::Version, v)
         {
-            self.step_problem(
-                span,
-                "version",
-                format!("version `{v}` must use letters, digits, `-`, `_` and `.`"),
-            );
+            self.step_problem(span, "version", e.to_string());
         }
         if service.endpoints.is_empty() {
             self.problem(0..0, "the [service] has no endpoints");
+        }
+        if let Err(message) = service.auth.check(service.oauth2.as_ref()) {
+            let at = self.src.text.find("auth").map(|i| i..i).unwrap_or(0..0);
+            self.problem(at, format!("service `{}`: {message}", service.id));
         }
         let mut names = Vec::new();
         for e in &service.endpoints {
@@ -700,11 +755,8 @@ impl<'a> Checker<'a> {
                 .find(&format!("[infras.{name}"))
                 .map(|i| i..i)
                 .unwrap_or(0..0);
-            if !is_identifier(&name) {
-                self.problem(
-                    at.clone(),
-                    format!("infra name `{name}` must use only letters, digits, `-` and `_`"),
-                );
+            if let Err(e) = paths::check(NameKind::Infra, &name) {
+                self.problem(at.clone(), e.to_string());
             }
             match InfraSpec::decode(&name, &table, raw_credentials.as_ref()) {
                 Ok(decoded) => {
@@ -726,25 +778,14 @@ impl<'a> Checker<'a> {
                 format!("deployment id `{id}` must use only letters, digits, `-` and `_`"),
             );
         }
-        if !is_identifier(&step.infra) {
-            self.step_problem(
-                span,
-                "infra",
-                format!("infra name `{}` is not a valid name", step.infra),
-            );
+        if let Err(e) = paths::check(NameKind::Infra, &step.infra) {
+            self.step_problem(span, "infra", e.to_string());
         }
     }
 
     fn check_ingest(&mut self, step: &IngestStep, span: &Range<usize>) {
-        if !is_identifier(&step.table) {
-            self.step_problem(
-                span,
-                "table",
-                format!(
-                    "table name `{}` must use only letters, digits, `-` and `_`",
-                    step.table
-                ),
-            );
+        if let Err(e) = paths::check(NameKind::Table, &step.table) {
+            self.step_problem(span, "table", e.to_string());
         }
     }
 }

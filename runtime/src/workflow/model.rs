@@ -13,6 +13,11 @@ use crate::units::{ByteSize, HumanDuration};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawWorkflow {
+    /// `kind = "workflow"` (the default) — see [`FileKind`]; the other kinds are told apart
+    /// before this is decoded, so only its presence matters here.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub kind: Option<FileKind>,
     pub name: Option<String>,
     pub description: Option<String>,
     #[serde(default)]
@@ -30,6 +35,42 @@ pub(crate) struct RawWorkflow {
     pub infras: BTreeMap<String, toml::Table>,
     #[serde(default)]
     pub steps: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// What a ferry TOML file holds, by its top-level `kind` key, so one directory (such as
+/// `workflows/`) can hold workflows beside the infra and service files they use, and
+/// `ferry validate` and `ferry serve` tell them apart. Without `kind`, a file is a workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Workflow,
+    /// `[credentials.*]` and `[infras.*]`, for `ferry infras apply`.
+    Infras,
+    /// A `[service]` on its own (`id`, `[[endpoints]]`), named by workflows' `service_file`.
+    Service,
+}
+
+impl FileKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Workflow => "workflow",
+            FileKind::Infras => "infras",
+            FileKind::Service => "service",
+        }
+    }
+
+    /// The kind a file's text declares; `None` when it is not TOML or `kind` is not one of
+    /// the kinds (the file's own parser then says what is wrong).
+    pub fn of(text: &str) -> Option<FileKind> {
+        #[derive(Deserialize)]
+        struct Head {
+            kind: Option<FileKind>,
+        }
+        match toml::from_str::<Head>(text) {
+            Ok(Head { kind }) => Some(kind.unwrap_or(FileKind::Workflow)),
+            Err(_) => None,
+        }
+    }
 }
 
 /// The kinds of step ferry knows.
@@ -182,13 +223,90 @@ pub struct PackageStep {
     pub version: Option<String>,
 }
 
+/// The only `kind` a service file may declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    Service,
+}
+
 /// An API service: endpoints a deployment will serve.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
+    /// `kind = "service"` in a file of its own; nothing else.
+    #[serde(default)]
+    pub kind: Option<ServiceKind>,
     pub id: String,
     pub description: Option<String>,
+    /// Who may call the service's public endpoints (Dataiku's `auth_method`).
+    #[serde(default)]
+    pub auth: ServiceAuth,
+    /// How OAuth2 bearer tokens are checked, with `auth = "oauth2"`.
+    pub oauth2: Option<OAuth2Spec>,
     pub endpoints: Vec<EndpointSpec>,
+}
+
+/// Who may call a service's public endpoints on the API nodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceAuth {
+    /// Anyone who can reach the node.
+    #[default]
+    Public,
+    /// A key of the node (`ferry keys create NAME --permission UseServices [--service ID]`)
+    /// as `Authorization: Bearer`.
+    ApiKeys,
+    /// A JWT bearer token from the configured issuer, checked against its JWKS.
+    Oauth2,
+}
+
+impl ServiceAuth {
+    pub fn is_public(&self) -> bool {
+        *self == ServiceAuth::Public
+    }
+
+    /// `auth` and `[service.oauth2]` agree, and the JWKS address is one a node may fetch.
+    pub fn check(&self, oauth2: Option<&OAuth2Spec>) -> Result<(), String> {
+        match (self, oauth2) {
+            (ServiceAuth::Oauth2, None) => Err(
+                "auth = \"oauth2\" needs [service.oauth2] with issuer, audience and jwks_uri"
+                    .into(),
+            ),
+            (ServiceAuth::Oauth2, Some(o)) => o.check(),
+            (_, Some(_)) => Err("[service.oauth2] is only used with auth = \"oauth2\"".into()),
+            (_, None) => Ok(()),
+        }
+    }
+}
+
+impl OAuth2Spec {
+    fn check(&self) -> Result<(), String> {
+        let url = url::Url::parse(&self.jwks_uri)
+            .map_err(|e| format!("jwks_uri `{}`: {e}", self.jwks_uri))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if loopback => Ok(()),
+            _ => Err(format!(
+                "jwks_uri `{}` must be https:// (or http:// to a loopback address)",
+                self.jwks_uri
+            )),
+        }
+    }
+}
+
+/// `[service.oauth2]`: tokens must be signed by a key of `jwks_uri` (RS256/ES256…), issued by
+/// `issuer`, for `audience`, unexpired, and carry every one of `scopes` (the `scope` claim).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Spec {
+    pub issuer: String,
+    pub audience: String,
+    /// Where the issuer publishes its keys: `https://…`, or `http://` to a loopback address.
+    pub jwks_uri: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -241,6 +359,9 @@ pub struct ImportStep {
     /// `auto` decompresses `.gz` keys; `gzip` and `none` force the choice.
     #[serde(default)]
     pub compression: Compression,
+    /// Limits on what one compressed object may inflate to.
+    #[serde(default)]
+    pub decompression: DecompressionLimits,
     #[serde(default)]
     pub source_settings: toml::Table,
     #[serde(default)]
@@ -304,6 +425,16 @@ pub enum Compression {
     Auto,
     Gzip,
     None,
+}
+
+/// `decompression = { max_size = "16GiB", max_ratio = 250 }`: an object that inflates to more
+/// than `max_size`, or more than `max_ratio` times its compressed size (judged after the first
+/// 16 MiB), fails with `decompression_limit`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecompressionLimits {
+    pub max_size: Option<ByteSize>,
+    pub max_ratio: Option<u64>,
 }
 
 /// What a step's plugins may touch. Everything not granted is denied.

@@ -16,16 +16,31 @@ pub struct Location {
 impl Location {
     /// Converts a byte offset into `text` to a line and column.
     pub fn at(file: &Path, text: &str, offset: usize) -> Self {
-        let offset = offset.min(text.len());
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
+        Self::from_lines(file, text, &line_starts(text), offset)
+    }
+
+    /// As [`Location::at`], with the offsets where `text`'s lines start already known, so
+    /// placing many problems in a large file stays linear.
+    fn from_lines(file: &Path, text: &str, starts: &[usize], offset: usize) -> Self {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let column = text[starts[line - 1]..offset].chars().count() + 1;
         Location {
             file: file.to_owned(),
             line,
             column,
         }
     }
+}
+
+/// Byte offsets where each line of `text` starts (the first is 0).
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 impl fmt::Display for Location {
@@ -80,14 +95,30 @@ fn display_problems(problems: &[Problem]) -> String {
 pub(crate) struct Source<'a> {
     pub path: &'a Path,
     pub text: &'a str,
+    lines: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    pub fn new(path: &'a Path, text: &'a str) -> Self {
+        Source {
+            path,
+            text,
+            lines: std::cell::OnceCell::new(),
+        }
+    }
+
     pub fn problem(&self, span: Range<usize>, message: impl Into<String>) -> Problem {
+        let starts = self.lines.get_or_init(|| line_starts(self.text));
         Problem {
-            location: Location::at(self.path, self.text, span.start),
+            location: Location::from_lines(self.path, self.text, starts, span.start),
             message: message.into(),
         }
+    }
+
+    /// The span of a top-level `key = ...` (written before the first table header).
+    pub fn top_key_span(&self, key: &str) -> Option<Range<usize>> {
+        let end = self.text.find("\n[").map_or(self.text.len(), |i| i + 1);
+        self.key_span(&(0..0), key).filter(|span| span.start < end)
     }
 
     /// The span of `key = ...` in the step starting at `within` (toml spans an array-of-tables
