@@ -1,7 +1,9 @@
 //! Deployments end to end: one workflow file ingests, packages and deploys to two real API
 //! nodes (`ferry serve` processes); versions are switched from the CLI and over HTTP; a node
 //! that dies makes the deployment DEGRADED and HEALTHY again when it is back; deletion is
-//! refused while something is in use, and removes the service from the nodes.
+//! refused while something is in use, and removes the service from the nodes. A node taken out
+//! of the infra's `nodes` drops the service at the next update — at the one after, if it was
+//! down — and never makes the deployment DEGRADED.
 
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -422,6 +424,164 @@ fn a_workflow_deploys_to_two_api_nodes_which_switch_degrade_recover_and_are_clea
     assert!(out.status.success(), "{}", stderr(&out));
     let out = c.ferry(&["packages", "delete", "churn", "v2"]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `workflows/infras.toml` with `listed` as the infra's nodes and `granted` as the hosts its
+/// admin key is added for (`host:port` each).
+fn local_nodes(listed: &[&String], granted: &[&String]) -> String {
+    let urls = |addrs: &[&String]| {
+        addrs
+            .iter()
+            .map(|a| format!("\"http://{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    std::fs::read_to_string(repo().join("workflows/infras.toml"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            if line.starts_with("settings = ") {
+                format!("settings = {{ nodes = [{}] }}", urls(listed))
+            } else if line.starts_with("credentials = ") {
+                format!(
+                    "credentials = [{{ name = \"node-admin\", hosts = [{}] }}]",
+                    urls(granted)
+                )
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `ferry deployments update churn-local`, which must succeed; its output.
+fn update(c: &Controller) -> String {
+    stdout(&c.ok(&["deployments", "update", "churn-local"]))
+}
+
+/// The node at `addr` has nothing of the churn service: no endpoint, nothing listed, no kept
+/// package to serve again after a restart.
+fn clear_of_churn(c: &Controller, addr: &str, env: &Env) {
+    let (code, e) = call(
+        "POST",
+        &format!("http://{addr}/public/api/v1/churn/score/predict"),
+        None,
+        Some(br#"{"rows": [{"tenure_months": 2, "monthly_charges": 110.0}]}"#.to_vec()),
+    );
+    assert_eq!(code, 404, "{addr}: {e}");
+    let (code, listed) = call(
+        "GET",
+        &format!("http://{addr}/v1/node/services"),
+        Some(admin(c)),
+        None,
+    );
+    assert_eq!((code, &listed["items"]), (200, &json!([])), "{addr}");
+    assert!(!env.home().join("node/active/churn.zip").exists());
+}
+
+/// The names of the resources `deployments show --detail` lists, with their status.
+fn resources(d: &Value) -> Vec<(String, String)> {
+    d["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_node_taken_out_of_the_infra_drops_the_service_even_when_it_was_down_at_the_update() {
+    let (c, node_envs, addrs) = two_nodes();
+    let (a, b) = (&addrs[0], &addrs[1]);
+    let (url_a, url_b) = (format!("http://{a}"), format!("http://{b}"));
+    let mut nodes: Vec<Server> = node_envs
+        .iter()
+        .zip(&addrs)
+        .map(|(e, addr)| Server::start_on(e, addr, &[]))
+        .collect();
+    run_workflow(&c);
+    predict(b, "v1");
+
+    // Node b leaves the infra's nodes (the admin key is still granted for it): the update
+    // drops the service there and the deployment is HEALTHY on a alone.
+    c.infras(&local_nodes(&[a], &[a, b]));
+    let out = update(&c);
+    assert!(
+        out.contains(&format!("service dropped from removed node {url_b}")),
+        "{out}"
+    );
+    assert!(out.contains("health HEALTHY"), "{out}");
+    clear_of_churn(&c, b, &node_envs[1]);
+    predict(a, "v1");
+    let d = c.deployment("churn-local", true);
+    assert_eq!(d["observed"]["health"], "HEALTHY", "{d}");
+    assert_eq!(resources(&d), [(url_a.clone(), "serving v1".to_owned())]);
+    assert_eq!(
+        d["observed"]["urls"],
+        json!([format!("{url_a}/public/api/v1/churn/")])
+    );
+
+    // Back in the infra, b serves again; then it leaves while it is down.
+    c.infras(&local_nodes(&[a, b], &[a, b]));
+    update(&c);
+    predict(b, "v1");
+    nodes[1].kill();
+    c.infras(&local_nodes(&[a], &[a, b]));
+    let out = update(&c);
+    assert!(
+        out.contains(&format!(
+            "removed node {url_b} still to drop the service (unreachable"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("health HEALTHY"), "{out}");
+    predict(a, "v1");
+    let d = c.deployment("churn-local", true);
+    assert_eq!(d["observed"]["health"], "HEALTHY", "{d}");
+    assert_eq!(
+        resources(&d),
+        [
+            (url_a.clone(), "serving v1".to_owned()),
+            (url_b.clone(), "removing".to_owned())
+        ],
+        "{d}"
+    );
+
+    // Back up, b serves its kept package — shown as removing, not counted — until the next
+    // update drops it there.
+    nodes[1] = Server::start_on(&node_envs[1], b, &[]);
+    predict(b, "v1");
+    let d = c.deployment("churn-local", true);
+    assert_eq!(d["observed"]["health"], "HEALTHY", "{d}");
+    assert_eq!(d["resources"][1]["status"], "removing", "{d}");
+    assert_eq!(d["resources"][1]["versions"], json!(["v1"]), "{d}");
+    let out = update(&c);
+    assert!(
+        out.contains(&format!("service dropped from removed node {url_b}")),
+        "{out}"
+    );
+    clear_of_churn(&c, b, &node_envs[1]);
+    predict(a, "v1");
+    let d = c.deployment("churn-local", true);
+    assert_eq!(resources(&d), [(url_a.clone(), "serving v1".to_owned())]);
+
+    // Deleting the deployment still reaches a removed node it remembers.
+    c.infras(&local_nodes(&[a, b], &[a, b]));
+    update(&c);
+    nodes[1].kill();
+    c.infras(&local_nodes(&[a], &[a, b]));
+    update(&c);
+    nodes[1] = Server::start_on(&node_envs[1], b, &[]);
+    predict(b, "v1");
+    c.ok(&["deployments", "delete", "churn-local", "--disable-first"]);
+    clear_of_churn(&c, a, &node_envs[0]);
+    clear_of_churn(&c, b, &node_envs[1]);
 }
 
 /// Polls operation `id` until it is no longer RUNNING.

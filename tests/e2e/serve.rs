@@ -869,3 +869,34 @@ fn an_api_node_serves_a_pushed_package_and_switches_versions_atomically() {
     );
     assert_eq!(code, 404);
 }
+
+#[test]
+fn undeploying_a_service_whose_kept_package_could_not_be_loaded_removes_it_from_disk() {
+    let node_env = Env::new();
+    let admin = key(&node_env, "node-admin", "ManageDeployments");
+    // Kept by an earlier process, unreadable now: the node starts without serving it.
+    let kept = node_env.write("home/node/active/churn.zip", b"not a zip");
+    let node = Server::start(&node_env, &[]);
+    let (code, listed) = call(
+        "GET",
+        &format!("{}/v1/node/services", node.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!((code, &listed["items"]), (200, &json!([])));
+    let (code, e) = call(
+        "DELETE",
+        &format!("{}/v1/node/services/churn", node.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "{e}"
+    );
+    assert!(
+        !kept.exists(),
+        "a 404 leaves nothing to serve after a restart"
+    );
+}

@@ -8,14 +8,25 @@
 //! The node admin key is a credential the infra grants for the nodes' hosts; the host adds it
 //! to each request, the plugin never sees it.
 //!
+//! The `nodes` setting is the truth: a node taken out of it is told to drop the service by
+//! the next update, and remembered until it did (see [`plan`]); meanwhile it does not count
+//! for the health, and the status lists it as `removing` (see [`status`]).
+//!
 //! Settings: `nodes` (required, a list of base URLs, `["http://10.0.0.5:8080", …]`);
 //! `retries` (attempts per request, default 2: a node that is down is reported, not waited on).
 
+mod node;
+mod plan;
+mod status;
+
 use ferry_guest::deploy::{Operation, Target};
-use ferry_guest::http::{self, Endpoint, Method, Request, Retry};
+use ferry_guest::http::{Endpoint, Method, Request, Retry};
 use ferry_guest::types::Error;
 use ferry_guest::{Settings, error};
-use serde::{Deserialize, Serialize};
+
+use node::{Reply, call, service_path};
+use plan::{Plan, Release, State, release_summary, summary};
+use status::Answer;
 
 wit_bindgen::generate!({
     world: "deployer-plugin",
@@ -29,15 +40,9 @@ wit_bindgen::generate!({
     },
 });
 
-use exports::ferry::plugin::deployer::{CloudResource, Guest, Health, Observed};
+use exports::ferry::plugin::deployer::{Guest, Observed};
 
-/// What the plugin remembers: every node it ever pushed to, so that removing the deployment
-/// reaches nodes since dropped from the settings too.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct State {
-    nodes: Vec<String>,
-}
-
+/// The infra's settings: the configured nodes, and how hard to try each.
 struct Nodes {
     nodes: Vec<Endpoint>,
     retry: Retry,
@@ -71,77 +76,21 @@ impl Nodes {
         })
     }
 
-    /// The configured nodes, then any others the state remembers.
-    fn with_remembered(&self, state: &State) -> Vec<Endpoint> {
-        let mut all = self.nodes.clone();
-        for url in &state.nodes {
-            if let Ok(e) = Endpoint::parse(url)
-                && !all.contains(&e)
-            {
-                all.push(e);
-            }
-        }
-        all
+    /// The configured nodes and the removed ones `state` still remembers.
+    fn plan(&self, state: &State) -> Plan {
+        Plan::new(self.nodes.clone(), state)
     }
-}
-
-/// What one node said.
-enum Reply {
-    Ok(serde_json::Value),
-    /// Down or not answering: DEGRADED, not failed.
-    Unreachable(String),
-}
-
-fn call(node: &Endpoint, request: Request, retry: &Retry) -> Result<Reply, Error> {
-    let response = match http::send_with_retry(&request, retry) {
-        Ok(r) => r,
-        Err(e) if e.code == "unreachable" => return Ok(Reply::Unreachable(e.message)),
-        Err(e) => return Err(e),
-    };
-    if response.is_success() {
-        return Ok(Reply::Ok(
-            serde_json::from_slice(&response.body).unwrap_or_default(),
-        ));
-    }
-    // The node's own error: {"error":{"code","message"}}.
-    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
-    let code = body["error"]["code"].as_str().unwrap_or("node_error");
-    let message = body["error"]["message"]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| http::excerpt(&response.text()));
-    Err(error(
-        code,
-        format!(
-            "node {} answered {}: {message}",
-            node.url(),
-            response.status
-        ),
-    ))
-}
-
-fn service_path(target: &Target) -> String {
-    format!("/v1/node/services/{}", http::encode(&target.service, false))
-}
-
-fn summary(action: &str, done: &[String], down: &[(String, String)]) -> String {
-    let mut message = format!(
-        "{action} on {} of {} nodes",
-        done.len(),
-        done.len() + down.len()
-    );
-    for (node, why) in down {
-        message.push_str(&format!("; {node} unreachable: {why}"));
-    }
-    message
 }
 
 struct StaticDeployer;
 
 impl Guest for StaticDeployer {
+    /// Pushes the version to the configured nodes (or drops the service there when disabled),
+    /// then tells the removed nodes to drop it. Removed nodes only ever add to the message:
+    /// the update is about the configured ones.
     fn apply(target: Target) -> Result<Operation, Error> {
         let nodes = Nodes::from_settings()?;
-        let mut state: State = target.state()?;
+        let plan = nodes.plan(&target.state()?);
         let version = target.single_version("static nodes")?;
         let body = match version {
             Some(v) => Some(std::fs::read(&v.archive).map_err(|e| {
@@ -153,13 +102,13 @@ impl Guest for StaticDeployer {
             None => None,
         };
         let (mut done, mut down) = (Vec::new(), Vec::new());
-        for node in nodes.with_remembered(&state) {
+        for node in &plan.configured {
             let request = match &body {
-                Some(zip) => Request::new(Method::Put, &node, service_path(&target))
+                Some(zip) => Request::new(Method::Put, node, service_path(&target))
                     .body("application/zip", zip.clone()),
-                None => Request::new(Method::Delete, &node, service_path(&target)),
+                None => Request::new(Method::Delete, node, service_path(&target)),
             };
-            match call(&node, request, &nodes.retry) {
+            match call(node, request, &nodes.retry) {
                 Ok(Reply::Ok(_)) => done.push(node.url()),
                 Ok(Reply::Unreachable(why)) => down.push((node.url(), why)),
                 // Disabling a node that does not serve the service: nothing to do.
@@ -167,23 +116,33 @@ impl Guest for StaticDeployer {
                 Err(e) => return Err(e),
             }
         }
-        let pushed_somewhere = !done.is_empty();
-        for url in nodes.nodes.iter().map(Endpoint::url) {
-            if !state.nodes.contains(&url) {
-                state.nodes.push(url);
-            }
-        }
-        let message = match version {
+        let mut message = match version {
             Some(v) => summary(&format!("{} serving", v.version), &done, &down),
             None => summary("service removed", &done, &down),
         };
-        if body.is_some() && !pushed_somewhere {
+        if body.is_some() && done.is_empty() {
+            // The removed nodes may be all that still serves: they keep it.
             return Err(error(
                 "unreachable",
                 format!("no node took the package: {message}"),
             ));
         }
-        Ok(Operation::done(message, &state))
+        let released: Vec<(Endpoint, Release)> = plan
+            .removed
+            .iter()
+            .map(|node| {
+                let request = Request::new(Method::Delete, node, service_path(&target));
+                let release = Release::from_reply(call(node, request, &nodes.retry));
+                (node.clone(), release)
+            })
+            .collect();
+        message.push_str(&release_summary(&released));
+        let dropped: Vec<&Endpoint> = released
+            .iter()
+            .filter(|(_, r)| *r == Release::Dropped)
+            .map(|(n, _)| n)
+            .collect();
+        Ok(Operation::done(message, &plan.next_state(&dropped)))
     }
 
     fn poll(_target: Target, operation: Operation) -> Result<Operation, Error> {
@@ -193,106 +152,46 @@ impl Guest for StaticDeployer {
 
     fn status(target: Target) -> Result<Observed, Error> {
         let nodes = Nodes::from_settings()?;
-        let state: State = target.state()?;
+        let plan = nodes.plan(&target.state()?);
         let wanted = target
             .single_version("static nodes")?
             .map(|v| v.version.clone());
-        let mut resources = Vec::new();
-        let mut messages = Vec::new();
-        let mut serving = Vec::new();
-        let (mut right, mut total) = (0, 0);
-        for node in nodes.with_remembered(&state) {
-            total += 1;
-            let request = Request::new(Method::Get, &node, "/v1/node/services".into());
-            let url = format!(
-                "{}/public/api/v1/{}/",
-                node.url(),
-                http::encode(&target.service, false)
-            );
-            let (status, versions, message) = match call(&node, request, &nodes.retry) {
-                Ok(Reply::Ok(body)) => {
-                    let versions: Vec<String> = body["items"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter(|i| i["service"] == target.service.as_str())
-                        .filter_map(|i| i["version"].as_str().map(str::to_owned))
-                        .collect();
-                    let status = match versions.first() {
-                        Some(v) => format!("serving {v}"),
-                        None => "not serving".to_owned(),
-                    };
-                    (status, versions, None)
-                }
-                Ok(Reply::Unreachable(why)) => ("unreachable".to_owned(), Vec::new(), Some(why)),
-                Err(e) => ("error".to_owned(), Vec::new(), Some(e.message)),
-            };
-            let ok = match &wanted {
-                Some(w) => versions.contains(w),
-                None => versions.is_empty(),
-            };
-            if ok {
-                right += 1;
-            } else {
-                messages.push(format!(
-                    "node {}: {status}{}",
-                    node.url(),
-                    message
-                        .as_deref()
-                        .map(|m| format!(" ({m})"))
-                        .unwrap_or_default()
-                ));
-            }
-            for v in &versions {
-                if !serving.contains(v) {
-                    serving.push(v.clone());
-                }
-            }
-            resources.push(CloudResource {
-                kind: "node".into(),
-                name: node.url(),
-                status,
-                versions,
-                url: Some(url),
-                message,
-            });
-        }
-        let health = match (&wanted, right) {
-            (None, r) if r == total => Health::Disabled,
-            (None, _) => Health::Degraded,
-            (Some(_), r) if r == total => Health::Healthy,
-            (Some(_), 0) => Health::Unhealthy,
-            (Some(_), _) => Health::Degraded,
+        let ask = |list: &[Endpoint]| -> Vec<(Endpoint, Answer)> {
+            list.iter()
+                .map(|node| {
+                    let request = Request::new(Method::Get, node, "/v1/node/services".into());
+                    let reply = call(node, request, &nodes.retry);
+                    (node.clone(), Answer::from_reply(reply, &target.service))
+                })
+                .collect()
         };
-        let urls = match wanted {
-            Some(_) => resources.iter().filter_map(|r| r.url.clone()).collect(),
-            None => Vec::new(),
-        };
-        Ok(Observed {
-            health,
-            messages,
-            serving,
-            urls,
-            resources,
-        })
+        Ok(status::judge(
+            &target.service,
+            wanted.as_deref(),
+            &ask(&plan.configured),
+            &ask(&plan.removed),
+        ))
     }
 
     /// Removes the service from every node. A configured node that cannot be reached fails
     /// the delete (it would serve again when back, with nothing left to remember it); a node
-    /// only remembered from earlier settings is taken for decommissioned.
+    /// only remembered from earlier settings is taken for decommissioned when it cannot be
+    /// reached or the infra no longer grants it.
     fn delete(target: Target) -> Result<Operation, Error> {
         let nodes = Nodes::from_settings()?;
-        let state: State = target.state()?;
+        let plan = nodes.plan(&target.state()?);
         let (mut done, mut blocking, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
-        for node in nodes.with_remembered(&state) {
-            let request = Request::new(Method::Delete, &node, service_path(&target));
-            match call(&node, request, &nodes.retry) {
+        for node in plan.all() {
+            let configured = plan.configured.contains(node);
+            let request = Request::new(Method::Delete, node, service_path(&target));
+            match call(node, request, &nodes.retry) {
                 Ok(Reply::Ok(_)) => done.push(node.url()),
                 Err(e) if e.code == "not_found" => done.push(node.url()),
-                Ok(Reply::Unreachable(why)) if nodes.nodes.contains(&node) => {
-                    blocking.push((node.url(), why))
-                }
+                Ok(Reply::Unreachable(why)) if configured => blocking.push((node.url(), why)),
                 Ok(Reply::Unreachable(why)) => skipped.push((node.url(), why)),
+                Err(e) if !configured && e.code == "host_denied" => {
+                    skipped.push((node.url(), e.message))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -305,27 +204,13 @@ impl Guest for StaticDeployer {
                 ),
             ));
         }
-        let mut removed = Operation::done(summary("service removed", &done, &skipped), &state);
+        let mut removed = Operation::done(
+            summary("service removed", &done, &skipped),
+            &State::default(),
+        );
         removed.state = String::new();
         Ok(removed)
     }
 }
 
 export!(StaticDeployer);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summaries_name_the_unreachable_nodes() {
-        assert_eq!(
-            summary(
-                "v2 serving",
-                &["http://a".into()],
-                &[("http://b".into(), "refused".into())]
-            ),
-            "v2 serving on 1 of 2 nodes; http://b unreachable: refused"
-        );
-    }
-}

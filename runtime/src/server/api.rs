@@ -449,8 +449,11 @@ async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Re
         NodeUndeploy(service) => {
             crate::paths::check(crate::paths::NameKind::Service, &service)
                 .map_err(|e| ApiError::bad_request("invalid_name", e.to_string()))?;
-            app.node.undeploy(&service)?;
+            // The kept package goes even when it was not loaded (it could not be, at start):
+            // a 404 means the node holds nothing of the service, on disk either.
+            let undeployed = app.node.undeploy(&service);
             app.forget_deployed(&service)?;
+            undeployed?;
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "undeployed": service }),
