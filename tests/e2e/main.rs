@@ -7,6 +7,7 @@ mod server;
 mod support;
 
 mod bad_input;
+mod cli_faces;
 mod deploy;
 mod deploy_cloud;
 mod dry_run;
