@@ -7,6 +7,7 @@ mod server;
 mod support;
 
 mod bad_input;
+mod csv_headers;
 mod deploy;
 mod deploy_cloud;
 mod dry_run;

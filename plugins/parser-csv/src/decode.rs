@@ -7,9 +7,13 @@ use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use ferry_guest::types::Error;
 use ferry_guest::{Kind, Output, TextBatch, diagnostic, error};
 
+use crate::header;
 use crate::scan::{RecordInfo, Scanner};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The code of the row-0 warning for a header name that was replaced.
+pub const RENAMED: &str = "renamed_column";
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -168,7 +172,13 @@ impl Decoder {
             Some(width) => width,
             None => {
                 let names = if self.header {
-                    header_names(&self.record, info)?
+                    let (names, renamed) = header::unique_names(header_names(&self.record, info)?);
+                    for r in renamed {
+                        // Row 0 is the header: a warning that skips no row.
+                        let d = diagnostic(0, Some(line), Some(&r.name), RENAMED, r.message());
+                        out.diagnostics.push(d);
+                    }
+                    names
                 } else {
                     (1..=self.record.count())
                         .map(|i| format!("column_{i}"))
@@ -231,7 +241,8 @@ impl Decoder {
     }
 }
 
-/// Column names from the header record: UTF-8, non-empty, distinct.
+/// Column names from the header record as written; they must be UTF-8 ([`header`] makes
+/// empty and repeated ones usable).
 fn header_names(record: &Record, info: RecordInfo) -> Result<Vec<String>, Error> {
     let line = info.line;
     if info.bad_quote {
@@ -249,18 +260,6 @@ fn header_names(record: &Record, info: RecordInfo) -> Result<Vec<String>, Error>
                 format!("header (line {line}): name {position} is not valid UTF-8"),
             )
         })?;
-        if name.trim().is_empty() {
-            return Err(error(
-                "invalid_header",
-                format!("header (line {line}): name {position} is empty"),
-            ));
-        }
-        if names.iter().any(|n| n == name) {
-            return Err(error(
-                "invalid_header",
-                format!("header (line {line}): column `{name}` appears twice"),
-            ));
-        }
         names.push(name.to_owned());
     }
     Ok(names)

@@ -158,7 +158,12 @@ async fn absorb(
     sink: &mut Sink<'_>,
     report: &mut FileReport,
 ) -> Result<(), FileFailure> {
-    let parse_skipped = decoded.diagnostics.len() as u64;
+    // A parser's warnings (a header name made up) leave the row in.
+    let parse_skipped = decoded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .count() as u64;
     report.metrics.num_rows_processed += parse_skipped;
     report.metrics.num_rows_skipped_by_error += parse_skipped;
     report.diagnostics.extend(decoded.diagnostics);

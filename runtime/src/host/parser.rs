@@ -110,7 +110,12 @@ impl ParserInstance {
                 column: d.column,
                 code: d.code,
                 message: d.message,
-                severity: Severity::Error,
+                // Row 0 is the header (a made-up column name, say): a warning, no row skipped.
+                severity: if d.row == 0 {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
             })
             .collect();
         Ok(Decoded {
