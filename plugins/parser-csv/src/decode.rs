@@ -3,6 +3,8 @@
 //! fields; [`Scanner`] beside it numbers lines and makes quoting strict; [`TextBatch`] types
 //! the columns. Free of WIT calls, so it is tested natively.
 
+use std::collections::HashSet;
+
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use ferry_guest::types::Error;
 use ferry_guest::{Kind, Output, TextBatch, diagnostic, error};
@@ -187,7 +189,12 @@ impl Decoder {
                 for name in &names {
                     self.batch.column(name);
                 }
-                for declared in self.declared.iter().filter(|d| !names.contains(d)) {
+                let present: HashSet<&str> = names.iter().map(String::as_str).collect();
+                for declared in self
+                    .declared
+                    .iter()
+                    .filter(|d| !present.contains(d.as_str()))
+                {
                     self.warnings.push(format!(
                         "input_schema declares column `{declared}`, which is not in this file"
                     ));

@@ -308,6 +308,37 @@ fn a_declared_type_applies_to_a_generated_name() {
 }
 
 #[test]
+fn forty_thousand_columns_decode() {
+    let width = 40_000;
+    let mut header: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+    header[0] = String::new();
+    header[width - 1] = "c1".into();
+    let row = |r: usize| -> String {
+        (0..width)
+            .map(|i| (r * width + i).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let input = format!("{}\n{}\n{}\n", header.join(","), row(0), row(1));
+    let (batches, diagnostics) = decode(input.as_bytes(), 1 << 16, options()).unwrap();
+    assert_eq!(
+        codes(&diagnostics),
+        [
+            (0, Some(1), "renamed_column", Some("column_1")),
+            (0, Some(1), "renamed_column", Some("c1_2")),
+        ]
+    );
+    let columns = &batches[0].columns;
+    assert_eq!(columns.len(), width);
+    assert_eq!(columns[0].name, "column_1");
+    assert_eq!(columns[width - 1].name, "c1_2");
+    assert_eq!(
+        columns[width - 1].values,
+        ColumnValues::Int64(vec![width as i64 - 1, 2 * width as i64 - 1])
+    );
+}
+
+#[test]
 fn empty_input_and_a_header_alone_give_nothing() {
     for input in [&b""[..], b"\xEF\xBB\xBF", b"\n\r\n", b"a,b\n", b"a,b"] {
         let (batches, diagnostics) = decode(input, 1, options()).unwrap();
