@@ -66,3 +66,46 @@ fn an_r_style_header_gets_generated_names_and_warnings() {
         "header name 3 repeats `x`; the column is named `x_2`"
     );
 }
+
+#[test]
+fn a_file_of_forty_thousand_columns_is_ingested_whole() {
+    let env = Env::new();
+    let width = 40_000;
+    let mut header: Vec<String> = (0..width).map(|i| format!("f{i}")).collect();
+    header[0] = String::new();
+    header[width - 1] = "f1".into();
+    let mut csv = header.join(",");
+    csv.push('\n');
+    for r in 0..3 {
+        let row: Vec<String> = (0..width).map(|i| (r * width + i).to_string()).collect();
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    env.write("in/wide.csv", csv);
+    let wf = env.write(
+        "wf.toml",
+        simple_workflow("wide", "in", "parser-csv", "", ""),
+    );
+    let (code, job) = env.json(&["run", wf.to_str().unwrap()]);
+    assert_eq!(code, 0, "{job}");
+    assert_eq!(job["executionStatus"], "SUCCESS", "{job}");
+    assert_eq!(job["metrics"]["numRowsPersisted"], 3, "{job}");
+
+    let table = env.table("wide");
+    assert_eq!(row_count(&table), 3);
+    let names = column_names(&table);
+    assert_eq!(names.len(), width);
+    assert_eq!(names[0], "column_1");
+    assert_eq!(names[1], "f1");
+    assert_eq!(names[width / 2], format!("f{}", width / 2));
+    assert_eq!(names[width - 1], "f1_2");
+    assert_eq!(column_text(&table, "column_1"), ["0", "40000", "80000"]);
+    assert_eq!(column_text(&table, "f20000"), ["20000", "60000", "100000"]);
+    assert_eq!(column_text(&table, "f1_2"), ["39999", "79999", "119999"]);
+    let exceptions = job["parseExceptions"].as_array().unwrap();
+    let renamed: Vec<&str> = exceptions
+        .iter()
+        .map(|e| e["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(renamed, ["column_1", "f1_2"], "{exceptions:?}");
+}
