@@ -8,6 +8,7 @@ mod support;
 
 mod bad_input;
 mod cli_faces;
+mod csv_headers;
 mod deploy;
 mod deploy_cloud;
 mod dry_run;

@@ -3,6 +3,7 @@
 //! own values. A value that does not convert to its declared kind rejects its row on push, so
 //! the parser can report that row with its line.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::columns::{ColumnBuilder, batch};
@@ -19,7 +20,9 @@ pub struct TextBatch {
     /// Every value of the batch, back to back; rows refer to it by span (an empty span is an
     /// empty string, that is null).
     text: String,
-    declared: Vec<(String, Kind)>,
+    /// Declared kinds by column name, looked up once per new column (a header may have tens of
+    /// thousands).
+    declared: HashMap<String, Kind>,
     /// The declared kind of each registered column, by column index.
     kinds: Vec<Option<Kind>>,
     /// Spans of the row being pushed, kept to reuse the allocation.
@@ -53,7 +56,7 @@ impl TextBatch {
         TextBatch {
             rows: RowBuffer::new(batch_size),
             text: String::new(),
-            declared,
+            declared: declared.into_iter().collect(),
             kinds: Vec::new(),
             scratch: Vec::new(),
         }
@@ -63,12 +66,7 @@ impl TextBatch {
     pub fn column(&mut self, name: &str) -> usize {
         let i = self.rows.column(name);
         if i == self.kinds.len() {
-            self.kinds.push(
-                self.declared
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, k)| *k),
-            );
+            self.kinds.push(self.declared.get(name).copied());
         }
         i
     }

@@ -3,13 +3,19 @@
 //! fields; [`Scanner`] beside it numbers lines and makes quoting strict; [`TextBatch`] types
 //! the columns. Free of WIT calls, so it is tested natively.
 
+use std::collections::HashSet;
+
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use ferry_guest::types::Error;
 use ferry_guest::{Kind, Output, TextBatch, diagnostic, error};
 
+use crate::header;
 use crate::scan::{RecordInfo, Scanner};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The code of the row-0 warning for a header name that was replaced.
+pub const RENAMED: &str = "renamed_column";
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -168,7 +174,13 @@ impl Decoder {
             Some(width) => width,
             None => {
                 let names = if self.header {
-                    header_names(&self.record, info)?
+                    let (names, renamed) = header::unique_names(header_names(&self.record, info)?);
+                    for r in renamed {
+                        // Row 0 is the header: a warning that skips no row.
+                        let d = diagnostic(0, Some(line), Some(&r.name), RENAMED, r.message());
+                        out.diagnostics.push(d);
+                    }
+                    names
                 } else {
                     (1..=self.record.count())
                         .map(|i| format!("column_{i}"))
@@ -177,7 +189,12 @@ impl Decoder {
                 for name in &names {
                     self.batch.column(name);
                 }
-                for declared in self.declared.iter().filter(|d| !names.contains(d)) {
+                let present: HashSet<&str> = names.iter().map(String::as_str).collect();
+                for declared in self
+                    .declared
+                    .iter()
+                    .filter(|d| !present.contains(d.as_str()))
+                {
                     self.warnings.push(format!(
                         "input_schema declares column `{declared}`, which is not in this file"
                     ));
@@ -231,7 +248,8 @@ impl Decoder {
     }
 }
 
-/// Column names from the header record: UTF-8, non-empty, distinct.
+/// Column names from the header record as written; they must be UTF-8 ([`header`] makes
+/// empty and repeated ones usable).
 fn header_names(record: &Record, info: RecordInfo) -> Result<Vec<String>, Error> {
     let line = info.line;
     if info.bad_quote {
@@ -249,18 +267,6 @@ fn header_names(record: &Record, info: RecordInfo) -> Result<Vec<String>, Error>
                 format!("header (line {line}): name {position} is not valid UTF-8"),
             )
         })?;
-        if name.trim().is_empty() {
-            return Err(error(
-                "invalid_header",
-                format!("header (line {line}): name {position} is empty"),
-            ));
-        }
-        if names.iter().any(|n| n == name) {
-            return Err(error(
-                "invalid_header",
-                format!("header (line {line}): column `{name}` appears twice"),
-            ));
-        }
         names.push(name.to_owned());
     }
     Ok(names)

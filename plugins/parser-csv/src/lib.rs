@@ -5,10 +5,21 @@
 //! at the end fails the object (`unterminated_quote`). Each other bad row is skipped with a
 //! diagnostic naming its row, line and field: `ragged_row`, `invalid_utf8`, `invalid_value`.
 //!
+//! Header names that are empty or repeated (R's `write.csv` writes `""` for its row names) get
+//! generated ones, as pandas, DuckDB and Polars do ([`header`]): an empty name becomes
+//! `column_<N>` (N its position), a repeat of `x` becomes `x_2`, `x_3`, … (never a name written
+//! elsewhere in the header). Each renaming is a `renamed_column` diagnostic on **row 0**, the
+//! header, with the header's line and the new name as its column: the host takes row 0 as a
+//! warning that skips no row, so the job's status still follows its rows (a file whose only
+//! problem is its header ends `SUCCESS`) and the renaming shows in its `parseExceptions`. A
+//! header name that is not UTF-8 or has text after its closing quote still fails the object
+//! (`invalid_header`).
+//!
 //! Settings: `delimiter` (`,`; `\t` for tabs), `quote` (`"`), `escape` (none), `header`
 //! (true; else columns are `column_1`…), `batch_size` (8192), `input_schema` (column → type).
 
 mod decode;
+mod header;
 mod scan;
 
 use ferry_guest::types::Error;

@@ -2,6 +2,8 @@
 //! push the bytes through the parser, map each batch, and hand the rows to a sink (a table
 //! writer, or the dry run's preview). Nothing here commits: the caller decides.
 
+use std::collections::HashSet;
+
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
@@ -217,7 +219,7 @@ fn storable(batch: RecordBatch, report: &mut FileReport) -> RecordBatch {
     {
         return batch;
     }
-    let mut taken: std::collections::HashSet<String> =
+    let mut taken: HashSet<String> =
         schema.fields().iter().map(|f| f.name().clone()).collect();
     let fields: Vec<arrow::datatypes::FieldRef> = schema
         .fields()
@@ -237,7 +239,8 @@ fn storable(batch: RecordBatch, report: &mut FileReport) -> RecordBatch {
                 report.diagnostics.push(RowDiagnostic {
                     row: 0,
                     line: None,
-                    column: Some(f.name().clone()),
+                    // As for a made-up header name: the column as it is stored.
+                    column: Some(name.clone()),
                     code: "renamed_column".into(),
                     message: format!(
                         "column {:?} is stored as `{name}`: table readers refuse its name",
@@ -257,14 +260,19 @@ fn storable(batch: RecordBatch, report: &mut FileReport) -> RecordBatch {
 }
 
 /// The job's schema grows with columns that later objects add (nullable, at the end).
+///
+/// Names are looked up in a set, not with `field_with_name` (a scan): with tens of thousands
+/// of columns, a scan per column is what made wide files slow.
 fn widen_schema(schema: &mut Option<SchemaRef>, batch: &SchemaRef) {
     match schema {
         None => *schema = Some(batch.clone()),
+        Some(current) if current == batch => {}
         Some(current) => {
+            let known: HashSet<&str> = current.fields().iter().map(|f| f.name().as_str()).collect();
             let new: Vec<_> = batch
                 .fields()
                 .iter()
-                .filter(|f| current.field_with_name(f.name()).is_err())
+                .filter(|f| !known.contains(f.name().as_str()))
                 .cloned()
                 .collect();
             if !new.is_empty() {
@@ -292,5 +300,43 @@ async fn write(sink: &mut Sink<'_>, batch: RecordBatch) -> Result<(), FileFailur
             let w = writer.as_mut().expect("writer opened above");
             w.write(batch).await.map_err(FileFailure::Table)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn schema(names: impl IntoIterator<Item = String>) -> SchemaRef {
+        let fields: Vec<Field> = names
+            .into_iter()
+            .map(|n| Field::new(n, DataType::Int64, true))
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+
+    #[test]
+    fn the_job_schema_widens_with_new_columns_at_the_end() {
+        let mut job = None;
+        let first = schema((0..5_000).map(|i| format!("c{i}")));
+        widen_schema(&mut job, &first);
+        assert_eq!(job.as_ref(), Some(&first));
+        // A later object repeats most columns in another order and brings two new ones.
+        let later = schema(
+            ["n1".to_owned()]
+                .into_iter()
+                .chain((0..5_000).rev().map(|i| format!("c{i}")))
+                .chain(["n2".to_owned()]),
+        );
+        widen_schema(&mut job, &later);
+        let job = job.unwrap();
+        let names: Vec<&str> = job.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names.len(), 5_002);
+        assert_eq!(names[..2], ["c0", "c1"]);
+        assert_eq!(names[4_999..], ["c4999", "n1", "n2"]);
     }
 }

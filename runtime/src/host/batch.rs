@@ -1,6 +1,7 @@
 //! Columnar batches from plugins into Arrow arrays. Value buffers move without copying; every
 //! length, offset and UTF-8 sequence is checked, because a plugin is not trusted to be right.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -29,8 +30,10 @@ pub(crate) fn to_record_batch(batch: Batch) -> Result<RowBatch, String> {
     }
     let mut fields: Vec<Field> = Vec::with_capacity(batch.columns.len());
     let mut arrays = Vec::with_capacity(batch.columns.len());
+    // A set, not a scan of the fields so far: batches may have tens of thousands of columns.
+    let mut names: HashSet<String> = HashSet::with_capacity(batch.columns.len());
     for column in batch.columns {
-        if fields.iter().any(|f| f.name() == &column.name) {
+        if !names.insert(column.name.clone()) {
             return Err(format!("column `{}` appears twice", column.name));
         }
         let name = column.name.clone();
@@ -245,6 +248,32 @@ mod tests {
             .unwrap();
         assert!(scores.is_null(1));
         assert_eq!(scores.value(2), 1.5);
+    }
+
+    #[test]
+    fn a_repeated_column_name_is_refused() {
+        let column = |name: &str| Column {
+            name: name.into(),
+            validity: None,
+            values: ColumnValues::Int64(vec![1]),
+        };
+        let mut columns: Vec<Column> = (0..1000).map(|i| column(&format!("c{i}"))).collect();
+        assert!(
+            to_record_batch(Batch {
+                num_rows: 1,
+                row_numbers: vec![1],
+                columns: columns.clone(),
+            })
+            .is_ok()
+        );
+        columns.push(column("c500"));
+        let err = to_record_batch(Batch {
+            num_rows: 1,
+            row_numbers: vec![1],
+            columns,
+        })
+        .unwrap_err();
+        assert_eq!(err, "column `c500` appears twice");
     }
 
     #[test]

@@ -2,11 +2,15 @@
 //! (Arize-style `prediction_id`, `timestamp`, labels, scores, feature/tag/SHAP prefixes), types
 //! them, enforces required columns, applies the filter, and lines each batch up with the
 //! table's schema. Every rejected row gets a diagnostic naming its row and field.
+//!
+//! Columns are found by name through hash maps built once per batch, never by scanning a
+//! schema per column: a batch may have tens of thousands of columns, and a scan per column made
+//! mapping such a batch quadratic.
 
 mod filter;
 mod timestamp;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, new_null_array};
@@ -154,9 +158,12 @@ impl Mapping {
                 .collect();
         }
         let mut rules = self.roles.clone();
+        // Input names are distinct (the host refuses a batch that repeats one), so only the
+        // roles can already have claimed a column.
+        let by_role: HashSet<&str> = self.roles.iter().map(|r| r.source.as_str()).collect();
         for field in input.fields() {
             let name = field.name();
-            if rules.iter().any(|r| &r.source == name) {
+            if by_role.contains(name.as_str()) {
                 continue;
             }
             let declared = self.columns.get(name);
@@ -180,8 +187,9 @@ impl Mapping {
             });
         }
         // Declared columns the object lacks: null, and an error per row when required.
+        let named: HashSet<String> = rules.iter().map(|r| r.name.clone()).collect();
         for (name, (ty, required)) in &self.columns {
-            if !rules.iter().any(|r| &r.name == name) {
+            if !named.contains(name) {
                 rules.push(Rule {
                     source: name.clone(),
                     name: name.clone(),
@@ -212,12 +220,18 @@ impl Mapping {
             severity,
         };
 
-        for rule in self.rules(batch.schema_ref()) {
+        let input_schema = batch.schema_ref();
+        let input_index = index_by_name(input_schema);
+        let table_index = table.map(|t| index_by_name(t)).unwrap_or_default();
+        for rule in self.rules(input_schema) {
             let table_type = table
-                .and_then(|t| t.field_with_name(&rule.name).ok())
-                .map(|f| f.data_type().clone());
+                .zip(table_index.get(rule.name.as_str()))
+                .map(|(t, &i)| t.field(i).data_type().clone());
             let target = table_type.clone().or(rule.ty.clone());
-            let Some(source) = batch.column_by_name(&rule.source) else {
+            let source = input_index
+                .get(rule.source.as_str())
+                .map(|&i| batch.column(i));
+            let Some(source) = source else {
                 if rule.required {
                     for (i, slot) in errors.iter_mut().enumerate() {
                         slot.get_or_insert_with(|| {
@@ -289,13 +303,14 @@ impl Mapping {
 
         // Table columns this batch does not have come out null, in the table's order.
         if let Some(table) = table {
+            let present: HashSet<String> = fields.iter().map(|f| f.name().clone()).collect();
             for field in table.fields() {
-                if !fields.iter().any(|f| f.name() == field.name()) {
+                if !present.contains(field.name()) {
                     fields.push(Field::new(field.name(), field.data_type().clone(), true));
                     arrays.push(new_null_array(field.data_type(), n));
                 }
             }
-            let position = |name: &str| table.index_of(name).unwrap_or(usize::MAX);
+            let position = |name: &str| table_index.get(name).copied().unwrap_or(usize::MAX);
             let mut order: Vec<usize> = (0..fields.len()).collect();
             order.sort_by_key(|&i| position(fields[i].name()));
             fields = order.iter().map(|&i| fields[i].clone()).collect();
@@ -338,6 +353,16 @@ impl Mapping {
             filter_record_batch(&mapped, &BooleanArray::from(keep)).map_err(|e| e.to_string())?;
         Ok(result)
     }
+}
+
+/// Each column's index by name (Arrow's `index_of` scans the fields).
+fn index_by_name(schema: &Schema) -> HashMap<&str, usize> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name().as_str(), i))
+        .collect()
 }
 
 fn cast_safely(array: &ArrayRef, to: &DataType) -> ArrayRef {

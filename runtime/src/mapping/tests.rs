@@ -180,3 +180,52 @@ fn identity_keeps_every_column() {
     assert_eq!(out.batch.num_columns(), 6);
     assert_eq!(out.batch.num_rows(), 4);
 }
+
+#[test]
+fn wide_batches_line_up_with_the_table_by_name() {
+    // 5 000 columns `c0`…: the table has them in reverse order, one more of its own first, and
+    // `c7` as float64; it lacks `c0`, which comes out last.
+    let width = 5_000;
+    let fields: Vec<Field> = (0..width)
+        .map(|i| Field::new(format!("c{i}"), DataType::Int64, true))
+        .collect();
+    let arrays: Vec<ArrayRef> = (0..width)
+        .map(|i| Arc::new(Int64Array::from(vec![i as i64])) as ArrayRef)
+        .collect();
+    let input = RowBatch {
+        rows: vec![1],
+        batch: RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap(),
+    };
+    let mut table_fields = vec![Field::new("t_only", DataType::Utf8, true)];
+    table_fields.extend((1..width).rev().map(|i| {
+        let ty = if i == 7 {
+            DataType::Float64
+        } else {
+            DataType::Int64
+        };
+        Field::new(format!("c{i}"), ty, true)
+    }));
+    let table = Arc::new(Schema::new(table_fields));
+
+    let out = Mapping::identity().apply(&input, Some(&table)).unwrap();
+    let schema = out.batch.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let expected: Vec<String> = std::iter::once("t_only".to_owned())
+        .chain((1..width).rev().map(|i| format!("c{i}")))
+        .chain(["c0".to_owned()])
+        .collect();
+    assert_eq!(names, expected);
+    assert!(out.batch.column(0).is_null(0));
+    let c7 = out.batch.column_by_name("c7").unwrap();
+    assert_eq!(c7.as_primitive::<Float64Type>().value(0), 7.0);
+    let c0 = out
+        .batch
+        .column(width)
+        .as_primitive::<arrow::datatypes::Int64Type>();
+    assert_eq!(c0.value(0), 0);
+    let c4999 = out
+        .batch
+        .column(1)
+        .as_primitive::<arrow::datatypes::Int64Type>();
+    assert_eq!(c4999.value(0), 4_999);
+}

@@ -5,6 +5,7 @@
 //! reader does for a column missing from a data file); a column whose type changed is refused,
 //! since the caller is the one that knows how to cast.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,14 +18,22 @@ use super::error::TableError;
 ///
 /// A column `base` declares NOT NULL must stay so: `incoming` may neither lack it nor declare it
 /// nullable. Ferry creates nullable columns only, so this matters for tables made elsewhere.
+///
+/// Runs for every batch written, so columns are matched through a map by name: linear in the
+/// number of columns, which may be tens of thousands.
 pub(super) fn merge(
     path: &Path,
     base: Option<&SchemaRef>,
     incoming: &Schema,
 ) -> Result<SchemaRef, TableError> {
     let mut fields: Vec<FieldRef> = base.map(|b| b.fields().to_vec()).unwrap_or_default();
+    let mut index: HashMap<String, usize> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name().clone(), i))
+        .collect();
     for field in incoming.fields() {
-        match fields.iter().find(|f| f.name() == field.name()) {
+        match index.get(field.name()).map(|&i| &fields[i]) {
             Some(existing) => {
                 let same_type = existing.data_type() == field.data_type();
                 let nulls_allowed = existing.is_nullable() || !field.is_nullable();
@@ -32,12 +41,20 @@ pub(super) fn merge(
                     return Err(mismatch(path, existing, describe(field)));
                 }
             }
-            None => fields.push(Arc::new(field.as_ref().clone().with_nullable(true))),
+            None => {
+                index.insert(field.name().clone(), fields.len());
+                fields.push(Arc::new(field.as_ref().clone().with_nullable(true)));
+            }
         }
     }
+    let arriving: HashSet<&str> = incoming
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
     if let Some(missing) = fields
         .iter()
-        .find(|f| !f.is_nullable() && incoming.field_with_name(f.name()).is_err())
+        .find(|f| !f.is_nullable() && !arriving.contains(f.name().as_str()))
     {
         return Err(mismatch(path, missing, "absent".to_owned()));
     }
@@ -88,8 +105,66 @@ pub fn storable_column_name(name: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod name_tests {
-    use super::storable_column_name;
+mod tests {
+    use arrow::datatypes::DataType;
+
+    use super::*;
+
+    fn schema(fields: impl IntoIterator<Item = (String, DataType)>) -> Schema {
+        Schema::new(
+            fields
+                .into_iter()
+                .map(|(name, ty)| Field::new(name, ty, true))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn wide_schemas_merge_by_name() {
+        let width = 5_000;
+        let base: SchemaRef = Arc::new(schema(
+            (0..width).map(|i| (format!("c{i}"), DataType::Int64)),
+        ));
+        // The same columns in reverse order, and one new at the start.
+        let incoming = schema(
+            std::iter::once(("new".to_owned(), DataType::Utf8))
+                .chain((0..width).rev().map(|i| (format!("c{i}"), DataType::Int64))),
+        );
+        let merged = merge(Path::new("t"), Some(&base), &incoming).unwrap();
+        assert_eq!(merged.fields().len(), width + 1);
+        assert_eq!(merged.field(0).name(), "c0");
+        assert_eq!(merged.field(width - 1).name(), "c4999");
+        assert_eq!(merged.field(width).name(), "new");
+        assert!(adds_columns(Some(&base), &merged));
+
+        let same = merge(Path::new("t"), Some(&base), &base).unwrap();
+        assert!(Arc::ptr_eq(&same, &base), "nothing new: the base itself");
+
+        let mut changed: Vec<(String, DataType)> = (0..width)
+            .map(|i| (format!("c{i}"), DataType::Int64))
+            .collect();
+        changed[4_321].1 = DataType::Utf8;
+        let err = merge(Path::new("t"), Some(&base), &schema(changed)).unwrap_err();
+        assert!(
+            matches!(&err, TableError::SchemaMismatch { column, .. } if column == "c4321"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_not_null_column_must_arrive() {
+        let base: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("x", DataType::Int64, true),
+        ]));
+        let without_id = schema([("x".to_owned(), DataType::Int64)]);
+        let err = merge(Path::new("t"), Some(&base), &without_id).unwrap_err();
+        assert!(
+            matches!(&err, TableError::SchemaMismatch { column, batch_type, .. }
+                if column == "id" && batch_type == "absent"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn names_every_reader_accepts() {

@@ -234,14 +234,12 @@ fn types_are_inferred_per_batch() {
 }
 
 #[test]
-fn headers_must_name_every_column_once() {
+fn header_names_must_be_text() {
     for (input, message) in [
         (
-            &b"a,a\n1,2\n"[..],
-            "header (line 1): column `a` appears twice",
+            &b"a,\xff\n"[..],
+            "header (line 1): name 2 is not valid UTF-8",
         ),
-        (b"\n\na,,c\n", "header (line 3): name 2 is empty"),
-        (b"a,\xff\n", "header (line 1): name 2 is not valid UTF-8"),
         (
             b"\"a\"x,b\n",
             "header (line 1): text after the closing quote of a name",
@@ -253,6 +251,91 @@ fn headers_must_name_every_column_once() {
             ("invalid_header", message)
         );
     }
+}
+
+/// What R's `write.csv` writes: quoted names, an empty one for the row names, and here a
+/// repeated `x` (R itself would have made it `x.1`; other tools do not).
+const FROM_R: &[u8] = b"\"\",\"x\",\"x\"\r\n\"1\",1.5,\"a\"\r\n\"2\",NA,\"b\"\r\n";
+
+#[test]
+fn empty_and_repeated_header_names_are_generated_with_a_row_0_warning() {
+    for size in 1..=FROM_R.len() {
+        let (batches, diagnostics) = decode(FROM_R, size, options()).unwrap();
+        let names: Vec<&str> = batches[0].columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["column_1", "x", "x_2"], "chunks of {size}");
+        assert_eq!(
+            rows(&batches),
+            [["1", "1", "1.5", "a"], ["2", "2", "NA", "b"]]
+        );
+        assert_eq!(
+            codes(&diagnostics),
+            [
+                (0, Some(1), "renamed_column", Some("column_1")),
+                (0, Some(1), "renamed_column", Some("x_2")),
+            ],
+            "chunks of {size}"
+        );
+        assert_eq!(
+            diagnostics[1].message,
+            "header name 3 repeats `x`; the column is named `x_2`"
+        );
+    }
+}
+
+#[test]
+fn generated_header_names_never_take_written_ones() {
+    let input = b"\n\nx,,x,column_2,x_2\n1,2,3,4,5\n";
+    let (batches, diagnostics) = decode(input, 4, options()).unwrap();
+    let names: Vec<&str> = batches[0].columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["x", "column_2_2", "x_3", "column_2", "x_2"]);
+    assert_eq!(
+        codes(&diagnostics),
+        [
+            (0, Some(3), "renamed_column", Some("column_2_2")),
+            (0, Some(3), "renamed_column", Some("x_3")),
+        ]
+    );
+    assert_eq!(rows(&batches), [["1", "1", "2", "3", "4", "5"]]);
+}
+
+#[test]
+fn a_declared_type_applies_to_a_generated_name() {
+    let mut o = options();
+    o.schema = vec![("x_2".into(), Kind::Utf8)];
+    let (batches, _) = decode(b"x,x\n1,2\n", 3, o).unwrap();
+    assert_eq!(batches[0].columns[0].values, ColumnValues::Int64(vec![1]));
+    assert!(matches!(&batches[0].columns[1].values, ColumnValues::Utf8(u) if u.bytes == b"2"));
+}
+
+#[test]
+fn forty_thousand_columns_decode() {
+    let width = 40_000;
+    let mut header: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+    header[0] = String::new();
+    header[width - 1] = "c1".into();
+    let row = |r: usize| -> String {
+        (0..width)
+            .map(|i| (r * width + i).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let input = format!("{}\n{}\n{}\n", header.join(","), row(0), row(1));
+    let (batches, diagnostics) = decode(input.as_bytes(), 1 << 16, options()).unwrap();
+    assert_eq!(
+        codes(&diagnostics),
+        [
+            (0, Some(1), "renamed_column", Some("column_1")),
+            (0, Some(1), "renamed_column", Some("c1_2")),
+        ]
+    );
+    let columns = &batches[0].columns;
+    assert_eq!(columns.len(), width);
+    assert_eq!(columns[0].name, "column_1");
+    assert_eq!(columns[width - 1].name, "c1_2");
+    assert_eq!(
+        columns[width - 1].values,
+        ColumnValues::Int64(vec![width as i64 - 1, 2 * width as i64 - 1])
+    );
 }
 
 #[test]
