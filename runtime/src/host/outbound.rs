@@ -239,7 +239,7 @@ async fn authorize(
             let body = if body.is_end_stream() {
                 signer.sign(&mut head, Payload::Bytes(&[]))?;
                 body
-            } else if signer.service() == "s3" {
+            } else if signer.service_for(&head) == "s3" {
                 signer.sign(&mut head, Payload::Unsigned)?;
                 body
             } else {
@@ -247,7 +247,7 @@ async fn authorize(
                     .collect()
                     .await
                     .map_err(|e| CredentialError::Sign {
-                        name: signer.service().to_owned(),
+                        name: signer.name().to_owned(),
                         message: format!("cannot read the request body to sign it: {e}"),
                     })?
                     .to_bytes();
