@@ -156,9 +156,16 @@ impl InfraSpec {
                     declared.insert(credential, spec.clone());
                 }
                 None => {
-                    return Err(format!(
+                    let mut message = format!(
                         "infra `{name}`: credential `{credential}` is not declared in [credentials]"
-                    ));
+                    );
+                    let declared = declarations.into_iter().flat_map(|d| d.keys());
+                    if let Some(close) =
+                        super::did_you_mean(&credential, declared.map(String::as_str))
+                    {
+                        message.push_str(&format!(", did you mean `{close}`?"));
+                    }
+                    return Err(message);
                 }
             }
         }
