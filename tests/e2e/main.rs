@@ -10,6 +10,7 @@ mod bad_input;
 mod deploy;
 mod deploy_cloud;
 mod dry_run;
+mod grants;
 mod ingest;
 mod jobs;
 mod packages;
