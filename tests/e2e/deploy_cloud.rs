@@ -171,11 +171,10 @@ service = "sagemaker"
     let d = c.deployment("churn-sm", true);
     assert_eq!(d["observed"]["health"], "HEALTHY", "{d}");
     assert_eq!(d["observed"]["versions"], json!(["v1"]));
-    assert!(
-        d["observed"]["urls"][0]
-            .as_str()
-            .unwrap()
-            .ends_with("/endpoints/churn-sm/invocations"),
+    // The service URL follows the custom endpoint, not runtime.sagemaker.*.amazonaws.com.
+    assert_eq!(
+        d["observed"]["urls"],
+        json!([format!("{}/endpoints/churn-sm/invocations", shim.url())]),
         "{d}"
     );
 
@@ -455,11 +454,12 @@ machine_type = "{machine}"
     assert_eq!(eps[0]["deployedModels"].as_array().unwrap().len(), 1);
     let d = c.deployment("churn-vertex", true);
     assert_eq!(d["observed"]["health"], "HEALTHY", "{d}");
+    let url = d["observed"]["urls"][0].as_str().unwrap();
     assert!(
-        d["observed"]["urls"][0]
-            .as_str()
-            .unwrap()
-            .ends_with(":predict"),
+        url.starts_with(&format!(
+            "{}/v1/projects/ferry-test/locations/us-central1/endpoints/",
+            shim.url()
+        )) && url.ends_with(":predict"),
         "{d}"
     );
 
@@ -553,4 +553,161 @@ machine_type = "{machine}"
         "{names:?}"
     );
     assert!(objects("ferry/churn-vertex/").is_empty());
+}
+
+/// The README's SageMaker walk-through on this machine: `workflows/infras-sagemaker.toml` as
+/// committed (its port moved to the test's peer), S3 and SageMaker answering on one port (moto
+/// behind the shim, as `scripts/peers start sagemaker` runs them), one `aws` credential for
+/// that host signing each request for its own service. Two credentials for the one host, the
+/// way that signed SageMaker's calls as S3's, are refused.
+#[test]
+fn s3_and_sagemaker_on_one_port_deploy_with_one_aws_credential_from_the_example_infra() {
+    let moto = Peer::moto();
+    let peer = Peer::shim(
+        "sagemaker_shim.py",
+        "--moto",
+        &moto,
+        &["--creating-polls", "1"],
+    );
+    bucket(&moto, "ferry-models");
+    let c = Controller::new(&[
+        ("FERRY_SECRET_AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("FERRY_SECRET_AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+    ]);
+    let example = std::fs::read_to_string(repo().join("workflows/infras-sagemaker.toml"))
+        .unwrap()
+        .replace("http://127.0.0.1:5000", &peer.url());
+
+    let grant = format!(
+        r#"credentials = [{{ name = "aws", hosts = ["{}"] }}]"#,
+        peer.url()
+    );
+    assert!(example.contains(&grant), "the example's grant moved");
+    let two_grants = format!(
+        r#"credentials = [{{ name = "aws-s3", hosts = ["{0}"] }}, {{ name = "aws-sm", hosts = ["{0}"] }}]"#,
+        peer.url()
+    );
+    let infra = &example[example.find("[infras.").unwrap()..];
+    let two = format!(
+        r#"
+[credentials.aws-s3]
+type = "aws"
+region = "us-east-1"
+service = "s3"
+[credentials.aws-sm]
+type = "aws"
+region = "us-east-1"
+service = "sagemaker"
+{}"#,
+        infra.replace(&grant, &two_grants)
+    );
+    let file = c.env.write("two.toml", &two);
+    let out = c.ferry(&["infras", "apply", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(65), "{}", stdout(&out));
+    for needle in ["`aws-s3`", "`aws-sm`", &peer.url(), "services = ["] {
+        assert!(stderr(&out).contains(needle), "{needle}: {}", stderr(&out));
+    }
+
+    c.infras(&example);
+    two_versions(&c);
+    c.ok(&[
+        "deployments",
+        "create",
+        "churn-sm",
+        "--service",
+        "churn",
+        "--infra",
+        "sagemaker-local",
+        "--version",
+        "v1",
+    ]);
+    c.ok(&["deployments", "update", "churn-sm"]);
+    let tarball = s3_object(&moto, "ferry-models", "ferry/churn-sm/v1/model.tar.gz")
+        .expect("model data on S3, signed as S3");
+    assert_eq!(&tarball[..2], &[0x1f, 0x8b], "gzip");
+    let (code, model) = sagemaker(
+        &moto.url(),
+        "DescribeModel",
+        json!({ "ModelName": "churn-sm--v1" }),
+    );
+    assert_eq!(
+        code, 200,
+        "a SageMaker model, made by calls signed as SageMaker: {model}"
+    );
+    let d = c.deployment("churn-sm", true);
+    assert_eq!(
+        (d["observed"]["health"].as_str(), &d["observed"]["urls"]),
+        (
+            Some("HEALTHY"),
+            &json!([format!("{}/endpoints/churn-sm/invocations", peer.url())])
+        ),
+        "{d}"
+    );
+    c.ok(&["deployments", "set-version", "churn-sm", "v2"]);
+    c.ok(&["deployments", "update", "churn-sm"]);
+    let d = c.deployment("churn-sm", true);
+    assert_eq!(
+        (d["observed"]["health"].as_str(), &d["observed"]["versions"]),
+        (Some("HEALTHY"), &json!(["v2"])),
+        "{d}"
+    );
+}
+
+/// The README's Vertex AI walk-through on this machine: `workflows/infras-vertex.toml` as
+/// committed (ports moved to the test's peers), against plain drongo and fake-gcs-server.
+#[test]
+fn the_vertex_example_infra_deploys_to_drongo_and_fake_gcs_with_urls_on_the_endpoint() {
+    let gcs = Peer::gcs();
+    bucket(&gcs, "ferry-models");
+    let drongo = Peer::drongo();
+    let c = Controller::new(&[("FERRY_SECRET_GCP_ACCESS_TOKEN", "emulator")]);
+    let example = std::fs::read_to_string(repo().join("workflows/infras-vertex.toml"))
+        .unwrap()
+        .replace("http://127.0.0.1:8090", &drongo.url())
+        .replace("http://127.0.0.1:4443", &gcs.url());
+    c.infras(&example);
+    two_versions(&c);
+    c.ok(&[
+        "deployments",
+        "create",
+        "churn-vx",
+        "--service",
+        "churn",
+        "--infra",
+        "vertex-local",
+        "--version",
+        "v1",
+    ]);
+    c.ok(&["deployments", "update", "churn-vx"]);
+    c.ok(&["deployments", "set-version", "churn-vx", "v2"]);
+    c.ok(&["deployments", "update", "churn-vx"]);
+    let d = c.deployment("churn-vx", true);
+    assert_eq!(
+        (d["observed"]["health"].as_str(), &d["observed"]["versions"]),
+        (Some("HEALTHY"), &json!(["v2"])),
+        "{d}"
+    );
+    let url = d["observed"]["urls"][0].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!(
+            "{}/v1/projects/ferry-demo/locations/us-central1/endpoints/",
+            drongo.url()
+        )) && url.ends_with(":predict"),
+        "{d}"
+    );
+    let (_, listed) = call(
+        "GET",
+        &format!(
+            "{}/storage/v1/b/ferry-models/o?prefix=ferry/churn-vx/v2/",
+            gcs.url()
+        ),
+        None,
+        None,
+    );
+    assert!(
+        listed
+            .to_string()
+            .contains("ferry/churn-vx/v2/manifest.json"),
+        "{listed}"
+    );
 }

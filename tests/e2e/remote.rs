@@ -261,26 +261,23 @@ fn s3s_fs_verifies_the_hosts_signature_and_a_50mb_object_is_read_in_ranges() {
 #[test]
 fn a_host_the_step_does_not_grant_is_refused_by_name() {
     let env = Env::new();
-    let peer = Peer::moto();
-    let upload = env.path("upload");
-    csv_objects(&upload, 1, |_| "a.csv".into());
-    peer.put_dir("closed", &upload, "");
-    let settings = format!(r#"bucket = "closed", endpoint = "{}""#, peer.url());
-    // Granted a different port only.
+    // No `endpoint` setting: the plugin goes to the bucket's AWS host, which the step does not
+    // grant (an `endpoint` setting outside the grants is refused before the run, by
+    // `ferry validate`'s checks). The sandbox refuses the request before any connection.
     let wf = s3_workflow(
         &env,
         "s3_denied",
-        &settings,
+        r#"bucket = "closed", region = "us-east-1""#,
         "",
-        r#"hosts = ["http://127.0.0.1:1"]"#,
+        r#"credentials = [{ name = "s3", hosts = ["http://127.0.0.1:1"] }]"#,
         "parser-csv",
     );
-    let out = env.ferry(&["run", &wf, "--json"]);
+    let out = with_keys(&env, &["run", &wf, "--json"], SECRET_KEY);
     let job = json_of(&out);
     assert_eq!(out.status.code(), Some(1), "{job}");
     let message = job["failure"]["message"].as_str().unwrap();
     assert!(
-        message.contains(&format!("http://127.0.0.1:{}", peer.port))
+        message.contains("https://closed.s3.us-east-1.amazonaws.com:443")
             && message.contains("step `import`")
             && job["failure"]["code"] == "host_denied",
         "{job}"

@@ -23,8 +23,10 @@ pub const SETTINGS: &[&str] = &[
 ];
 
 pub struct Infra {
-    pub region: String,
     pub api: Api,
+    /// Where clients invoke endpoints: the SageMaker runtime of the region, or the custom
+    /// `endpoint` (an emulator such as moto answers InvokeEndpoint on the API's own port).
+    pub runtime: Endpoint,
     pub bucket: Bucket,
     pub prefix: String,
     /// The inference container every model runs in.
@@ -57,9 +59,17 @@ impl Infra {
             "endpoint",
             format!("https://api.sagemaker.{region}.amazonaws.com"),
         )?;
+        let runtime = match s.string("endpoint") {
+            Some(_) => api_endpoint.clone(),
+            None => url(
+                "endpoint",
+                format!("https://runtime.sagemaker.{region}.amazonaws.com"),
+            )?,
+        };
         let s3_endpoint = url("s3_endpoint", format!("https://s3.{region}.amazonaws.com"))?;
         let instance_count = s.positive("instance_count")?.unwrap_or(1);
         Ok(Infra {
+            runtime,
             api: Api::new(api_endpoint, retry),
             bucket: Bucket {
                 name: required("bucket", "the S3 bucket SageMaker reads model data from")?,
@@ -79,16 +89,12 @@ impl Infra {
                     format!("setting `instance_count` = `{instance_count}` is too large"),
                 )
             })?,
-            region,
         })
     }
 
     /// Where clients invoke an endpoint (the SageMaker runtime, not the control plane).
     pub fn invocation_url(&self, endpoint: &str) -> String {
-        format!(
-            "https://runtime.sagemaker.{}.amazonaws.com/endpoints/{endpoint}/invocations",
-            self.region
-        )
+        format!("{}/endpoints/{endpoint}/invocations", self.runtime.url())
     }
 }
 
@@ -129,6 +135,17 @@ mod tests {
         assert_eq!(
             infra.invocation_url("d"),
             "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/d/invocations"
+        );
+    }
+
+    #[test]
+    fn a_custom_endpoint_is_where_clients_invoke_too() {
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push(("endpoint", "http://127.0.0.1:5000"));
+        let infra = settings(&pairs).unwrap();
+        assert_eq!(
+            infra.invocation_url("churn-sm"),
+            "http://127.0.0.1:5000/endpoints/churn-sm/invocations"
         );
     }
 

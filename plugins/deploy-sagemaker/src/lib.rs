@@ -5,10 +5,12 @@
 //! SageMaker rolls out (or rolls back) while the endpoint keeps serving.
 //!
 //! The plugin never signs: the infra grants a `service = "sagemaker"` credential for the API
-//! host and a `service = "s3"` one for the S3 host, and ferry's host adds SigV4 per host.
+//! host and a `service = "s3"` one for the S3 host (or, with both on one host, one credential
+//! with `services = ["s3", "sagemaker"]`), and ferry's host adds SigV4 to each request.
 //!
 //! Settings: `bucket`, `image`, `role_arn` (required); `region` (default `us-east-1`);
-//! `endpoint` (SageMaker API, default `https://api.sagemaker.<region>.amazonaws.com`);
+//! `endpoint` (SageMaker API, default `https://api.sagemaker.<region>.amazonaws.com`; the
+//! service URLs reported follow it, else they are on `runtime.sagemaker.<region>`);
 //! `s3_endpoint` (default `https://s3.<region>.amazonaws.com`, path-style); `prefix` (of the
 //! model data keys, default `ferry`); `instance_type` (default `ml.m5.large`);
 //! `instance_count` (per variant, default 1); `retries` (attempts per request, default 3).

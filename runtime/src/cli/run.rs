@@ -31,7 +31,7 @@ pub struct RunArgs {
 
 pub async fn run(ferry: Ferry, args: RunArgs, json: bool) -> Result<ExitCode, EngineError> {
     let workflow = Workflow::load(&args.file)?;
-    let prepared = ferry.prepare(&workflow)?;
+    let prepared = ferry.check(&workflow).await?;
     if args.dry_run {
         let result = ferry.dry_run(&prepared, args.only.as_deref()).await?;
         if json {
@@ -180,25 +180,12 @@ pub async fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode,
     {
         return validate_other(&ferry, file, &text, kind, json);
     }
-    let outcome = Workflow::load(file)
-        .map_err(EngineError::from)
-        .and_then(|wf| ferry.prepare(&wf).map(|p| (wf, p)));
+    let outcome = match Workflow::load(file) {
+        Ok(wf) => ferry.check(&wf).await.map(|p| (wf, p)),
+        Err(e) => Err(EngineError::from(e)),
+    };
     let problems: Vec<String> = match &outcome {
-        Ok((wf, _)) => match &wf.deploy {
-            // An infra not declared in the file must have been stored.
-            Some(step) if !wf.infras.contains_key(&step.infra) => {
-                match ferry.store.infra(&step.infra).await? {
-                    Some(_) => Vec::new(),
-                    None => vec![format!(
-                        "{}: infra `{}` is neither declared in this file ([infras.{}]) nor stored with `ferry infras apply`",
-                        wf.location(&step.name, "infra"),
-                        step.infra,
-                        step.infra
-                    )],
-                }
-            }
-            _ => Vec::new(),
-        },
+        Ok(_) => Vec::new(),
         Err(EngineError::Workflow(WorkflowError::Invalid(p))) | Err(EngineError::Plugins(p)) => {
             p.iter().map(ToString::to_string).collect()
         }

@@ -59,10 +59,14 @@ impl Credential {
                 })
         };
         match spec {
-            CredentialSpec::Aws { region, service } => Ok(Credential::Aws(AwsSigner::new(
-                name,
+            CredentialSpec::Aws {
                 region,
                 service,
+                services,
+            } => Ok(Credential::Aws(AwsSigner::new(
+                name,
+                region,
+                aws_services(name, service.as_deref(), services)?,
                 need("access_key_id")?,
                 need("secret_access_key")?,
                 secrets.get(name, "session_token"),
@@ -90,5 +94,67 @@ impl Credential {
                 )?))
             }
         }
+    }
+}
+
+/// The services an `aws` credential signs for: `service`, or `services`, or S3 by default.
+fn aws_services(
+    name: &str,
+    service: Option<&str>,
+    services: &[String],
+) -> Result<Vec<String>, CredentialError> {
+    let invalid = |message: String| CredentialError::Invalid {
+        name: name.to_owned(),
+        message,
+    };
+    let listed = match (service, services) {
+        (Some(_), [_, ..]) => {
+            return Err(invalid(
+                "give `service` (one) or `services` (several), not both".into(),
+            ));
+        }
+        (Some(one), []) => vec![one.to_owned()],
+        (None, []) => vec!["s3".to_owned()],
+        (None, many) => many.to_vec(),
+    };
+    for (i, s) in listed.iter().enumerate() {
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(invalid(format!(
+                "service `{s}` is not an AWS signing name such as `s3` or `sagemaker`"
+            )));
+        }
+        if listed[..i].contains(s) {
+            return Err(invalid(format!("service `{s}` is listed twice")));
+        }
+    }
+    Ok(listed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aws_credential_signs_for_one_service_or_several() {
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(aws_services("a", None, &[]).unwrap(), ["s3"]);
+        assert_eq!(
+            aws_services("a", Some("sagemaker"), &[]).unwrap(),
+            ["sagemaker"]
+        );
+        assert_eq!(
+            aws_services("a", None, &s(&["s3", "sagemaker"])).unwrap(),
+            ["s3", "sagemaker"]
+        );
+        let both = aws_services("a", Some("s3"), &s(&["sagemaker"]))
+            .unwrap_err()
+            .to_string();
+        assert!(both.contains("not both") && both.contains("`a`"), "{both}");
+        assert!(aws_services("a", None, &s(&["s3", "s3"])).is_err());
+        assert!(aws_services("a", None, &s(&["SageMaker"])).is_err());
     }
 }

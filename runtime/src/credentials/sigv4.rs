@@ -22,11 +22,13 @@ pub enum Payload<'a> {
     Unsigned,
 }
 
-/// Signs requests for one AWS service in one region with one set of keys.
+/// Signs requests for one AWS service in one region with one set of keys — or for one of
+/// several services, chosen per request (see [`AwsSigner::service_for`]).
 pub struct AwsSigner {
     name: String,
     region: String,
-    service: String,
+    /// Never empty; the first is the one a request that names no service is signed for.
+    services: Vec<String>,
     identity: Identity,
 }
 
@@ -35,20 +37,22 @@ impl std::fmt::Debug for AwsSigner {
         f.debug_struct("AwsSigner")
             .field("name", &self.name)
             .field("region", &self.region)
-            .field("service", &self.service)
+            .field("services", &self.services)
             .finish_non_exhaustive()
     }
 }
 
 impl AwsSigner {
+    /// `services` must not be empty.
     pub fn new(
         name: &str,
         region: &str,
-        service: &str,
+        services: Vec<String>,
         access_key_id: Secret,
         secret_access_key: Secret,
         session_token: Option<Secret>,
     ) -> Self {
+        assert!(!services.is_empty(), "an AWS signer needs a service");
         let credentials = Credentials::new(
             access_key_id.expose(),
             secret_access_key.expose(),
@@ -59,13 +63,48 @@ impl AwsSigner {
         AwsSigner {
             name: name.to_owned(),
             region: region.to_owned(),
-            service: service.to_owned(),
+            services,
             identity: credentials.into(),
         }
     }
 
-    pub fn service(&self) -> &str {
-        &self.service
+    /// The credential's name, for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The service `request` is signed for: the signature's scope, which is also how an
+    /// emulator serving several services on one port (moto) routes the request.
+    ///
+    /// With one service, that one. With several, the first of them the request names:
+    /// 1. in `X-Amz-Target` (`SageMaker.CreateModel`: the JSON-protocol APIs name their
+    ///    service there), case aside and without a `_20120810`-style version;
+    /// 2. else as a label of its host, read from the right
+    ///    (`api.sagemaker.us-east-1.amazonaws.com`, `logs.s3.eu-west-1.amazonaws.com` — so a
+    ///    bucket named like a service does not count);
+    /// 3. else the first service listed: S3's REST requests to an emulator name none.
+    pub fn service_for<B>(&self, request: &http::Request<B>) -> &str {
+        let first = self.services[0].as_str();
+        if self.services.len() == 1 {
+            return first;
+        }
+        let listed = |name: &str| {
+            self.services
+                .iter()
+                .find(|s| s.eq_ignore_ascii_case(name))
+                .map(String::as_str)
+        };
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.split_once('.'))
+            .map(|(prefix, _)| prefix.split('_').next().unwrap_or(prefix));
+        if let Some(service) = target.and_then(listed) {
+            return service;
+        }
+        let host = request.uri().host().unwrap_or_default();
+        host.rsplit('.').find_map(listed).unwrap_or(first)
     }
 
     /// Adds `Authorization`, `X-Amz-Date`, `X-Amz-Content-Sha256` (S3) and
@@ -75,8 +114,9 @@ impl AwsSigner {
         request: &mut http::Request<B>,
         payload: Payload<'_>,
     ) -> Result<(), CredentialError> {
+        let service = self.service_for(request).to_owned();
         let mut settings = SigningSettings::default();
-        if self.service == "s3" {
+        if service == "s3" {
             // S3 wants the payload hash as a header, keys encoded once, and paths as given.
             settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
             settings.percent_encoding_mode = PercentEncodingMode::Single;
@@ -85,7 +125,7 @@ impl AwsSigner {
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(&self.region)
-            .name(&self.service)
+            .name(&service)
             .time(SystemTime::now())
             .settings(settings)
             .build()
@@ -135,7 +175,7 @@ mod tests {
         let signer = AwsSigner::new(
             "s3",
             "us-east-1",
-            "s3",
+            vec!["s3".into()],
             Secret::new("AKIDEXAMPLE"),
             Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
             Some(Secret::new("session-token-value")),
@@ -166,5 +206,61 @@ mod tests {
         );
         assert_eq!(h["x-amz-security-token"], "session-token-value");
         assert!(!format!("{signer:?}").contains("wJalr"));
+    }
+
+    fn scope(request: &http::Request<()>) -> String {
+        let auth = request.headers()["authorization"].to_str().unwrap();
+        auth.split('/').nth(3).unwrap().to_owned()
+    }
+
+    #[test]
+    fn one_credential_signs_each_request_for_the_service_it_is_for() {
+        let signer = AwsSigner::new(
+            "aws",
+            "us-east-1",
+            vec!["s3".into(), "sagemaker".into()],
+            Secret::new("AKIDEXAMPLE"),
+            Secret::new("secret"),
+            None,
+        );
+        let signed = |mut req: http::Request<()>, body: &[u8]| {
+            signer.sign(&mut req, Payload::Bytes(body)).unwrap();
+            req
+        };
+        // Both behind one emulator port: SageMaker's calls name it in X-Amz-Target.
+        let sagemaker = signed(
+            http::Request::post("http://127.0.0.1:5000/")
+                .header("host", "127.0.0.1:5000")
+                .header("x-amz-target", "SageMaker.CreateModel")
+                .body(())
+                .unwrap(),
+            b"{}",
+        );
+        assert_eq!(scope(&sagemaker), "sagemaker");
+        assert!(!sagemaker.headers().contains_key("x-amz-content-sha256"));
+        let s3 = signed(
+            http::Request::put("http://127.0.0.1:5000/models/ferry/model.tar.gz")
+                .header("host", "127.0.0.1:5000")
+                .body(())
+                .unwrap(),
+            b"",
+        );
+        assert_eq!(scope(&s3), "s3");
+        assert!(s3.headers().contains_key("x-amz-content-sha256"));
+        // On AWS the host says it; a bucket named like a service does not.
+        let api = |host: &str| {
+            http::Request::get(format!("https://{host}/"))
+                .header("host", host)
+                .body(())
+                .unwrap()
+        };
+        assert_eq!(
+            scope(&signed(api("api.sagemaker.eu-west-1.amazonaws.com"), b"")),
+            "sagemaker"
+        );
+        assert_eq!(
+            scope(&signed(api("sagemaker.s3.eu-west-1.amazonaws.com"), b"")),
+            "s3"
+        );
     }
 }

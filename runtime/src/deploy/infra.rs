@@ -10,11 +10,12 @@ use super::DeployError;
 use crate::credentials::SecretSource;
 use crate::engine::Ferry;
 use crate::host::{
-    CallLimits, CancelToken, Catalog, DirAccess, InstanceOptions, LoadedPlugin, OutboundPolicy,
-    PluginHost, PluginKind, Sandbox,
+    CallLimits, CancelToken, Catalog, DirAccess, GrantProblem, HostGrants, InstanceOptions,
+    LoadedPlugin, OutboundPolicy, PluginHost, PluginKind, Sandbox,
 };
 use crate::store::InfraRecord;
 use crate::workflow::{InfraSpec, plugin_settings};
+use crate::workflow::{infra_grant_names, ungranted_credentials};
 
 /// How long an update or delete may take when the infra does not say.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -75,19 +76,39 @@ impl Infra {
             &self.spec.declared_credentials,
             secrets,
         );
+        self.refuse(problems).map(|()| policy)
+    }
+
+    /// What is wrong with the infra's grants and settings whatever the secrets: host patterns
+    /// that do not parse, two credentials for one host, an endpoint setting on a host nothing
+    /// grants. An infra with any is not stored.
+    pub fn check_grants(&self) -> Result<(), DeployError> {
+        let (grants, mut problems) = HostGrants::parse(&self.spec.hosts, &self.spec.credentials);
+        problems.extend(self.ungranted_endpoints(&grants));
+        self.refuse(problems)
+    }
+
+    /// Endpoint settings (`endpoint`, `s3_endpoint`, `nodes`, …) whose host `grants` lack.
+    fn ungranted_endpoints(&self, grants: &HostGrants) -> Vec<GrantProblem> {
+        plugin_settings(&self.spec.settings)
+            .map(|settings| grants.ungranted_endpoints(&settings))
+            .unwrap_or_default()
+    }
+
+    /// `Ok` without problems, else one error naming the infra and each problem.
+    fn refuse(&self, problems: Vec<GrantProblem>) -> Result<(), DeployError> {
         if problems.is_empty() {
-            Ok(policy)
-        } else {
-            Err(DeployError::Invalid(format!(
-                "infra `{}`: {}",
-                self.name,
-                problems
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )))
+            return Ok(());
         }
+        Err(DeployError::Invalid(format!(
+            "infra `{}`: {}",
+            self.name,
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )))
     }
 
     /// The deployer plugin and what its instances run with: the infra's settings, hosts,
@@ -127,6 +148,11 @@ pub async fn put(
     table: &toml::Table,
 ) -> Result<InfraRecord, DeployError> {
     crate::paths::check(crate::paths::NameKind::Infra, name)?;
+    Infra {
+        name: name.to_owned(),
+        spec: spec.clone(),
+    }
+    .check_grants()?;
     let json = serde_json::to_value(table)
         .map_err(|e| DeployError::Invalid(format!("infra `{name}`: {e}")))?;
     Ok(ferry
@@ -173,6 +199,20 @@ pub fn read_file(path: &Path) -> Result<Vec<(String, InfraSpec, toml::Table)>, D
             path.display()
         )));
     };
+    let granted: Vec<String> = infras
+        .values()
+        .filter_map(|raw| raw.as_table())
+        .flat_map(infra_grant_names)
+        .collect();
+    let declared = declarations
+        .into_iter()
+        .flat_map(|d| d.keys().map(String::as_str));
+    if let Some((_, message)) = ungranted_credentials(declared, &granted).into_iter().next() {
+        return Err(DeployError::Invalid(format!(
+            "{}: {message}",
+            path.display()
+        )));
+    }
     let mut decoded = Vec::new();
     for (name, raw) in infras {
         let raw = raw.as_table().ok_or_else(|| {
@@ -183,6 +223,15 @@ pub fn read_file(path: &Path) -> Result<Vec<(String, InfraSpec, toml::Table)>, D
         let (spec, table) = InfraSpec::decode(name, raw, declarations)
             .map_err(|m| DeployError::Invalid(format!("{}: {m}", path.display())))?;
         decoded.push((name.clone(), spec, table));
+    }
+    for (name, spec, _) in &decoded {
+        let infra = Infra {
+            name: name.clone(),
+            spec: spec.clone(),
+        };
+        infra
+            .check_grants()
+            .map_err(|e| DeployError::Invalid(format!("{}: {e}", path.display())))?;
     }
     Ok(decoded)
 }
@@ -217,9 +266,18 @@ pub fn check(
     secrets: &SecretSource,
 ) -> Result<(), DeployError> {
     infra.plugin(catalog, host)?;
-    infra.outbound(secrets)?;
     infra.settings()?;
-    Ok(())
+    let (_, mut problems) = OutboundPolicy::from_grants(
+        &infra.spec.hosts,
+        &infra.spec.credentials,
+        &infra.spec.declared_credentials,
+        secrets,
+    );
+    // Judged on the grants as written: a credential whose secret is missing still grants
+    // its hosts.
+    let (grants, _) = HostGrants::parse(&infra.spec.hosts, &infra.spec.credentials);
+    problems.extend(infra.ungranted_endpoints(&grants));
+    infra.refuse(problems)
 }
 
 pub fn decode(record: InfraRecord) -> Result<Infra, DeployError> {

@@ -266,7 +266,8 @@ fn confined_dirs(
 }
 
 /// The import step's outbound grants: host patterns parsed, credentials resolved with their
-/// secrets. A missing secret is a problem here, so `ferry validate` reports it.
+/// secrets, the source's endpoint settings on granted hosts. A missing secret is a problem
+/// here, so `ferry validate` reports it.
 fn outbound_policy(
     workflow: &Workflow,
     secrets: &SecretSource,
@@ -286,6 +287,18 @@ fn outbound_policy(
             .filter(|p| !matches!(p, GrantProblem::Undeclared(_)))
             .map(|p| Problem {
                 location: workflow.location(&step.name, p.key()),
+                message: p.to_string(),
+            }),
+    );
+    // Judged on the grants as written, so a credential whose secret is missing still counts.
+    let (grants, _) = crate::host::HostGrants::parse(&step.grants.hosts, &step.grants.credentials);
+    let settings = plugin_settings(&step.source_settings).unwrap_or_default();
+    problems.extend(
+        grants
+            .ungranted_endpoints(&settings)
+            .into_iter()
+            .map(|p| Problem {
+                location: workflow.location(&step.name, "source_settings"),
                 message: p.to_string(),
             }),
     );

@@ -12,6 +12,7 @@ mod call;
 mod catalog;
 mod deployer;
 mod error;
+mod grants;
 mod limits;
 mod outbound;
 mod parser;
@@ -33,6 +34,7 @@ pub use deployer::{
     CloudResource, DeployHealth, DeployerInstance, Observed, Operation, Target, VersionRef,
 };
 pub use error::PluginError;
+pub use grants::HostGrants;
 pub use limits::{CallLimits, CancelToken};
 pub use outbound::{CredentialUse, GrantProblem, OutboundPolicy};
 pub use parser::{Decoded, ParserInstance};

@@ -16,6 +16,7 @@ use http_body_util::{BodyExt, Full};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::grants::HostGrants;
 use super::pattern::{HostPattern, default_port};
 use std::collections::BTreeMap;
 
@@ -57,6 +58,33 @@ pub enum GrantProblem {
     Undeclared(String),
     #[error(transparent)]
     Credential(#[from] CredentialError),
+    #[error(
+        "credentials `{first}` and `{second}` are both granted for {}: a request there could be signed with either. Grant each host to one credential (AWS services behind one endpoint, as an emulator such as moto serves them, take one `aws` credential with `services = [\"s3\", \"sagemaker\"]`)",
+        shared_hosts(first, first_host, second, second_host)
+    )]
+    Overlap {
+        first: String,
+        first_host: String,
+        second: String,
+        second_host: String,
+    },
+    #[error(
+        "setting `{setting}` = `{url}`: host {host} is not granted (neither in `hosts` nor in a credential's `hosts`), so every request to it would be refused; grant it"
+    )]
+    Endpoint {
+        setting: String,
+        url: String,
+        host: String,
+    },
+}
+
+/// `http://h:1` when both grants say the same, else what each says.
+fn shared_hosts(first: &str, first_host: &str, second: &str, second_host: &str) -> String {
+    if first_host == second_host {
+        first_host.to_owned()
+    } else {
+        format!("the same hosts (`{first}` for {first_host}, `{second}` for {second_host})")
+    }
 }
 
 impl GrantProblem {
@@ -64,7 +92,10 @@ impl GrantProblem {
     pub fn key(&self) -> &'static str {
         match self {
             GrantProblem::Pattern(_) => "hosts",
-            GrantProblem::Undeclared(_) | GrantProblem::Credential(_) => "credentials",
+            GrantProblem::Undeclared(_)
+            | GrantProblem::Credential(_)
+            | GrantProblem::Overlap { .. } => "credentials",
+            GrantProblem::Endpoint { .. } => "settings",
         }
     }
 }
@@ -79,34 +110,23 @@ impl OutboundPolicy {
         declared: &BTreeMap<String, CredentialSpec>,
         secrets: &SecretSource,
     ) -> (OutboundPolicy, Vec<GrantProblem>) {
-        let mut problems = Vec::new();
-        let patterns = |texts: &[String], problems: &mut Vec<GrantProblem>| {
-            texts
-                .iter()
-                .filter_map(|t| {
-                    HostPattern::parse(t)
-                        .map_err(|m| problems.push(GrantProblem::Pattern(m)))
-                        .ok()
-                })
-                .collect::<Vec<_>>()
-        };
-        let allowed = patterns(hosts, &mut problems);
+        let (parsed, mut problems) = HostGrants::parse(hosts, grants);
         let mut credentials = Vec::new();
-        for grant in grants {
-            let hosts = patterns(&grant.hosts, &mut problems);
-            let Some(spec) = declared.get(&grant.name) else {
-                problems.push(GrantProblem::Undeclared(grant.name.clone()));
+        for (name, hosts) in parsed.credentials {
+            let Some(spec) = declared.get(&name) else {
+                problems.push(GrantProblem::Undeclared(name));
                 continue;
             };
-            match Credential::resolve(&grant.name, spec, secrets) {
+            match Credential::resolve(&name, spec, secrets) {
                 Ok(credential) => credentials.push(CredentialUse {
-                    name: grant.name.clone(),
+                    name,
                     hosts,
                     credential: Arc::new(credential),
                 }),
                 Err(e) => problems.push(e.into()),
             }
         }
+        let allowed = parsed.allowed;
         (
             OutboundPolicy {
                 allowed,
@@ -239,7 +259,7 @@ async fn authorize(
             let body = if body.is_end_stream() {
                 signer.sign(&mut head, Payload::Bytes(&[]))?;
                 body
-            } else if signer.service() == "s3" {
+            } else if signer.service_for(&head) == "s3" {
                 signer.sign(&mut head, Payload::Unsigned)?;
                 body
             } else {
@@ -247,7 +267,7 @@ async fn authorize(
                     .collect()
                     .await
                     .map_err(|e| CredentialError::Sign {
-                        name: signer.service().to_owned(),
+                        name: signer.name().to_owned(),
                         message: format!("cannot read the request body to sign it: {e}"),
                     })?
                     .to_bytes();

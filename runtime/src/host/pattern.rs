@@ -73,6 +73,28 @@ impl HostPattern {
         };
         port_ok && wildcard(&self.host, &host.to_ascii_lowercase())
     }
+
+    /// Whether some request could match both patterns: a scheme both allow, on a port both
+    /// allow for that scheme, to a host both match. Two credentials granted for overlapping
+    /// patterns leave it to the order of the grants which one signs a request, so grants that
+    /// overlap are refused.
+    pub fn overlaps(&self, other: &HostPattern) -> bool {
+        let ports_meet = |scheme: &str| {
+            let port = |p: PortPattern| match p {
+                PortPattern::Any => None,
+                PortPattern::Default => default_port(scheme),
+                PortPattern::Exact(n) => Some(n),
+            };
+            match (port(self.port), port(other.port)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+        };
+        ["http", "https"].iter().any(|scheme| {
+            let allows = |p: &HostPattern| p.scheme.as_deref().is_none_or(|s| s == *scheme);
+            allows(self) && allows(other) && ports_meet(scheme)
+        }) && wildcards_meet(&self.host, &other.host)
+    }
 }
 
 impl fmt::Display for HostPattern {
@@ -100,6 +122,66 @@ fn wildcard(pattern: &str, text: &str) -> bool {
             (1..=rest.len()).any(|i| rest.is_char_boundary(i) && wildcard(tail, &rest[i..]))
         }
     }
+}
+
+/// Whether some text matches both wildcard patterns (`*` is one or more characters).
+///
+/// Each `*` is read as one character of any kind followed by any run of them, and the two
+/// patterns are walked together: a state is a position in each, and the text exists when
+/// both ends can be reached.
+fn wildcards_meet(a: &str, b: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Token {
+        Char(char),
+        /// Exactly one character, whatever it is.
+        One,
+        /// Any run of characters, the empty one included.
+        Run,
+    }
+    let tokens = |p: &str| -> Vec<Token> {
+        p.chars()
+            .flat_map(|c| match c {
+                '*' => vec![Token::One, Token::Run],
+                c => vec![Token::Char(c)],
+            })
+            .collect()
+    };
+    let (a, b) = (tokens(a), tokens(b));
+    let mut seen = vec![vec![false; b.len() + 1]; a.len() + 1];
+    let mut todo = vec![(0, 0)];
+    while let Some((i, j)) = todo.pop() {
+        if std::mem::replace(&mut seen[i][j], true) {
+            continue;
+        }
+        if (i, j) == (a.len(), b.len()) {
+            return true;
+        }
+        let (x, y) = (a.get(i).copied(), b.get(j).copied());
+        let mut next = Vec::new();
+        // A run may end here, or take the other side's next character.
+        if x == Some(Token::Run) {
+            next.push((i + 1, j));
+            if y.is_some_and(|t| t != Token::Run) {
+                next.push((i, j + 1));
+            }
+        }
+        if y == Some(Token::Run) {
+            next.push((i, j + 1));
+            if x.is_some_and(|t| t != Token::Run) {
+                next.push((i + 1, j));
+            }
+        }
+        // One character on each side.
+        if let (Some(x), Some(y)) = (x, y)
+            && x != Token::Run
+            && y != Token::Run
+            && (x == Token::One || y == Token::One || x == y)
+        {
+            next.push((i + 1, j + 1));
+        }
+        todo.extend(next.into_iter().filter(|&(i, j)| !seen[i][j]));
+    }
+    false
 }
 
 #[cfg(test)]
@@ -132,6 +214,42 @@ mod tests {
             443
         ));
         assert!(p("*://localhost:*").matches("http", "LOCALHOST", 1));
+    }
+
+    #[test]
+    fn overlaps_when_one_request_could_match_both() {
+        let meet = |a: &str, b: &str| {
+            let (a, b) = (p(a), p(b));
+            assert_eq!(a.overlaps(&b), b.overlaps(&a), "{a} vs {b}: not symmetric");
+            a.overlaps(&b)
+        };
+        assert!(meet("http://127.0.0.1:5000", "http://127.0.0.1:5000"));
+        assert!(meet("http://127.0.0.1:*", "http://127.0.0.1:5000"));
+        assert!(meet("*://127.0.0.1:5000", "http://127.0.0.1:5000"));
+        assert!(meet("http://127.0.0.1", "http://127.0.0.1:80"));
+        assert!(meet("*://localhost", "https://localhost:443"));
+        assert!(meet(
+            "https://*.amazonaws.com",
+            "https://s3.us-east-1.amazonaws.com"
+        ));
+        assert!(meet(
+            "https://*.s3.*.amazonaws.com",
+            "https://*.eu-west-1.*"
+        ));
+        assert!(meet("https://a*", "https://*b"));
+
+        assert!(!meet("http://127.0.0.1:5000", "http://127.0.0.1:5001"));
+        assert!(!meet("http://127.0.0.1:5000", "https://127.0.0.1:5000"));
+        assert!(!meet("http://127.0.0.1", "http://127.0.0.1:443"));
+        assert!(!meet("http://127.0.0.1:*", "http://localhost:*"));
+        assert!(!meet(
+            "https://s3.us-east-1.amazonaws.com",
+            "https://api.sagemaker.us-east-1.amazonaws.com"
+        ));
+        // `*` is at least one character.
+        assert!(!meet("https://*.example.com", "https://.example.com"));
+        assert!(!meet("https://*.example.com", "https://example.com"));
+        assert!(!meet("https://a*c", "https://ab"));
     }
 
     #[test]

@@ -275,7 +275,7 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             value["text"] = text.into();
             Ok(json(StatusCode::OK, &value))
         }
-        PutWorkflow(name) => put_workflow(app, &name, request),
+        PutWorkflow(name) => put_workflow(app, &name, request).await,
         DeleteWorkflow(name) => {
             app.registry.delete(&name)?;
             Ok(json(
@@ -504,13 +504,13 @@ fn package_error(e: crate::package::PackageError) -> ApiError {
     }
 }
 
-fn put_workflow(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
+async fn put_workflow(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
     let text = std::str::from_utf8(&request.body).map_err(|_| {
         ApiError::bad_request("invalid_workflow", "the workflow must be UTF-8 TOML")
     })?;
     // Checked as `ferry validate` would before it replaces anything.
     let workflow = app.registry.parse(name, text)?;
-    app.ferry.prepare(&workflow)?;
+    app.ferry.check(&workflow).await?;
     let existed = app.registry.put(name, text)?;
     let status = if existed {
         StatusCode::OK
@@ -534,7 +534,7 @@ async fn trigger(app: &App, name: &str, request: &Request) -> Result<Response, A
     let body: TriggerBody = request.json()?;
     let text = substitute(&app.registry.text(name)?, &body.variables)?;
     let workflow = app.registry.parse(name, &text)?;
-    let prepared = app.ferry.prepare(&workflow)?;
+    let prepared = app.ferry.check(&workflow).await?;
     if body.dry_run {
         let result = app
             .ferry
@@ -564,7 +564,7 @@ async fn webhook(app: &App, name: &str, request: &Request) -> Result<Response, A
         ));
     }
     let workflow = app.registry.load(name)?;
-    let prepared = app.ferry.prepare(&workflow)?;
+    let prepared = app.ferry.check(&workflow).await?;
     let job = app.ferry.create_job(&prepared).await?;
     let options = RunOptions {
         only_files: Some(keys.clone()),

@@ -2,6 +2,7 @@
 //! that need nothing but the file itself (wiring, names, grants). Plugin checks need the plugin
 //! host and live in [`crate::engine::check`].
 
+mod credentials;
 pub mod model;
 mod problem;
 mod settings;
@@ -19,6 +20,8 @@ pub use model::*;
 pub use problem::{Location, Problem, WorkflowError, did_you_mean};
 use problem::{Source, explain_unknown_field};
 pub use settings::plugin_settings;
+
+pub use credentials::{infra_grant_names, ungranted_credentials};
 
 /// A loaded workflow whose structure is valid: one import, an optional validate, one ingest.
 #[derive(Debug, Clone)]
@@ -234,6 +237,9 @@ impl<'a> Checker<'a> {
                 Decoded::Package(s) => self.check_package(s, span),
                 Decoded::Deploy(s) => self.check_deploy(s, span),
             }
+        }
+        if decoded.len() == total {
+            self.check_credentials_granted(&decoded);
         }
         let file_stem = self
             .src

@@ -197,9 +197,16 @@ impl InfraSpec {
                     declared.insert(credential, spec.clone());
                 }
                 None => {
-                    return Err(format!(
+                    let mut message = format!(
                         "infra `{name}`: credential `{credential}` is not declared in [credentials]"
-                    ));
+                    );
+                    let declared = declarations.into_iter().flat_map(|d| d.keys());
+                    if let Some(close) =
+                        super::did_you_mean(&credential, declared.map(String::as_str))
+                    {
+                        message.push_str(&format!(", did you mean `{close}`?"));
+                    }
+                    return Err(message);
                 }
             }
         }
@@ -396,10 +403,14 @@ pub enum OnChange {
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum CredentialSpec {
     /// AWS Signature V4: secrets `access_key_id`, `secret_access_key`, optional `session_token`.
+    /// Requests are signed for `service` (default `s3`), or, for several services behind the
+    /// same hosts (an emulator serving S3 and SageMaker on one port), for whichever of
+    /// `services` each request is for ([`crate::credentials::AwsSigner`] says how it tells).
     Aws {
         region: String,
-        #[serde(default = "default_aws_service")]
-        service: String,
+        service: Option<String>,
+        #[serde(default)]
+        services: Vec<String>,
     },
     /// Google OAuth bearer token: secret `access_token`, or `service_account_key` (the key
     /// file's JSON), exchanged for tokens and refreshed by the host.
@@ -412,10 +423,6 @@ pub enum CredentialSpec {
     /// key of ferry API nodes). A struct variant, so that a `token` written here by mistake is
     /// refused (serde ignores the fields of a tagged unit variant) rather than stored.
     Bearer {},
-}
-
-fn default_aws_service() -> String {
-    "s3".to_owned()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

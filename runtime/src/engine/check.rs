@@ -1,0 +1,60 @@
+//! Everything `ferry validate` checks, including what only the store knows: a deploy step's
+//! infra stored earlier with `ferry infras apply` must exist, and its plugin, grants and
+//! secrets must be fine *now* — otherwise a run would ingest and package, and only then fail
+//! at its deploy step. [`Ferry::check`] is the one entry for `ferry validate`, `ferry run` and
+//! `PUT /v1/workflows`, so they refuse the same workflows.
+
+use super::{EngineError, Ferry, Prepared};
+use crate::workflow::{Problem, Workflow};
+
+impl Ferry {
+    /// [`Ferry::prepare`], plus the checks that need the store. Every problem found is
+    /// returned together, each at its place in the file.
+    pub async fn check(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
+        let prepared = match self.prepare(workflow) {
+            Ok(prepared) => Ok(prepared),
+            Err(EngineError::Plugins(problems)) => Err(problems),
+            Err(other) => return Err(other),
+        };
+        let stored = self.stored_infra_problems(workflow).await?;
+        match (prepared, stored.is_empty()) {
+            (Ok(prepared), true) => Ok(prepared),
+            (Ok(_), false) => Err(EngineError::Plugins(stored)),
+            (Err(mut problems), _) => {
+                problems.extend(stored);
+                Err(EngineError::Plugins(problems))
+            }
+        }
+    }
+
+    /// The deploy step's infra, when the file does not declare it (a declared one is checked
+    /// by `prepare`): stored, and usable with this process's secrets.
+    async fn stored_infra_problems(
+        &self,
+        workflow: &Workflow,
+    ) -> Result<Vec<Problem>, EngineError> {
+        let Some(step) = &workflow.deploy else {
+            return Ok(Vec::new());
+        };
+        if workflow.infras.contains_key(&step.infra) {
+            return Ok(Vec::new());
+        }
+        let problem = |message: String| Problem {
+            location: workflow.location(&step.name, "infra"),
+            message,
+        };
+        let Some(record) = self.store.infra(&step.infra).await? else {
+            return Ok(vec![problem(format!(
+                "infra `{}` is neither declared in this file ([infras.{}]) nor stored with `ferry infras apply`",
+                step.infra, step.infra
+            ))]);
+        };
+        let checked = crate::deploy::infra::decode(record).and_then(|infra| {
+            crate::deploy::infra::check(&infra, &self.catalog, &self.host, &self.secrets)
+        });
+        Ok(match checked {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![problem(format!("stored {e}"))],
+        })
+    }
+}
