@@ -14,7 +14,10 @@ use crate::support::*;
 fn with_example_secrets(mut cmd: std::process::Command) -> std::process::Command {
     cmd.env("FERRY_SECRET_S3_ACCESS_KEY_ID", "AKIAEXAMPLE")
         .env("FERRY_SECRET_S3_SECRET_ACCESS_KEY", "example-secret")
-        .env("FERRY_SECRET_NODE_ADMIN_TOKEN", "fry_000000000000_example");
+        .env("FERRY_SECRET_NODE_ADMIN_TOKEN", "fry_000000000000_example")
+        .env("FERRY_SECRET_AWS_ACCESS_KEY_ID", "test")
+        .env("FERRY_SECRET_AWS_SECRET_ACCESS_KEY", "test")
+        .env("FERRY_SECRET_GCP_ACCESS_TOKEN", "emulator");
     cmd
 }
 
@@ -22,9 +25,16 @@ fn with_example_secrets(mut cmd: std::process::Command) -> std::process::Command
 fn every_command_takes_json_and_infras_read_in_camel_case() {
     let env = Env::new();
     let repo = repo();
-    let out = env.ferry(&["run", repo.join("workflows/churn-service.toml").to_str().unwrap()]);
+    let out = env.ferry(&[
+        "run",
+        repo.join("workflows/churn-service.toml").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = env.ferry(&["infras", "apply", repo.join("workflows/infras.toml").to_str().unwrap()]);
+    let out = env.ferry(&[
+        "infras",
+        "apply",
+        repo.join("workflows/infras.toml").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (code, infra) = env.json(&["infras", "show", "local-nodes"]);
     assert_eq!(code, 0);
@@ -33,8 +43,16 @@ fn every_command_takes_json_and_infras_read_in_camel_case() {
     assert!(spec.get("declared_credentials").is_none(), "{infra}");
     assert!(infra.get("createdAt").is_some(), "{infra}");
     let (code, created) = env.json(&[
-        "deployments", "create", "churn-local", "--service", "churn", "--infra", "local-nodes",
-        "--version", "v1", "--disabled",
+        "deployments",
+        "create",
+        "churn-local",
+        "--service",
+        "churn",
+        "--infra",
+        "local-nodes",
+        "--version",
+        "v1",
+        "--disabled",
     ]);
     assert_eq!(code, 0, "{created}");
     assert_eq!(created["id"], "churn-local");
@@ -50,9 +68,15 @@ fn every_command_takes_json_and_infras_read_in_camel_case() {
     ] {
         let (code, value) = env.json(&args);
         assert_eq!(code, 0, "{args:?}: {value}");
-        assert!(!value.to_string().contains("\"created_at\""), "{args:?}: {value}");
+        assert!(
+            !value.to_string().contains("\"created_at\""),
+            "{args:?}: {value}"
+        );
     }
-    let (code, value) = env.json(&["validate", repo.join("workflows/predictions.toml").to_str().unwrap()]);
+    let (code, value) = env.json(&[
+        "validate",
+        repo.join("workflows/predictions.toml").to_str().unwrap(),
+    ]);
     assert_eq!((code, &value["valid"]), (0, &Value::Bool(true)), "{value}");
 }
 
@@ -128,7 +152,11 @@ fn every_example_validates_and_the_examples_directory_serves() {
     let repo = repo();
     let examples = repo.join("workflows");
     // As the README orders it: the infras first, then anything.
-    let out = env.ferry(&["infras", "apply", examples.join("infras.toml").to_str().unwrap()]);
+    let out = env.ferry(&[
+        "infras",
+        "apply",
+        examples.join("infras.toml").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut files: Vec<_> = std::fs::read_dir(&examples)
         .unwrap()
@@ -152,12 +180,23 @@ fn every_example_validates_and_the_examples_directory_serves() {
         "--workflows",
         examples.to_str().unwrap(),
     ])));
-    let (code, listing) = call("GET", &format!("{}/v1/workflows", server.url), Some(&admin), None);
+    let (code, listing) = call(
+        "GET",
+        &format!("{}/v1/workflows", server.url),
+        Some(&admin),
+        None,
+    );
     assert_eq!(code, 200, "{listing}");
     let items = listing["items"].as_array().unwrap();
     let names: Vec<&str> = items.iter().map(|w| w["name"].as_str().unwrap()).collect();
-    assert!(!names.contains(&"infras") && !names.contains(&"churn.service"), "{names:?}");
-    assert!(names.contains(&"events") && names.contains(&"logfmt"), "{names:?}");
+    assert!(
+        !names.contains(&"infras") && !names.contains(&"churn.service"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"events") && names.contains(&"logfmt"),
+        "{names:?}"
+    );
     for item in items {
         assert_eq!(item["valid"], true, "{item}");
     }

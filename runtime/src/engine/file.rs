@@ -219,8 +219,7 @@ fn storable(batch: RecordBatch, report: &mut FileReport) -> RecordBatch {
     {
         return batch;
     }
-    let mut taken: HashSet<String> =
-        schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut taken: HashSet<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let fields: Vec<arrow::datatypes::FieldRef> = schema
         .fields()
         .iter()

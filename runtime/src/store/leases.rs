@@ -52,6 +52,16 @@ pub fn process_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// A job's lease columns.
+#[derive(sqlx::FromRow)]
+struct LeaseRow {
+    execution_status: String,
+    lease_owner: Option<String>,
+    lease_host: Option<String>,
+    lease_pid: Option<i64>,
+    lease_expires_at: Option<String>,
+}
+
 fn expiry() -> Timestamp {
     Timestamp::from(Utc::now() + chrono::Duration::from_std(LEASE_TTL).expect("a short TTL"))
 }
@@ -79,16 +89,16 @@ impl Store {
             if taken.rows_affected() > 0 {
                 return Ok(());
             }
-            let current: Option<(String, Option<String>, Option<String>, Option<i64>)> =
-                sqlx::query_as(
-                    "SELECT execution_status, lease_owner, lease_host, lease_pid FROM jobs WHERE id = ?",
-                )
-                .bind(job.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-            let Some((status, owner, host, pid)) = current else {
+            let Some(current) = self.lease(job).await? else {
                 return Err(StoreError::NotFound(job));
             };
+            let LeaseRow {
+                execution_status: status,
+                lease_owner: owner,
+                lease_host: host,
+                lease_pid: pid,
+                ..
+            } = current;
             let status: super::ExecutionStatus = super::parse(&status)?;
             if status.is_terminal() {
                 return Err(StoreError::Terminal { id: job, status });
@@ -148,22 +158,31 @@ impl Store {
     /// Whether a live process other than this one holds job `job` (for a server taking back
     /// unfinished jobs at start).
     pub async fn held_elsewhere(&self, job: Uuid) -> Result<bool> {
-        let row: Option<(Option<String>, Option<String>, Option<i64>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT lease_owner, lease_host, lease_pid, lease_expires_at FROM jobs WHERE id = ?",
-            )
-            .bind(job.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = self.lease(job).await?;
         let me = Holder::this_process();
         Ok(match row {
-            Some((Some(owner), Some(host), Some(pid), Some(expires))) => {
-                owner != me.owner
-                    && expires.as_str() >= now().as_str()
-                    && !(host == me.host && !process_alive(pid as u32))
+            Some(LeaseRow {
+                lease_owner: Some(owner),
+                lease_host: Some(host),
+                lease_pid: Some(pid),
+                lease_expires_at: Some(expires),
+                ..
+            }) => {
+                let vanished = host == me.host && !process_alive(pid as u32);
+                owner != me.owner && expires.as_str() >= now().as_str() && !vanished
             }
             _ => false,
         })
+    }
+
+    async fn lease(&self, job: Uuid) -> Result<Option<LeaseRow>> {
+        Ok(sqlx::query_as(
+            "SELECT execution_status, lease_owner, lease_host, lease_pid, lease_expires_at \
+             FROM jobs WHERE id = ?",
+        )
+        .bind(job.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }
 
