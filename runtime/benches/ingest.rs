@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferry::engine::{Ferry, NoProgress, RunOptions};
-use ferry::home::Home;
+use ferry::app::App;
+use ferry::engine::{NoProgress, RunOptions};
 use ferry::host::{
     CallLimits, CancelToken, Catalog, InstanceOptions, PluginHost, PluginKind, Sandbox,
 };
@@ -69,17 +69,15 @@ table = "bench"
     )
     .unwrap();
     let (end_to_end, persisted) = runtime.block_on(async {
-        let ferry = Ferry::open(
-            Home::new(dir.path().join("home")),
-            catalog.clone(),
-            ferry::credentials::SecretSource::environment(),
-        )
-        .await
-        .unwrap();
+        let app = App::builder(dir.path().join("home"))
+            .catalog(catalog.clone())
+            .open()
+            .await
+            .unwrap();
         let wf = Workflow::load(&workflow).unwrap();
-        let prepared = ferry.prepare(&wf).unwrap();
+        let prepared = app.check(&wf).await.unwrap();
         let started = Instant::now();
-        let job = ferry
+        let job = app
             .run(&prepared, &RunOptions::default(), &NoProgress)
             .await
             .unwrap();

@@ -7,16 +7,21 @@
 //! plugin is a sandboxed WASI component run by [`host`]. The `ferry` binary ([`cli`]) is a thin
 //! face on this library.
 
+pub mod app;
 pub mod cli;
+pub mod context;
 pub mod credentials;
 pub mod deploy;
 pub mod diagnostic;
 pub mod engine;
+pub mod grants;
 pub mod home;
 pub mod host;
 pub mod mapping;
 pub mod package;
 pub mod paths;
+pub mod rows;
+pub mod runner;
 pub mod server;
 pub mod store;
 pub mod table;

@@ -12,8 +12,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::{exit, print};
+use crate::app::App;
 use crate::deploy::{self, DeployError, NewDeployment};
-use crate::engine::{EngineError, Ferry};
+use crate::engine::EngineError;
 use crate::host::CancelToken;
 use crate::store::{DeploymentRecord, OperationRecord};
 
@@ -90,15 +91,11 @@ pub enum DeploymentsCommand {
     },
 }
 
-pub async fn infras(
-    ferry: Ferry,
-    command: InfrasCommand,
-    json: bool,
-) -> Result<ExitCode, EngineError> {
+pub async fn infras(app: App, command: InfrasCommand, json: bool) -> Result<ExitCode, EngineError> {
     let result: Result<(), DeployError> = async {
         match command {
             InfrasCommand::Apply { file } => {
-                let stored = deploy::infra::apply_file(&ferry, &file).await?;
+                let stored = app.apply_infras(&file).await?;
                 if json {
                     print::json(&serde_json::json!({ "items": stored }));
                 }
@@ -107,7 +104,7 @@ pub async fn infras(
                 }
             }
             InfrasCommand::List => {
-                let items = ferry.store.list_infras().await?;
+                let items = app.infras().await?;
                 if json {
                     print::json(&serde_json::json!({ "items": items }));
                 } else {
@@ -120,12 +117,9 @@ pub async fn infras(
                     }
                 }
             }
-            InfrasCommand::Show { name } => match ferry.store.infra(&name).await? {
-                Some(i) => print::json(&i),
-                None => return Err(DeployError::UnknownInfra(name)),
-            },
+            InfrasCommand::Show { name } => print::json(&app.infra(&name).await?),
             InfrasCommand::Delete { name } => {
-                deploy::delete_infra(&ferry, &name).await?;
+                app.delete_infra(&name).await?;
                 if json {
                     print::json(&serde_json::json!({ "deleted": name }));
                 } else {
@@ -140,7 +134,7 @@ pub async fn infras(
 }
 
 pub async fn deployments(
-    ferry: Ferry,
+    app: App,
     command: DeploymentsCommand,
     json: bool,
 ) -> Result<ExitCode, EngineError> {
@@ -153,17 +147,15 @@ pub async fn deployments(
                 versions,
                 disabled,
             } => {
-                let d = deploy::create(
-                    &ferry,
-                    NewDeployment {
+                let d = app
+                    .create_deployment(NewDeployment {
                         id,
                         service,
                         infra,
                         versions: deploy::parse_shares(&versions)?,
                         enabled: !disabled,
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
                 if json {
                     print::json(&d);
                 } else {
@@ -174,9 +166,8 @@ pub async fn deployments(
                 }
             }
             DeploymentsCommand::List { service, infra } => {
-                let items = ferry
-                    .store
-                    .list_deployments(service.as_deref(), infra.as_deref())
+                let items = app
+                    .deployments(service.as_deref(), infra.as_deref())
                     .await?;
                 if json {
                     print::json(&serde_json::json!({ "items": items }));
@@ -203,13 +194,13 @@ pub async fn deployments(
             }
             DeploymentsCommand::Show { id, detail } => {
                 if detail {
-                    print::json(&deploy::observe(&ferry, &id).await?);
+                    print::json(&app.observe(&id).await?);
                 } else {
-                    print::json(&deploy::get(&ferry, &id).await?);
+                    print::json(&app.deployment(&id).await?);
                 }
             }
             DeploymentsCommand::Enable { id } => {
-                let d = deploy::set_enabled(&ferry, &id, true).await?;
+                let d = app.set_enabled(&id, true).await?;
                 said(
                     json,
                     &d,
@@ -219,7 +210,7 @@ pub async fn deployments(
                 );
             }
             DeploymentsCommand::Disable { id } => {
-                let d = deploy::set_enabled(&ferry, &id, false).await?;
+                let d = app.set_enabled(&id, false).await?;
                 said(
                     json,
                     &d,
@@ -229,7 +220,9 @@ pub async fn deployments(
                 );
             }
             DeploymentsCommand::SetVersion { id, versions } => {
-                let d = deploy::set_versions(&ferry, &id, deploy::parse_shares(&versions)?).await?;
+                let d = app
+                    .set_versions(&id, deploy::parse_shares(&versions)?)
+                    .await?;
                 let text = format!(
                     "deployment {id} wants {}; run `ferry deployments update {id}` to apply",
                     self::versions(&d)
@@ -237,9 +230,9 @@ pub async fn deployments(
                 said(json, &d, &text);
             }
             DeploymentsCommand::Update { id } => {
-                let op = deploy::start_update(&ferry, &id).await?;
-                let ended = wait(&ferry, op, json).await?;
-                let d = deploy::get(&ferry, &id).await?;
+                let op = app.start_update(&id).await?;
+                let ended = wait(&app, op, json).await?;
+                let d = app.deployment(&id).await?;
                 if json {
                     print::json(&serde_json::json!({ "operation": ended, "deployment": d }));
                 } else if let Some(o) = &d.observed {
@@ -253,15 +246,15 @@ pub async fn deployments(
                 }
             }
             DeploymentsCommand::Delete { id, disable_first } => {
-                let op = deploy::start_delete(&ferry, &id, disable_first).await?;
-                let ended = wait(&ferry, op, json).await?;
+                let op = app.start_delete(&id, disable_first).await?;
+                let ended = wait(&app, op, json).await?;
                 if json {
                     print::json(&serde_json::json!({ "operation": ended }));
                 }
             }
             DeploymentsCommand::Operations { id } => {
                 print::json(&serde_json::json!({
-                    "items": ferry.store.list_operations(&id).await?
+                    "items": app.operations(&id).await?
                 }));
             }
         }
@@ -294,11 +287,7 @@ fn said(json: bool, record: &DeploymentRecord, text: &str) {
 
 /// Runs the operation here, printing its progress (to stderr under `--json`, where stdout is
 /// the result), and fails if it failed.
-async fn wait(
-    ferry: &Ferry,
-    op: OperationRecord,
-    json: bool,
-) -> Result<OperationRecord, DeployError> {
+async fn wait(app: &App, op: OperationRecord, json: bool) -> Result<OperationRecord, DeployError> {
     let line = format!("operation {} ({} {})", op.id, op.action, op.deployment);
     if json {
         eprintln!("{line}");
@@ -307,13 +296,13 @@ async fn wait(
     }
     let cancel = CancelToken::default();
     let progress = {
-        let store = ferry.store.clone();
+        let app = app.clone();
         let id = op.id.clone();
         tokio::spawn(async move {
             let mut last = String::new();
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                if let Ok(Some(op)) = store.operation(&id).await
+                if let Ok(Some(op)) = app.operation(&id).await
                     && !op.message.is_empty()
                     && op.message != last
                 {
@@ -323,7 +312,7 @@ async fn wait(
             }
         })
     };
-    let ended = deploy::run_to_end(ferry, &op, &cancel).await;
+    let ended = app.run_to_end(&op, &cancel).await;
     progress.abort();
     let ended = ended?;
     if !json {
@@ -346,6 +335,7 @@ fn finish(result: Result<(), DeployError>) -> Result<ExitCode, EngineError> {
                     exit::DATA
                 }
                 DeployError::Conflict(_) => exit::TEMPFAIL,
+                DeployError::Forbidden(_) => exit::CONFIG,
                 DeployError::Failed { .. } => exit::JOB_FAILED,
                 DeployError::Store(_) => exit::INTERNAL,
             }))

@@ -6,7 +6,8 @@ use clap::Subcommand;
 use uuid::Uuid;
 
 use super::{print, progress, run::job_exit};
-use crate::engine::{EngineError, Ferry};
+use crate::app::App;
+use crate::engine::EngineError;
 use crate::store::{ExecutionStatus, FileFilter, FileStatus, HealthStatus, JobFilter, Timestamp};
 
 #[derive(Debug, Subcommand)]
@@ -52,7 +53,7 @@ pub enum JobsCommand {
     Cancel { id: Uuid },
 }
 
-pub async fn jobs(ferry: Ferry, command: JobsCommand, json: bool) -> Result<ExitCode, EngineError> {
+pub async fn jobs(app: App, command: JobsCommand, json: bool) -> Result<ExitCode, EngineError> {
     match command {
         JobsCommand::List {
             statuses,
@@ -70,10 +71,7 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand, json: bool) -> Result<Exit
                 since,
                 until,
             };
-            let page = ferry
-                .store
-                .list_jobs(&filter, limit, cursor.as_deref())
-                .await?;
+            let page = app.jobs(&filter, limit, cursor.as_deref()).await?;
             if json {
                 print::json(&page);
             } else {
@@ -81,11 +79,11 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand, json: bool) -> Result<Exit
             }
         }
         JobsCommand::Show { id } => {
-            let job = ferry.store.job(id).await?;
+            let job = app.job(id).await?;
             if json {
-                print::job_json(&ferry, &job).await?;
+                print::job_json(&app, &job).await?;
             } else {
-                print::job_summary(&ferry, &job).await?;
+                print::job_summary(&app, &job).await?;
             }
         }
         JobsCommand::Files {
@@ -94,10 +92,9 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand, json: bool) -> Result<Exit
             since,
             until,
         } => {
-            ferry.store.job(id).await?;
-            let files = ferry
-                .store
-                .files(
+            app.job(id).await?;
+            let files = app
+                .job_files(
                     id,
                     &FileFilter {
                         statuses,
@@ -114,17 +111,17 @@ pub async fn jobs(ferry: Ferry, command: JobsCommand, json: bool) -> Result<Exit
         }
         JobsCommand::Resume { id } => {
             let bar = progress::Bar::new(json);
-            let job = ferry.resume(id, &bar).await?;
+            let job = app.resume(id, &bar).await?;
             bar.done();
             if json {
-                print::job_json(&ferry, &job).await?;
+                print::job_json(&app, &job).await?;
             } else {
-                print::job_summary(&ferry, &job).await?;
+                print::job_summary(&app, &job).await?;
             }
             return Ok(job_exit(&job));
         }
         JobsCommand::Cancel { id } => {
-            let job = ferry.store.request_cancel(id).await?;
+            let job = app.cancel(id).await?;
             if json {
                 print::json(&job);
             } else {

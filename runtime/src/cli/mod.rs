@@ -14,10 +14,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::app::App;
 use crate::credentials::SecretSource;
-use crate::engine::{EngineError, Ferry};
-use crate::home::Home;
-use crate::host::Catalog;
+use crate::engine::EngineError;
 
 /// Exit codes, so scripts can tell a bad workflow from a failed job.
 pub mod exit {
@@ -154,13 +153,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         None => SecretSource::environment(),
     };
     let json = cli.json;
-    let open =
-        || async { Ferry::open(Home::new(&cli.home), Catalog::from_env(), secrets.clone()).await };
+    let builder = || App::builder(&cli.home).secrets(secrets.clone());
+    let open = || async { builder().open().await };
     match cli.command {
         Command::Run(args) => run::run(open().await?, args, json).await,
         Command::Validate { file } => run::validate(open().await?, &file, json).await,
         Command::Jobs(cmd) => jobs::jobs(open().await?, cmd, json).await,
-        Command::Serve(args) => serve::run_serve(open().await?, args).await,
+        Command::Serve(args) => serve::run_serve(builder(), &cli.home, args).await,
         Command::Keys(cmd) => serve::keys(open().await?, cmd, json).await,
         Command::Packages(cmd) => packages::packages(open().await?, cmd, json).await,
         Command::Infras(cmd) => deployments::infras(open().await?, cmd, json).await,

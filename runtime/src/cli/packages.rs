@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::print;
-use crate::engine::{EngineError, Ferry};
+use crate::app::App;
+use crate::engine::EngineError;
 use crate::package::PackageError;
 
 #[derive(Debug, Subcommand)]
@@ -29,11 +30,11 @@ pub enum PackagesCommand {
 }
 
 pub async fn packages(
-    ferry: Ferry,
+    app: App,
     command: PackagesCommand,
     json: bool,
 ) -> Result<ExitCode, EngineError> {
-    let registry = ferry.packages();
+    let registry = app.packages();
     let result: Result<Option<u8>, PackageError> = async {
         match command {
             PackagesCommand::List { service } => {
@@ -70,7 +71,7 @@ pub async fn packages(
                 print::json(&registry.open(&service, &version)?.manifest);
             }
             PackagesCommand::Delete { service, version } => {
-                match crate::deploy::delete_package(&ferry, &service, &version).await {
+                match app.delete_package(&service, &version).await {
                     Ok(()) if json => print::json(
                         &serde_json::json!({ "deleted": { "service": service, "version": version } }),
                     ),

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::engine::{DryRun, EngineError, Ferry};
+use crate::app::App;
+use crate::engine::{DryRun, EngineError};
 use crate::store::{FileFilter, FileStatus, Job, JobFile, Page};
 
 pub fn json<T: Serialize>(value: &T) {
@@ -13,29 +14,27 @@ pub fn json<T: Serialize>(value: &T) {
 }
 
 /// The job with its parse-exception sample, as `--json` prints it.
-pub async fn job_json(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
-    let exceptions = ferry.store.parse_exceptions(job.id).await?;
+pub async fn job_json(app: &App, job: &Job) -> Result<(), EngineError> {
+    let exceptions = app.parse_exceptions(job.id).await?;
     let mut value = serde_json::to_value(job).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
         map.insert(
             "parseExceptions".into(),
             serde_json::to_value(exceptions).unwrap_or_default(),
         );
-        map.insert("tablePath".into(), table_path(ferry, &job.table).into());
+        map.insert("tablePath".into(), table_path(app, &job.table).into());
     }
     json(&value);
     Ok(())
 }
 
-fn table_path(ferry: &Ferry, table: &str) -> String {
-    ferry
-        .home
-        .table(table)
+fn table_path(app: &App, table: &str) -> String {
+    app.table_path(table)
         .map(|p| p.display().to_string())
         .unwrap_or_default()
 }
 
-pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
+pub async fn job_summary(app: &App, job: &Job) -> Result<(), EngineError> {
     let m = &job.metrics;
     let f = &job.files;
     println!("job {}  {}", job.id, job.execution_status);
@@ -43,7 +42,7 @@ pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
         "  workflow  {} → table `{}` ({})",
         job.workflow,
         job.table,
-        table_path(ferry, &job.table)
+        table_path(app, &job.table)
     );
     println!(
         "  files     {} total: {} passed, {} failed, {} skipped, {} pending",
@@ -70,9 +69,8 @@ pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
     if let Some(failure) = &job.failure {
         println!("  failure   {} [{}]", failure.message, failure.code);
     }
-    let failed = ferry
-        .store
-        .files(
+    let failed = app
+        .job_files(
             job.id,
             &FileFilter {
                 statuses: vec![FileStatus::Failed],
@@ -86,7 +84,7 @@ pub async fn job_summary(ferry: &Ferry, job: &Job) -> Result<(), EngineError> {
             println!("  failed    {}{row}: {} [{}]", file.name, e.message, e.code);
         }
     }
-    let exceptions = ferry.store.parse_exceptions(job.id).await?;
+    let exceptions = app.parse_exceptions(job.id).await?;
     if !exceptions.is_empty() {
         println!("  first row problems:");
         for e in exceptions.iter().take(5) {

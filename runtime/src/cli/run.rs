@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{exit, print, progress};
-use crate::engine::{EngineError, Ferry, RunOptions};
+use crate::app::App;
+use crate::engine::{EngineError, RunOptions};
 use crate::store::{ExecutionStatus, FileStatus};
 use crate::units::HumanDuration;
 use crate::workflow::{FileKind, ServiceSpec, Workflow, WorkflowError};
@@ -29,11 +30,11 @@ pub struct RunArgs {
     watch: Option<HumanDuration>,
 }
 
-pub async fn run(ferry: Ferry, args: RunArgs, json: bool) -> Result<ExitCode, EngineError> {
+pub async fn run(app: App, args: RunArgs, json: bool) -> Result<ExitCode, EngineError> {
     let workflow = Workflow::load(&args.file)?;
-    let prepared = ferry.check(&workflow).await?;
+    let prepared = app.check(&workflow).await?;
     if args.dry_run {
-        let result = ferry.dry_run(&prepared, args.only.as_deref()).await?;
+        let result = app.dry_run(&prepared, args.only.as_deref()).await?;
         if json {
             print::json(&result);
         } else {
@@ -46,10 +47,10 @@ pub async fn run(ferry: Ferry, args: RunArgs, json: bool) -> Result<ExitCode, En
         });
     }
     if let Some(interval) = args.watch {
-        return watch(&ferry, &prepared, interval.0, json).await;
+        return watch(&app, &prepared, interval.0, json).await;
     }
     let bar = progress::Bar::new(json);
-    let job = ferry
+    let job = app
         .run(
             &prepared,
             &RunOptions {
@@ -61,9 +62,9 @@ pub async fn run(ferry: Ferry, args: RunArgs, json: bool) -> Result<ExitCode, En
         .await?;
     bar.done();
     if json {
-        print::job_json(&ferry, &job).await?;
+        print::job_json(&app, &job).await?;
     } else {
-        print::job_summary(&ferry, &job).await?;
+        print::job_summary(&app, &job).await?;
     }
     Ok(job_exit(&job))
 }
@@ -72,7 +73,7 @@ pub async fn run(ferry: Ferry, args: RunArgs, json: bool) -> Result<ExitCode, En
 /// job failed on are retried by the next `ferry run`, or here once they change, rather than
 /// in a new job every interval.
 async fn watch(
-    ferry: &Ferry,
+    app: &App,
     prepared: &crate::engine::Prepared,
     interval: Duration,
     json: bool,
@@ -93,7 +94,7 @@ async fn watch(
         interval.as_secs_f64()
     );
     loop {
-        let pending = ferry.pending_objects(prepared).await;
+        let pending = app.pending_objects(prepared).await;
         match pending {
             Err(e) => {
                 tracing::warn!(workflow = %prepared.workflow.name, "cannot list the source: {e}")
@@ -106,14 +107,14 @@ async fn watch(
                 if !new.is_empty() {
                     tracing::info!(objects = new.len(), "new objects: starting a job");
                     let bar = progress::Bar::new(json);
-                    let job = ferry.run(prepared, &RunOptions::default(), &bar).await?;
+                    let job = app.run(prepared, &RunOptions::default(), &bar).await?;
                     bar.done();
                     if json {
-                        print::job_json(ferry, &job).await?;
+                        print::job_json(app, &job).await?;
                     } else {
-                        print::job_summary(ferry, &job).await?;
+                        print::job_summary(app, &job).await?;
                     }
-                    let files = ferry.store.files(job.id, &Default::default()).await?;
+                    let files = app.job_files(job.id, &Default::default()).await?;
                     for f in files.iter().filter(|f| f.status != FileStatus::Passed) {
                         failed.insert((f.name.clone(), f.etag.clone()));
                     }
@@ -174,14 +175,14 @@ pub fn job_exit(job: &crate::store::Job) -> ExitCode {
     }
 }
 
-pub async fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode, EngineError> {
+pub async fn validate(app: App, file: &Path, json: bool) -> Result<ExitCode, EngineError> {
     if let Ok(text) = crate::workflow::read_text(file)
         && let Some(kind @ (FileKind::Infras | FileKind::Service)) = FileKind::of(&text)
     {
-        return validate_other(&ferry, file, &text, kind, json);
+        return validate_other(&app, file, &text, kind, json);
     }
     let outcome = match Workflow::load(file) {
-        Ok(wf) => ferry.check(&wf).await.map(|p| (wf, p)),
+        Ok(wf) => app.check(&wf).await.map(|p| (wf, p)),
         Err(e) => Err(EngineError::from(e)),
     };
     let problems: Vec<String> = match &outcome {
@@ -236,33 +237,17 @@ pub async fn validate(ferry: Ferry, file: &Path, json: bool) -> Result<ExitCode,
 /// `ferry validate` on an infra file or a service file: what `ferry infras apply` or a
 /// workflow's `service_file` would check, without storing anything.
 fn validate_other(
-    ferry: &Ferry,
+    app: &App,
     file: &Path,
     text: &str,
     kind: FileKind,
     json: bool,
 ) -> Result<ExitCode, EngineError> {
     let result: Result<String, String> = match kind {
-        FileKind::Infras => crate::deploy::infra::read_file(file)
-            .map_err(|e| e.to_string())
-            .and_then(|infras| {
-                let mut names = Vec::new();
-                for (name, spec, _) in infras {
-                    let infra = crate::deploy::Infra {
-                        name: name.clone(),
-                        spec,
-                    };
-                    crate::deploy::infra::check(
-                        &infra,
-                        &ferry.catalog,
-                        &ferry.host,
-                        &ferry.secrets,
-                    )
-                    .map_err(|e| format!("{}: {e}", file.display()))?;
-                    names.push(name);
-                }
-                Ok(format!("valid infras file ({})", names.join(", ")))
-            }),
+        FileKind::Infras => app
+            .check_infras(file)
+            .map(|names| format!("valid infras file ({})", names.join(", ")))
+            .map_err(|e| e.to_string()),
         _ => toml::from_str::<ServiceSpec>(text)
             .map(|s| {
                 format!(

@@ -3,12 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
 use super::print;
-use crate::engine::{EngineError, Ferry};
+use crate::app::{App, AppBuilder};
+use crate::engine::EngineError;
 use crate::server::ConfigFile;
 use crate::server::{ServerError, serve};
 use crate::store::Permission;
@@ -64,13 +64,17 @@ pub enum KeysCommand {
     Revoke { name: String },
 }
 
-pub async fn run_serve(mut ferry: Ferry, args: ServeArgs) -> Result<ExitCode, EngineError> {
+pub async fn run_serve(
+    app: AppBuilder,
+    home: &std::path::Path,
+    args: ServeArgs,
+) -> Result<ExitCode, EngineError> {
     let file = match &args.config {
         Some(path) => ConfigFile::load(path).map_err(EngineError::Config)?,
         None => ConfigFile::default(),
     };
     let explicit_roots = file.grant_roots.is_some();
-    let mut config = file.resolve(ferry.home.root());
+    let mut config = file.resolve(home);
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
@@ -84,7 +88,7 @@ pub async fn run_serve(mut ferry: Ferry, args: ServeArgs) -> Result<ExitCode, En
         config.grant_roots = args.grant_roots;
     } else if args.workflows.is_some() && !explicit_roots {
         // The default follows the workflows directory the flag chose.
-        config.grant_roots = vec![ferry.home.root().join("uploads"), config.workflows.clone()];
+        config.grant_roots = vec![home.join("uploads"), config.workflows.clone()];
     }
     let roots = crate::paths::Roots::new(config.grant_roots.iter().cloned()).map_err(|e| {
         EngineError::Config(format!(
@@ -97,8 +101,8 @@ pub async fn run_serve(mut ferry: Ferry, args: ServeArgs) -> Result<ExitCode, En
                 .join(", ")
         ))
     })?;
-    ferry.confine(roots);
-    let result = serve(Arc::new(ferry), config, super::run::shutdown()).await;
+    let app = app.confined_to(roots).open().await?;
+    let result = serve(app, config, super::run::shutdown()).await;
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(ServerError::Engine(e)) => Err(e),
@@ -109,7 +113,7 @@ pub async fn run_serve(mut ferry: Ferry, args: ServeArgs) -> Result<ExitCode, En
     }
 }
 
-pub async fn keys(ferry: Ferry, command: KeysCommand, json: bool) -> Result<ExitCode, EngineError> {
+pub async fn keys(app: App, command: KeysCommand, json: bool) -> Result<ExitCode, EngineError> {
     match command {
         KeysCommand::Create {
             name,
@@ -121,8 +125,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand, json: bool) -> Result<Exit
             std::io::stdin().read_line(&mut text).map_err(|e| {
                 EngineError::Config(format!("cannot read the key from standard input: {e}"))
             })?;
-            let key = ferry
-                .store
+            let key = app
                 .import_key(&name, &permissions, &services, text.trim())
                 .await?;
             eprintln!("key `{}` ({}) imported", key.name, names(&key.permissions));
@@ -133,10 +136,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand, json: bool) -> Result<Exit
             services,
             ..
         } => {
-            let (key, secret) = ferry
-                .store
-                .create_key(&name, &permissions, &services)
-                .await?;
+            let (key, secret) = app.create_key(&name, &permissions, &services).await?;
             if json {
                 let mut value = serde_json::to_value(&key).unwrap_or_default();
                 value["key"] = secret.into();
@@ -151,7 +151,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand, json: bool) -> Result<Exit
             }
         }
         KeysCommand::List => {
-            let keys = ferry.store.list_keys().await?;
+            let keys = app.keys().await?;
             if json {
                 print::json(&serde_json::json!({ "items": keys }));
             } else {
@@ -174,7 +174,7 @@ pub async fn keys(ferry: Ferry, command: KeysCommand, json: bool) -> Result<Exit
             }
         }
         KeysCommand::Revoke { name } => {
-            let key = ferry.store.revoke_key(&name).await?;
+            let key = app.revoke_key(&name).await?;
             if json {
                 print::json(&key);
             } else {

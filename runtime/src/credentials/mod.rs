@@ -11,7 +11,26 @@ pub use gcp::GcpAuth;
 pub use secret::{Secret, SecretFileError, SecretSource};
 pub use sigv4::{AwsSigner, Payload};
 
-use crate::workflow::CredentialSpec;
+/// What a credential is, as declared (its kind and non-secret parameters); the secret values
+/// are looked up when it is [resolved](Credential::resolve). The workflow model has its own
+/// TOML form of this; the layer that builds sandboxes translates one into the other, so this
+/// module knows nothing of workflows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declaration {
+    /// AWS Signature V4 for `service`, or for whichever of `services` a request is for.
+    Aws {
+        region: String,
+        service: Option<String>,
+        services: Vec<String>,
+    },
+    /// Google OAuth bearer tokens (a given token, or a service-account key exchanged).
+    Gcp {
+        scopes: Vec<String>,
+        token_uri: Option<String>,
+    },
+    /// A static bearer token.
+    Bearer,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
@@ -46,7 +65,7 @@ impl Credential {
     /// Builds credential `name` as declared, with its secret values from `secrets`.
     pub fn resolve(
         name: &str,
-        spec: &CredentialSpec,
+        spec: &Declaration,
         secrets: &SecretSource,
     ) -> Result<Credential, CredentialError> {
         let need = |field: &'static str| {
@@ -59,7 +78,7 @@ impl Credential {
                 })
         };
         match spec {
-            CredentialSpec::Aws {
+            Declaration::Aws {
                 region,
                 service,
                 services,
@@ -71,8 +90,8 @@ impl Credential {
                 need("secret_access_key")?,
                 secrets.get(name, "session_token"),
             ))),
-            CredentialSpec::Bearer {} => Ok(Credential::Bearer(need("token")?)),
-            CredentialSpec::Gcp { scopes, token_uri } => {
+            Declaration::Bearer => Ok(Credential::Bearer(need("token")?)),
+            Declaration::Gcp { scopes, token_uri } => {
                 if let Some(token) = secrets.get(name, "access_token") {
                     return Ok(Credential::Gcp(GcpAuth::access_token(name, token)));
                 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::DeployError;
+use crate::context::Context;
 use crate::credentials::SecretSource;
-use crate::engine::Ferry;
 use crate::host::{
     CallLimits, CancelToken, Catalog, DirAccess, GrantProblem, HostGrants, InstanceOptions,
     LoadedPlugin, OutboundPolicy, PluginHost, PluginKind, Sandbox,
@@ -70,7 +70,7 @@ impl Infra {
     /// What the deployer may reach and with which credentials; a missing secret is an error
     /// naming the variable to set.
     pub fn outbound(&self, secrets: &SecretSource) -> Result<OutboundPolicy, DeployError> {
-        let (policy, problems) = OutboundPolicy::from_grants(
+        let (policy, problems) = crate::grants::policy(
             &self.spec.hosts,
             &self.spec.credentials,
             &self.spec.declared_credentials,
@@ -83,7 +83,7 @@ impl Infra {
     /// that do not parse, two credentials for one host, an endpoint setting on a host nothing
     /// grants. An infra with any is not stored.
     pub fn check_grants(&self) -> Result<(), DeployError> {
-        let (grants, mut problems) = HostGrants::parse(&self.spec.hosts, &self.spec.credentials);
+        let (grants, mut problems) = crate::grants::parse(&self.spec.hosts, &self.spec.credentials);
         problems.extend(self.ungranted_endpoints(&grants));
         self.refuse(problems)
     }
@@ -115,7 +115,7 @@ impl Infra {
     /// credentials and limits, plus `dirs` (the packages, when an operation needs them).
     pub fn sandboxed(
         &self,
-        ferry: &Ferry,
+        ferry: &Context,
         step: String,
         dirs: Vec<DirAccess>,
         cancel: CancelToken,
@@ -142,7 +142,7 @@ impl Infra {
 
 /// Stores infra `name` as decoded by [`InfraSpec::decode`] (its table standing on its own).
 pub async fn put(
-    ferry: &Ferry,
+    ferry: &Context,
     name: &str,
     spec: &InfraSpec,
     table: &toml::Table,
@@ -236,9 +236,37 @@ pub fn read_file(path: &Path) -> Result<Vec<(String, InfraSpec, toml::Table)>, D
     Ok(decoded)
 }
 
+/// Stores infra `name` from its JSON form as a client sends it back (camelCase keys, as
+/// shown), keeping its credential grants: which hosts get the server's secrets is the
+/// operator's to say, with `ferry infras apply` on the server. Returns the record and whether
+/// the infra existed before.
+pub async fn replace_keeping_grants(
+    ferry: &Context,
+    name: &str,
+    body: &serde_json::Value,
+) -> Result<(InfraRecord, bool), DeployError> {
+    let table: toml::Table = serde_json::from_value(crate::store::spec_from_client(body))
+        .map_err(|_| DeployError::Invalid("the body must be the infra as a JSON object".into()))?;
+    let (spec, table) = InfraSpec::decode(name, &table, None).map_err(DeployError::Invalid)?;
+    let stored = ferry.store.infra(name).await?;
+    let grants = |t: Option<&toml::Table>| {
+        ["credentials", "declared_credentials"].map(|k| t.and_then(|t| t.get(k)).cloned())
+    };
+    let before: Option<toml::Table> = stored
+        .as_ref()
+        .and_then(|i| serde_json::from_value(i.spec.clone()).ok());
+    if grants(Some(&table)) != grants(before.as_ref()) {
+        return Err(DeployError::Forbidden(format!(
+            "infra `{name}`: credentials and the hosts they are sent to can be changed only with `ferry infras apply` on the server"
+        )));
+    }
+    let record = put(ferry, name, &spec, &table).await?;
+    Ok((record, stored.is_some()))
+}
+
 /// Reads an infra file (`[credentials.*]` and `[infras.*]`) and stores every infra in it.
 /// Nothing is stored unless every infra in the file is valid.
-pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, DeployError> {
+pub async fn apply_file(ferry: &Context, path: &Path) -> Result<Vec<InfraRecord>, DeployError> {
     let decoded = read_file(path)?;
     let mut stored = Vec::new();
     for (name, spec, table) in decoded {
@@ -248,7 +276,7 @@ pub async fn apply_file(ferry: &Ferry, path: &Path) -> Result<Vec<InfraRecord>, 
 }
 
 /// Infra `name` from the store.
-pub async fn load(ferry: &Ferry, name: &str) -> Result<Infra, DeployError> {
+pub async fn load(ferry: &Context, name: &str) -> Result<Infra, DeployError> {
     let record = ferry
         .store
         .infra(name)
@@ -267,7 +295,7 @@ pub fn check(
 ) -> Result<(), DeployError> {
     infra.plugin(catalog, host)?;
     infra.settings()?;
-    let (_, mut problems) = OutboundPolicy::from_grants(
+    let (_, mut problems) = crate::grants::policy(
         &infra.spec.hosts,
         &infra.spec.credentials,
         &infra.spec.declared_credentials,
@@ -275,7 +303,7 @@ pub fn check(
     );
     // Judged on the grants as written: a credential whose secret is missing still grants
     // its hosts.
-    let (grants, _) = HostGrants::parse(&infra.spec.hosts, &infra.spec.credentials);
+    let (grants, _) = crate::grants::parse(&infra.spec.hosts, &infra.spec.credentials);
     problems.extend(infra.ungranted_endpoints(&grants));
     infra.refuse(problems)
 }

@@ -17,7 +17,7 @@ pub use infra::Infra;
 pub use operation::run as run_operation;
 pub use status::{DetailedStatus, ResourceStatus, observe};
 
-use crate::engine::Ferry;
+use crate::context::Context;
 use crate::host::{CancelToken, PluginError};
 use crate::package::PackageError;
 use crate::store::{
@@ -44,6 +44,9 @@ pub enum DeployError {
     Store(StoreError),
     #[error(transparent)]
     Name(#[from] crate::paths::NameError),
+    /// Allowed only where the operator is (on the server, not over HTTP).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl From<StoreError> for DeployError {
@@ -78,6 +81,7 @@ impl DeployError {
         match self {
             DeployError::NotFound(_) | DeployError::UnknownInfra(_) => "not_found",
             DeployError::Invalid(_) | DeployError::Name(_) => "invalid",
+            DeployError::Forbidden(_) => "credential_grants",
             DeployError::Conflict(_) => "conflict",
             DeployError::Failed { code, .. } => code,
             DeployError::Package(PackageError::NotFound { .. }) => "not_found",
@@ -126,7 +130,7 @@ pub fn parse_shares(args: &[String]) -> Result<Vec<Share>, DeployError> {
 }
 
 /// Checks shares: known versions of `service`, distinct, shares summing to 100.
-fn check_shares(ferry: &Ferry, service: &str, shares: &[Share]) -> Result<(), DeployError> {
+fn check_shares(ferry: &Context, service: &str, shares: &[Share]) -> Result<(), DeployError> {
     if shares.is_empty() {
         return Err(DeployError::Invalid("no version given".into()));
     }
@@ -149,7 +153,7 @@ fn check_shares(ferry: &Ferry, service: &str, shares: &[Share]) -> Result<(), De
     Ok(())
 }
 
-pub async fn get(ferry: &Ferry, id: &str) -> Result<DeploymentRecord, DeployError> {
+pub async fn get(ferry: &Context, id: &str) -> Result<DeploymentRecord, DeployError> {
     ferry
         .store
         .deployment(id)
@@ -193,7 +197,7 @@ pub fn default_id(service: &str, infra: &str) -> String {
 }
 
 /// Records a deployment (nothing runs until an update).
-pub async fn create(ferry: &Ferry, new: NewDeployment) -> Result<DeploymentRecord, DeployError> {
+pub async fn create(ferry: &Context, new: NewDeployment) -> Result<DeploymentRecord, DeployError> {
     if !valid_id(&new.id) {
         return Err(DeployError::Invalid(format!(
             "deployment id `{}` must start with a lowercase letter and use only lowercase letters, digits and single `-`, at most {MAX_ID} characters",
@@ -231,7 +235,7 @@ pub async fn create(ferry: &Ferry, new: NewDeployment) -> Result<DeploymentRecor
 
 /// Sets the versions (and shares) to serve; an update applies it.
 pub async fn set_versions(
-    ferry: &Ferry,
+    ferry: &Context,
     id: &str,
     shares: Vec<Share>,
 ) -> Result<DeploymentRecord, DeployError> {
@@ -243,7 +247,7 @@ pub async fn set_versions(
 
 /// Enables or disables; an update applies it.
 pub async fn set_enabled(
-    ferry: &Ferry,
+    ferry: &Context,
     id: &str,
     enabled: bool,
 ) -> Result<DeploymentRecord, DeployError> {
@@ -254,13 +258,13 @@ pub async fn set_enabled(
 
 /// Starts an update: records the operation; [`run_operation`] carries it out, in this
 /// process.
-pub async fn start_update(ferry: &Ferry, id: &str) -> Result<OperationRecord, DeployError> {
+pub async fn start_update(ferry: &Context, id: &str) -> Result<OperationRecord, DeployError> {
     get(ferry, id).await?;
     start(ferry, id, OperationAction::Update).await
 }
 
 async fn start(
-    ferry: &Ferry,
+    ferry: &Context,
     id: &str,
     action: OperationAction,
 ) -> Result<OperationRecord, DeployError> {
@@ -279,7 +283,7 @@ fn runner() -> &'static str {
 
 /// Ends operations left RUNNING by a process that is gone (killed, crashed), so the
 /// deployment can be updated again; what they did is in the deployer's stored state.
-pub async fn fail_interrupted(ferry: &Ferry) -> Result<usize, DeployError> {
+pub async fn fail_interrupted(ferry: &Context) -> Result<usize, DeployError> {
     let mut ended = 0;
     for op in ferry.store.running_operations().await? {
         let gone = if op.runner_pid == std::process::id() {
@@ -311,7 +315,7 @@ pub async fn fail_interrupted(ferry: &Ferry) -> Result<usize, DeployError> {
 
 /// Starts deleting a deployment. An enabled one is refused unless `disable_first`.
 pub async fn start_delete(
-    ferry: &Ferry,
+    ferry: &Context,
     id: &str,
     disable_first: bool,
 ) -> Result<OperationRecord, DeployError> {
@@ -331,7 +335,7 @@ pub async fn start_delete(
 /// Runs a started operation to its end in this task; one that did not end DONE is the error,
 /// with the infra's message.
 pub async fn run_to_end(
-    ferry: &Ferry,
+    ferry: &Context,
     op: &OperationRecord,
     cancel: &CancelToken,
 ) -> Result<OperationRecord, DeployError> {
@@ -350,7 +354,7 @@ pub async fn run_to_end(
 
 /// Deletes a package version unless a deployment wants or serves it.
 pub async fn delete_package(
-    ferry: &Ferry,
+    ferry: &Context,
     service: &str,
     version: &str,
 ) -> Result<(), DeployError> {
@@ -374,7 +378,7 @@ pub async fn delete_package(
 }
 
 /// Deletes an infra unless deployments live on it.
-pub async fn delete_infra(ferry: &Ferry, name: &str) -> Result<(), DeployError> {
+pub async fn delete_infra(ferry: &Context, name: &str) -> Result<(), DeployError> {
     if ferry.store.delete_infra(name).await? {
         Ok(())
     } else {

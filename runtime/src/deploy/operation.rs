@@ -9,12 +9,12 @@ use std::time::Instant;
 use super::infra::{self, Infra};
 use super::target::{self, Packages};
 use super::{DeployError, observe};
-use crate::engine::Ferry;
+use crate::context::Context;
 use crate::host::{CancelToken, InstanceOptions, Operation, Target};
 use crate::store::{DeploymentRecord, OperationAction, OperationRecord, OperationStatus};
 
 /// Runs operation `op` (already recorded as RUNNING) and records how it ended.
-pub async fn run(ferry: &Ferry, op: &OperationRecord, cancel: &CancelToken) -> OperationRecord {
+pub async fn run(ferry: &Context, op: &OperationRecord, cancel: &CancelToken) -> OperationRecord {
     let outcome = drive(ferry, op, cancel).await;
     let (status, message, code) = match &outcome {
         Ok(message) => (OperationStatus::Done, message.clone(), None),
@@ -45,7 +45,7 @@ pub async fn run(ferry: &Ferry, op: &OperationRecord, cancel: &CancelToken) -> O
 }
 
 async fn drive(
-    ferry: &Ferry,
+    ferry: &Context,
     op: &OperationRecord,
     cancel: &CancelToken,
 ) -> Result<String, DeployError> {
@@ -71,7 +71,7 @@ async fn drive(
 
 /// One deployer plugin with its sandbox, for the calls of one operation.
 struct Runner<'a> {
-    ferry: &'a Ferry,
+    ferry: &'a Context,
     infra: &'a Infra,
     deployment: String,
     plugin: Arc<crate::host::LoadedPlugin>,
@@ -81,7 +81,7 @@ struct Runner<'a> {
 
 impl<'a> Runner<'a> {
     fn new(
-        ferry: &'a Ferry,
+        ferry: &'a Context,
         infra: &'a Infra,
         deployment: &DeploymentRecord,
         packages: Option<Packages>,

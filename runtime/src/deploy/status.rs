@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{DeployError, get, infra, target};
-use crate::engine::Ferry;
+use crate::context::Context;
 use crate::host::{CancelToken, DeployHealth, Observed as Seen};
 use crate::store::{DeploymentHealth, DeploymentRecord, Observed, now};
 
@@ -31,7 +31,7 @@ pub struct ResourceStatus {
 }
 
 /// Checks the deployment on its infra and records what was observed.
-pub async fn observe(ferry: &Ferry, id: &str) -> Result<DetailedStatus, DeployError> {
+pub async fn observe(ferry: &Context, id: &str) -> Result<DetailedStatus, DeployError> {
     let deployment = get(ferry, id).await?;
     let (observed, resources) = match ask(ferry, &deployment).await {
         Ok(seen) => (
@@ -69,7 +69,7 @@ pub async fn observe(ferry: &Ferry, id: &str) -> Result<DetailedStatus, DeployEr
     })
 }
 
-async fn ask(ferry: &Ferry, deployment: &DeploymentRecord) -> Result<Seen, DeployError> {
+async fn ask(ferry: &Context, deployment: &DeploymentRecord) -> Result<Seen, DeployError> {
     let infra = infra::load(ferry, &deployment.infra).await?;
     let shares = target::serving(deployment).to_vec();
     let (target, _) = target::build(ferry, deployment, &infra.spec.stage, &shares, false)?;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use super::DeployError;
-use crate::engine::Ferry;
+use crate::context::Context;
 use crate::host::{DirAccess, Target, VersionRef};
 use crate::store::{DeploymentRecord, Share};
 
@@ -40,7 +40,7 @@ impl Drop for Packages {
 }
 
 /// Where operations of `deployment` lay out their packages.
-pub fn scratch(ferry: &Ferry, deployment: &str) -> PathBuf {
+pub fn scratch(ferry: &Context, deployment: &str) -> PathBuf {
     ferry.home.root().join("deploy").join(deployment)
 }
 
@@ -56,7 +56,7 @@ pub fn serving(deployment: &DeploymentRecord) -> &[Share] {
 /// The target record for `shares`; with `lay_out`, the packages are written to a scratch
 /// directory (verified again on the way) for the plugin to read.
 pub fn build(
-    ferry: &Ferry,
+    ferry: &Context,
     deployment: &DeploymentRecord,
     stage: &str,
     shares: &[Share],

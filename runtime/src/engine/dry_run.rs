@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::download::Downloads;
 use super::file::{FileContext, FileFailure, FileReport, Sink, process};
-use super::{EngineError, Ferry, Prepared, RunOptions};
+use super::{Engine, EngineError, Prepared, RunOptions};
 use crate::diagnostic::RowDiagnostic;
 use crate::host::{CancelToken, InstanceOptions};
 use crate::store::{ErrorInfo, RowMetrics};
@@ -62,7 +62,7 @@ pub struct DryRun {
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
-impl Ferry {
+impl Engine<'_> {
     /// Runs the import, validate and mapping path on `file` (or the first object listed).
     pub async fn dry_run(&self, p: &Prepared, file: Option<&str>) -> Result<DryRun, EngineError> {
         let wf = &p.workflow;

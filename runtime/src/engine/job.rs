@@ -2,22 +2,21 @@
 //! its application transaction, record — until done, failed or canceled.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use uuid::Uuid;
 
 use super::download::Downloads;
 use super::file::{FileContext, FileFailure, FileReport, Sink, process};
-use super::outcome::{Stop, decide};
-use super::{EngineError, Ferry, Prepared, Progress};
+use super::outcome::Stop;
+use super::{Engine, EngineError, Prepared, Progress};
 use crate::host::{CancelToken, InstanceOptions, SourceInstance};
 use crate::store::{
-    DesiredStatus, ErrorInfo, ExecutionStatus, FileFilter, FileOutcome, FileStatus, Holder, Job,
-    JobFile, LEASE_RENEWAL, NewFile, NewJob, RowMetrics,
+    DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, Job, JobFile, NewFile, NewJob,
+    RowMetrics,
 };
 use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
-use crate::workflow::{IngestMode, OnChange, Workflow};
+use crate::workflow::{IngestMode, OnChange};
 
 /// Choices for one run.
 #[derive(Debug, Clone, Default)]
@@ -33,20 +32,9 @@ fn app_id(job: Uuid) -> String {
     format!("ferry-job-{job}")
 }
 
-impl Ferry {
-    /// Creates a job for the workflow and runs it to a terminal state.
-    pub async fn run(
-        &self,
-        prepared: &Prepared,
-        options: &RunOptions,
-        progress: &dyn Progress,
-    ) -> Result<Job, EngineError> {
-        let job = self.create_job(prepared).await?;
-        self.execute(job.id, prepared, options, progress).await
-    }
-
-    /// Records a new job in CREATED, to be run by [`Ferry::execute`] (now, or when a place in
-    /// a server's pool frees up).
+impl Engine<'_> {
+    /// Records a new job in CREATED, to be run by the runner (now, or when a place in a
+    /// server's pool frees up).
     pub async fn create_job(&self, prepared: &Prepared) -> Result<Job, EngineError> {
         let wf = &prepared.workflow;
         let job = self
@@ -63,249 +51,10 @@ impl Ferry {
         Ok(job)
     }
 
-    /// Continues a killed or interrupted job from its first object not yet passed, with the
-    /// workflow exactly as the job started.
-    pub async fn resume(&self, id: Uuid, progress: &dyn Progress) -> Result<Job, EngineError> {
-        let job = self.store.job(id).await?;
-        if job.execution_status.is_terminal() {
-            return Err(crate::store::StoreError::Terminal {
-                id,
-                status: job.execution_status,
-            }
-            .into());
-        }
-        // Refused here, before the workflow is prepared, when another process holds the job.
-        self.store.claim_job(id, Holder::this_process()).await?;
-        let workflow =
-            Workflow::parse(std::path::Path::new(&job.workflow_path), &job.workflow_text)?;
-        let prepared = self.prepare(&workflow)?;
-        tracing::info!(job = %id, "resuming job");
-        self.execute(id, &prepared, &RunOptions::default(), progress)
-            .await
-    }
-
-    /// Runs a created (or interrupted) job to a terminal state. A job canceled before it
-    /// started ends CANCELED without reading anything.
-    pub async fn execute(
-        &self,
-        id: Uuid,
-        prepared: &Prepared,
-        options: &RunOptions,
-        progress: &dyn Progress,
-    ) -> Result<Job, EngineError> {
-        let holder = Holder::this_process();
-        self.store.claim_job(id, holder).await?;
-        self.store.mark_running(id, std::process::id()).await?;
-        let cancel = CancelToken::default();
-        // Watches until this function returns, whichever way (the deploy step included).
-        let _watcher = AbortOnDrop(self.watch_cancel(id, cancel.clone()));
-        let lease = LeaseKeeper::start(self.store.clone(), id, cancel.clone());
-        let result = if self.store.desired_status(id).await? == DesiredStatus::Canceled {
-            // Canceled while it waited for a place: nothing is read.
-            Ok(Stop::Canceled)
-        } else {
-            self.drive(id, prepared, options, progress, &cancel).await
-        };
-        let stop = match result {
-            Ok(stop) => stop,
-            Err(e) => Stop::Failed(ErrorInfo {
-                code: error_code(&e).into(),
-                message: e.to_string(),
-                row: None,
-            }),
-        };
-        if let Stop::Failed(reason) = &stop {
-            self.store.skip_remaining(id, reason).await?;
-        } else if let Stop::Canceled = stop {
-            let reason = ErrorInfo {
-                code: "canceled".into(),
-                message: "the job was canceled before this file".into(),
-                row: None,
-            };
-            self.store.skip_remaining(id, &reason).await?;
-        }
-        let job = self.store.job(id).await?;
-        let (mut status, mut health, mut failure) = decide(&job, &stop);
-        if let Some(step) = &prepared.workflow.package
-            && matches!(
-                status,
-                ExecutionStatus::Success
-                    | ExecutionStatus::SuccessWithWarning
-                    | ExecutionStatus::NoRowsIngested
-            )
-        {
-            match self.package(id, prepared, step.version.as_deref()).await {
-                Ok(manifest) => {
-                    health.messages.push(format!(
-                        "packaged {} {}",
-                        manifest.service, manifest.version
-                    ));
-                    if let Some(step) = &prepared.workflow.deploy {
-                        match self
-                            .deploy(id, &prepared.workflow, step, &manifest, &cancel)
-                            .await
-                        {
-                            Ok(message) => health.messages.push(message),
-                            Err(e) => {
-                                tracing::warn!(job = %id, "deploy step failed: {e}");
-                                let reason = ErrorInfo {
-                                    code: "deploy_failed".into(),
-                                    message: format!("step `{}`: {e}", step.name),
-                                    row: None,
-                                };
-                                health.status = crate::store::HealthStatus::Error;
-                                health.messages.push(reason.message.clone());
-                                status = if cancel.is_canceled() {
-                                    ExecutionStatus::Canceled
-                                } else {
-                                    ExecutionStatus::Failed
-                                };
-                                failure = Some(reason);
-                            }
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(job = %id, "package step failed: {e}");
-                    let reason = ErrorInfo {
-                        code: "package_failed".into(),
-                        message: format!("step `{}`: {e}", step.name),
-                        row: None,
-                    };
-                    health.status = crate::store::HealthStatus::Error;
-                    health.messages.push(reason.message.clone());
-                    status = ExecutionStatus::Failed;
-                    failure = Some(reason);
-                }
-            }
-        }
-        if lease.lost() {
-            // Another process took the job over (this one stalled past its lease): it owns the
-            // outcome now.
-            return Err(EngineError::LeaseLost { id });
-        }
-        let job = self
-            .store
-            .finish_job(id, status, &health, failure.as_ref())
-            .await?;
-        if let Err(e) = self.store.release_lease(id, holder).await {
-            tracing::warn!(job = %id, "cannot release the job's lease: {e}");
-        }
-        tracing::info!(job = %id, status = %job.execution_status, rows = job.metrics.num_rows_persisted, "job finished");
-        Ok(job)
-    }
-
-    /// The package step: builds the workflow's service into the registry and records it.
-    async fn package(
-        &self,
-        id: Uuid,
-        prepared: &Prepared,
-        version: Option<&str>,
-    ) -> Result<crate::package::Manifest, crate::package::PackageError> {
-        let manifest = crate::package::build(
-            &self.packages(),
-            &prepared.workflow,
-            &self.home,
-            &self.host,
-            &self.catalog,
-            version,
-            Some(id),
-        )
-        .await?;
-        self.store
-            .record_package(id, &manifest.service, &manifest.version)
-            .await
-            .map_err(|e| crate::package::PackageError::Build(e.to_string()))?;
-        tracing::info!(job = %id, service = %manifest.service, version = %manifest.version, "package built");
-        Ok(manifest)
-    }
-
-    /// The deploy step: stores the infra if the workflow declares it, creates the deployment
-    /// or switches it to the version just packaged, and runs an update to its end.
-    async fn deploy(
-        &self,
-        id: Uuid,
-        workflow: &crate::workflow::Workflow,
-        step: &crate::workflow::DeployStep,
-        manifest: &crate::package::Manifest,
-        cancel: &CancelToken,
-    ) -> Result<String, crate::deploy::DeployError> {
-        use crate::deploy;
-        if let Some((spec, table)) = workflow.infras.get(&step.infra) {
-            deploy::infra::put(self, &step.infra, spec, table).await?;
-        }
-        if cancel.is_canceled() {
-            return Err(deploy::DeployError::Failed {
-                code: "canceled".into(),
-                message: "the job was canceled before its deploy step".into(),
-            });
-        }
-        let deployment = step
-            .deployment
-            .clone()
-            .unwrap_or_else(|| deploy::default_id(&manifest.service, &step.infra));
-        let shares = vec![crate::store::Share {
-            version: manifest.version.clone(),
-            percent: 100,
-        }];
-        match self.store.deployment(&deployment).await? {
-            Some(existing) => {
-                if existing.service != manifest.service || existing.infra != step.infra {
-                    return Err(deploy::DeployError::Conflict(format!(
-                        "deployment `{deployment}` serves {} on {}, not {} on {}",
-                        existing.service, existing.infra, manifest.service, step.infra
-                    )));
-                }
-                deploy::set_versions(self, &deployment, shares).await?;
-                deploy::set_enabled(self, &deployment, true).await?;
-            }
-            None => {
-                deploy::create(
-                    self,
-                    deploy::NewDeployment {
-                        id: deployment.clone(),
-                        service: manifest.service.clone(),
-                        infra: step.infra.clone(),
-                        versions: shares,
-                        enabled: true,
-                    },
-                )
-                .await?;
-            }
-        }
-        let op = deploy::start_update(self, &deployment).await?;
-        // The operation runs whether or not the job record can point at it.
-        if let Err(e) = self.store.record_deployment(id, &deployment, &op.id).await {
-            tracing::warn!(job = %id, operation = %op.id, "cannot record the deploy operation on the job: {e}");
-        }
-        tracing::info!(job = %id, deployment = %deployment, operation = %op.id, "deploying {} {}", manifest.service, manifest.version);
-        let ended = deploy::run_to_end(self, &op, cancel).await?;
-        let health = deploy::get(self, &deployment)
-            .await?
-            .observed
-            .map(|o| o.health.as_str())
-            .unwrap_or("UNKNOWN");
-        Ok(format!(
-            "deployed {} {} as `{deployment}` on `{}` ({health}): {}",
-            manifest.service, manifest.version, step.infra, ended.message
-        ))
-    }
-
-    /// Turns the stored desired status into a cancel signal that interrupts running plugins.
-    fn watch_cancel(&self, id: Uuid, cancel: CancelToken) -> tokio::task::JoinHandle<()> {
-        let store = self.store.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                if let Ok(DesiredStatus::Canceled) = store.desired_status(id).await {
-                    cancel.cancel();
-                    return;
-                }
-            }
-        })
-    }
-
-    async fn drive(
+    /// Reads every pending object of job `id` into its table (the import, validate and
+    /// ingest steps), committing each as it goes; says how it stopped. The job record's status
+    /// is the runner's to write.
+    pub(crate) async fn ingest(
         &self,
         id: Uuid,
         p: &Prepared,
@@ -708,7 +457,7 @@ fn commit_info(job: Uuid, file: &str) -> serde_json::Map<String, serde_json::Val
     info
 }
 
-fn error_code(e: &EngineError) -> &str {
+pub(crate) fn error_code(e: &EngineError) -> &str {
     match e {
         EngineError::Plugin(p) => p.code(),
         EngineError::Table(_) => "table_error",
@@ -723,49 +472,19 @@ fn error_code(e: &EngineError) -> &str {
 /// store is taken to be down and the job stops (FAILED) instead of trying every object.
 pub const MAX_UNREACHABLE_IN_A_ROW: usize = 5;
 
-/// Renews the job's lease while it runs. If the lease is lost (this process stalled past it
-/// and another took the job over), the job is interrupted and must not record an outcome.
-struct LeaseKeeper {
-    lost: Arc<std::sync::atomic::AtomicBool>,
-    _task: AbortOnDrop,
-}
-
-impl LeaseKeeper {
-    fn start(store: crate::store::Store, id: Uuid, cancel: CancelToken) -> LeaseKeeper {
-        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = lost.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(LEASE_RENEWAL).await;
-                match store.renew_lease(id, Holder::this_process()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::error!(job = %id, "the job's lease was taken over by another process; stopping here");
-                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                        cancel.cancel();
-                        return;
-                    }
-                    // A store hiccup: try again at the next renewal, well before expiry.
-                    Err(e) => tracing::warn!(job = %id, "cannot renew the job's lease: {e}"),
-                }
-            }
-        });
-        LeaseKeeper {
-            lost,
-            _task: AbortOnDrop(task),
-        }
-    }
-
-    fn lost(&self) -> bool {
-        self.lost.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-/// A background task that ends with its owner.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
+impl Engine<'_> {
+    /// Marks what a stopped job did not reach as skipped, with the reason.
+    pub(crate) async fn settle(&self, id: Uuid, stop: &Stop) -> Result<(), EngineError> {
+        let reason = match stop {
+            Stop::Completed => return Ok(()),
+            Stop::Failed(reason) => reason.clone(),
+            Stop::Canceled => ErrorInfo {
+                code: "canceled".into(),
+                message: "the job was canceled before this file".into(),
+                row: None,
+            },
+        };
+        self.store.skip_remaining(id, &reason).await?;
+        Ok(())
     }
 }

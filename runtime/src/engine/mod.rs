@@ -1,5 +1,5 @@
-//! Runs workflows as jobs. [`Ferry`] is the library's front door: the CLI (and later the HTTP
-//! server) are thin faces on it and share every path below.
+//! Runs a workflow's import → validate → ingest as a job ([`Engine`]), on the parts of an opened
+//! state directory ([`Context`]).
 //!
 //! The job loop commits each object's rows to the table in one Delta commit that carries an
 //! application transaction `(ferry-job-<id>, seq + 1)`. The store records the object's counts
@@ -7,7 +7,6 @@
 //! a crash interrupts, a resume reads the table's transaction version and knows the truth: no
 //! object is lost and none is stored twice.
 
-mod check;
 mod download;
 mod dry_run;
 mod file;
@@ -17,18 +16,17 @@ mod outcome;
 mod pipeline;
 mod prepare;
 
-use std::sync::Arc;
-
 use uuid::Uuid;
 
 pub use dry_run::{DryRun, DryRunMetrics, ValidationResult};
 pub use job::RunOptions;
+pub(crate) use job::error_code;
+pub(crate) use outcome::{Stop, decide};
 pub use prepare::{Prepared, prepare};
 
-use crate::credentials::SecretSource;
-use crate::home::Home;
-use crate::host::{Catalog, PluginError, PluginHost};
-use crate::store::{FileStatus, Store, StoreError};
+use crate::context::{Context, OpenError};
+use crate::host::PluginError;
+use crate::store::{FileStatus, StoreError};
 use crate::table::TableError;
 use crate::workflow::{Problem, Workflow, WorkflowError};
 
@@ -44,11 +42,8 @@ pub enum EngineError {
     Table(#[from] TableError),
     #[error(transparent)]
     Plugin(#[from] PluginError),
-    #[error("cannot create state directory {path}: {source}")]
-    Home {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Open(#[from] OpenError),
     #[error("job {id} was taken over by another process while this one ran it")]
     LeaseLost { id: Uuid },
     #[error("{0}")]
@@ -86,62 +81,36 @@ pub trait Progress: Send + Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// One ferry state directory, opened: its job store and plugin host.
-pub struct Ferry {
-    pub home: Home,
-    pub store: Store,
-    pub host: Arc<PluginHost>,
-    pub catalog: Catalog,
-    pub secrets: SecretSource,
-    /// Where a workflow's files may be (see [`Ferry::confine`]); `None` trusts every path, as
-    /// the command line trusts its local user.
-    grant_roots: Option<crate::paths::Roots>,
+/// The engine, working on one opened state directory: it prepares workflows and runs their
+/// import → validate → ingest as a job (the package and deploy steps after it are the
+/// runner's, [`crate::runner`]).
+#[derive(Clone, Copy)]
+pub struct Engine<'a> {
+    ctx: &'a Context,
 }
 
-impl Ferry {
-    pub async fn open(
-        home: Home,
-        catalog: Catalog,
-        secrets: SecretSource,
-    ) -> Result<Ferry, EngineError> {
-        home.create().map_err(|source| EngineError::Home {
-            path: home.root().display().to_string(),
-            source,
-        })?;
-        let store = Store::open(&home.database()).await?;
-        let host = Arc::new(PluginHost::new(home.compile_cache())?);
-        Ok(Ferry {
-            home,
-            store,
-            host,
-            catalog,
-            secrets,
-            grant_roots: None,
-        })
+impl<'a> Engine<'a> {
+    pub fn new(ctx: &'a Context) -> Engine<'a> {
+        Engine { ctx }
     }
 
-    /// From now on, every path a workflow names (granted directories, artifacts, its service
-    /// file, custom plugins) must resolve, symlinks followed, inside one of `roots`; anything
-    /// else is a problem [`Ferry::prepare`] reports. `ferry serve` runs workflows that arrive
-    /// over HTTP, so it confines them to its `grant_roots`.
-    pub fn confine(&mut self, roots: crate::paths::Roots) {
-        self.grant_roots = Some(roots);
-    }
-
-    /// The state dir's package registry.
-    pub fn packages(&self) -> crate::package::Registry {
-        crate::package::Registry::new(self.home.root().join("packages"))
-    }
-
-    /// Loads a workflow's plugins and checks everything `ferry validate` checks.
+    /// Loads a workflow's plugins and checks what can be checked without the store.
     pub fn prepare(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
         prepare(
             workflow,
             &self.host,
             &self.catalog,
             &self.secrets,
-            self.grant_roots.as_ref(),
+            self.grant_roots(),
         )
         .map_err(EngineError::Plugins)
+    }
+}
+
+/// The engine reads the context's parts as its own.
+impl std::ops::Deref for Engine<'_> {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        self.ctx
     }
 }

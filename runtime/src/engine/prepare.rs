@@ -151,22 +151,6 @@ pub fn prepare(
         .map(|g| g.compile_matcher());
 
     let outbound = outbound_policy(workflow, secrets, &mut problems);
-    // A deploy step's infra declared in this file is checked now; a stored one when it runs.
-    if let Some(step) = &workflow.deploy
-        && let Some((spec, _)) = workflow.infras.get(&step.infra)
-    {
-        let infra = crate::deploy::Infra {
-            name: step.infra.clone(),
-            spec: spec.clone(),
-        };
-        if let Err(e) = crate::deploy::infra::check(&infra, catalog, host, secrets) {
-            problems.push(Problem {
-                location: workflow.location(&step.name, "infra"),
-                message: e.to_string(),
-            });
-        }
-    }
-
     let (Some(source), Some(parser)) = (source, parser) else {
         return Err(problems);
     };
@@ -274,7 +258,7 @@ fn outbound_policy(
     problems: &mut Vec<Problem>,
 ) -> OutboundPolicy {
     let step = &workflow.import;
-    let (policy, found) = OutboundPolicy::from_grants(
+    let (policy, found) = crate::grants::policy(
         &step.grants.hosts,
         &step.grants.credentials,
         &workflow.credentials,
@@ -291,7 +275,7 @@ fn outbound_policy(
             }),
     );
     // Judged on the grants as written, so a credential whose secret is missing still counts.
-    let (grants, _) = crate::host::HostGrants::parse(&step.grants.hosts, &step.grants.credentials);
+    let (grants, _) = crate::grants::parse(&step.grants.hosts, &step.grants.credentials);
     let settings = plugin_settings(&step.source_settings).unwrap_or_default();
     problems.extend(
         grants

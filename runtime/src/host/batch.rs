@@ -13,12 +13,7 @@ use arrow::datatypes::{Field, Schema};
 
 use super::bindings::wit::{Batch, Column, ColumnValues, Utf8Buffer};
 
-/// A batch with the source row number of each of its rows.
-#[derive(Debug, Clone)]
-pub struct RowBatch {
-    pub rows: Vec<u64>,
-    pub batch: RecordBatch,
-}
+pub use crate::rows::RowBatch;
 
 pub(crate) fn to_record_batch(batch: Batch) -> Result<RowBatch, String> {
     let n = batch.num_rows as usize;

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use super::outbound::GrantProblem;
 use super::pattern::{HostPattern, default_port};
-use crate::workflow::CredentialGrant;
 
 /// The parsed grants: hosts allowed as they are, and each credential's hosts.
 #[derive(Debug, Default)]
@@ -22,9 +21,12 @@ pub struct HostGrants {
 }
 
 impl HostGrants {
-    /// Parses the patterns and finds credentials that share a host. Every problem is returned,
-    /// with the grants that parsed.
-    pub fn parse(hosts: &[String], grants: &[CredentialGrant]) -> (HostGrants, Vec<GrantProblem>) {
+    /// Parses the patterns of `hosts` and of each `(credential, its hosts)` grant, and finds
+    /// credentials that share a host. Every problem is returned, with the grants that parsed.
+    pub fn parse(
+        hosts: &[String],
+        grants: &[(&str, &[String])],
+    ) -> (HostGrants, Vec<GrantProblem>) {
         let mut problems = Vec::new();
         let mut patterns = |texts: &[String]| -> Vec<HostPattern> {
             texts
@@ -39,7 +41,7 @@ impl HostGrants {
         let allowed = patterns(hosts);
         let credentials: Vec<(String, Vec<HostPattern>)> = grants
             .iter()
-            .map(|g| (g.name.clone(), patterns(&g.hosts)))
+            .map(|(name, hosts)| (name.to_string(), patterns(hosts)))
             .collect();
         for (i, (first, first_hosts)) in credentials.iter().enumerate() {
             for (second, second_hosts) in &credentials[i + 1..] {
@@ -132,16 +134,25 @@ fn authority(url: &str) -> Option<(String, String, u16)> {
 mod tests {
     use super::*;
 
-    fn grant(name: &str, hosts: &[&str]) -> CredentialGrant {
-        CredentialGrant {
-            name: name.into(),
-            hosts: hosts.iter().map(|h| h.to_string()).collect(),
-        }
+    fn grant(name: &str, hosts: &[&str]) -> (String, Vec<String>) {
+        (name.into(), hosts.iter().map(|h| h.to_string()).collect())
+    }
+
+    /// [`HostGrants::parse`] on grants given as owned pairs.
+    fn parse(
+        hosts: &[String],
+        grants: &[(String, Vec<String>)],
+    ) -> (HostGrants, Vec<GrantProblem>) {
+        let pairs: Vec<(&str, &[String])> = grants
+            .iter()
+            .map(|(n, h)| (n.as_str(), h.as_slice()))
+            .collect();
+        HostGrants::parse(hosts, &pairs)
     }
 
     #[test]
     fn two_credentials_for_one_host_are_refused_by_name() {
-        let (_, problems) = HostGrants::parse(
+        let (_, problems) = parse(
             &[],
             &[
                 grant("aws-s3", &["http://127.0.0.1:5000"]),
@@ -156,7 +167,7 @@ mod tests {
         }
         assert_eq!(problems[0].key(), "credentials");
 
-        let (_, problems) = HostGrants::parse(
+        let (_, problems) = parse(
             &[],
             &[
                 grant("wide", &["http://127.0.0.1:*"]),
@@ -170,7 +181,7 @@ mod tests {
             "{message}"
         );
         // Separate hosts, or one credential granted twice, are fine.
-        let (_, problems) = HostGrants::parse(
+        let (_, problems) = parse(
             &["http://127.0.0.1:5000".into()],
             &[
                 grant("s3", &["http://127.0.0.1:9000"]),
@@ -183,7 +194,7 @@ mod tests {
 
     #[test]
     fn endpoints_must_be_on_a_granted_host() {
-        let (grants, _) = HostGrants::parse(
+        let (grants, _) = parse(
             &["http://127.0.0.1:4443".into()],
             &[grant("aws", &["http://127.0.0.1:5000"])],
         );

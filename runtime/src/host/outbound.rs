@@ -20,8 +20,7 @@ use super::grants::HostGrants;
 use super::pattern::{HostPattern, default_port};
 use std::collections::BTreeMap;
 
-use crate::credentials::{Credential, CredentialError, Payload, SecretSource};
-use crate::workflow::{CredentialGrant, CredentialSpec};
+use crate::credentials::{Credential, CredentialError, Declaration, Payload, SecretSource};
 
 /// Largest request body hashed for a signature; larger bodies must go unsigned (S3) or fail.
 const MAX_SIGNED_BODY: usize = 64 << 20;
@@ -106,8 +105,8 @@ impl OutboundPolicy {
     /// returned, with the policy built from what was fine.
     pub fn from_grants(
         hosts: &[String],
-        grants: &[CredentialGrant],
-        declared: &BTreeMap<String, CredentialSpec>,
+        grants: &[(&str, &[String])],
+        declared: &BTreeMap<String, Declaration>,
         secrets: &SecretSource,
     ) -> (OutboundPolicy, Vec<GrantProblem>) {
         let (parsed, mut problems) = HostGrants::parse(hosts, grants);

@@ -21,7 +21,7 @@ use arrow::util::display::array_value_to_string;
 pub use timestamp::TimestampFormat;
 
 use crate::diagnostic::{RowDiagnostic, Severity};
-use crate::host::RowBatch;
+use crate::rows::RowBatch;
 use crate::workflow::{ColumnType, Condition, ValidateStep};
 
 /// How one output column is made from the input.

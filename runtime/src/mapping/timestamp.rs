@@ -7,43 +7,9 @@ use arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TimestampFormat {
-    Rfc3339,
-    UnixSeconds,
-    UnixMillis,
-    UnixMicros,
-    /// A chrono strftime pattern such as `%Y-%m-%d %H:%M:%S` (read as UTC).
-    Pattern(String),
-}
+pub use crate::workflow::TimestampFormat;
 
 impl TimestampFormat {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        Ok(match text {
-            "rfc3339" | "iso8601" => TimestampFormat::Rfc3339,
-            "unix_seconds" | "unix" => TimestampFormat::UnixSeconds,
-            "unix_millis" => TimestampFormat::UnixMillis,
-            "unix_micros" => TimestampFormat::UnixMicros,
-            p if p.contains('%') => {
-                let items = chrono::format::StrftimeItems::new(p);
-                if items
-                    .clone()
-                    .any(|i| matches!(i, chrono::format::Item::Error))
-                {
-                    return Err(format!(
-                        "timestamp format `{p}` is not a valid strftime pattern"
-                    ));
-                }
-                TimestampFormat::Pattern(p.to_owned())
-            }
-            other => {
-                return Err(format!(
-                    "unknown timestamp format `{other}`: use rfc3339, unix_seconds, unix_millis, unix_micros or a strftime pattern like \"%Y-%m-%d %H:%M:%S\""
-                ));
-            }
-        })
-    }
-
     /// Converts `array` to UTC microseconds; a value that does not parse becomes null (the
     /// caller compares validity before and after to find the rows that failed).
     pub fn convert(&self, array: &ArrayRef) -> ArrayRef {

@@ -7,7 +7,7 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::App;
+use super::Server;
 use super::http::{ApiError, Request, Response, json, text};
 use super::registry::substitute;
 use crate::engine::RunOptions;
@@ -227,14 +227,14 @@ fn job_id(text: &str) -> Result<Uuid, ApiError> {
 }
 
 /// Runs a matched route (after authentication).
-pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Response, ApiError> {
+pub async fn handle(app: &Server, route: Route, request: &Request) -> Result<Response, ApiError> {
     use Handler::*;
     match route.handler {
         h @ (NodeDeploy(_) | NodeList | NodeUndeploy(_) | Predict(..) | Lookup(..)
         | ServiceOpenApi(_)) => node_route(app, h, request).await,
         Deploy(action) => super::deployments::handle(app, action, request).await,
         Healthz => Ok(json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))),
-        Readyz => match app.ferry.store.job_status_counts().await {
+        Readyz => match app.ferry.totals().await {
             Ok(_) if !app.draining() => Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "status": "ready" }),
@@ -251,11 +251,10 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             )),
         },
         Metrics => {
-            let counts = app.ferry.store.job_status_counts().await?;
-            let rows = app.ferry.store.rows_persisted_total().await?;
+            let (counts, rows) = app.ferry.totals().await?;
             let body = app
                 .metrics
-                .render(&counts, rows, app.ferry.host.instantiations());
+                .render(&counts, rows, app.ferry.plugin_host().instantiations());
             Ok(text(StatusCode::OK, "text/plain; version=0.0.4", body))
         }
         OpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
@@ -288,7 +287,7 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
         GetJob(id) => job(app, job_id(&id)?).await,
         PutJob(id) => put_job(app, job_id(&id)?, request).await,
         JobMetrics(id) => {
-            let job = app.ferry.store.job(job_id(&id)?).await?;
+            let job = app.ferry.job(job_id(&id)?).await?;
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "totals": job.metrics, "files": job.files }),
@@ -297,8 +296,8 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
         JobFiles(id) => job_files(app, job_id(&id)?, request).await,
         JobLogs(id) => {
             let id = job_id(&id)?;
-            let job = app.ferry.store.job(id).await?;
-            let exceptions = app.ferry.store.parse_exceptions(id).await?;
+            let job = app.ferry.job(id).await?;
+            let exceptions = app.ferry.parse_exceptions(id).await?;
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({
@@ -312,7 +311,7 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
         Webhook(name) => webhook(app, &name, request).await,
         ListKeys => Ok(json(
             StatusCode::OK,
-            &serde_json::json!({ "items": app.ferry.store.list_keys().await? }),
+            &serde_json::json!({ "items": app.ferry.keys().await? }),
         )),
         CreateKey => {
             #[derive(Deserialize, Default)]
@@ -329,17 +328,13 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             }
             let (key, secret) = app
                 .ferry
-                .store
                 .create_key(&new.name, &new.permissions, &new.services)
                 .await?;
             let mut value = serde_json::to_value(key).map_err(ApiError::internal)?;
             value["key"] = secret.into();
             Ok(json(StatusCode::CREATED, &value))
         }
-        RevokeKey(name) => Ok(json(
-            StatusCode::OK,
-            &app.ferry.store.revoke_key(&name).await?,
-        )),
+        RevokeKey(name) => Ok(json(StatusCode::OK, &app.ferry.revoke_key(&name).await?)),
         ListServices => {
             let registry = app.ferry.packages();
             let items: Vec<_> = registry
@@ -385,7 +380,8 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
             Ok(json(StatusCode::OK, &verified.manifest))
         }
         DeletePackage(service, version) => {
-            crate::deploy::delete_package(&app.ferry, &service, &version)
+            app.ferry
+                .delete_package(&service, &version)
                 .await
                 .map_err(|e| match e {
                     crate::deploy::DeployError::Package(e) => package_error(e),
@@ -416,7 +412,11 @@ pub async fn handle(app: &App, route: Route, request: &Request) -> Result<Respon
 }
 
 /// The node routes of a static deployment (see [`super::node`]).
-async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Response, ApiError> {
+async fn node_route(
+    app: &Server,
+    handler: Handler,
+    request: &Request,
+) -> Result<Response, ApiError> {
     use Handler::*;
     match handler {
         NodeDeploy(service) => {
@@ -435,7 +435,7 @@ async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Re
             }
             let active = app
                 .node
-                .deploy(&app.ferry.host, &app.node_dir(), verified)?;
+                .deploy(app.ferry.plugin_host(), &app.node_dir(), verified)?;
             app.keep_deployed(&service, &request.body)?;
             Ok(json(
                 StatusCode::OK,
@@ -463,7 +463,7 @@ async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Re
             admit(app, &service, request).await?;
             let answer = app
                 .node
-                .predict(&app.ferry.host, &service, &endpoint, &request.body)
+                .predict(app.ferry.plugin_host(), &service, &endpoint, &request.body)
                 .await?;
             Ok(json(StatusCode::OK, &answer))
         }
@@ -480,10 +480,10 @@ async fn node_route(app: &App, handler: Handler, request: &Request) -> Result<Re
 }
 
 /// The service's own rule for its public endpoints (public, API keys, OAuth2).
-async fn admit(app: &App, service: &str, request: &Request) -> Result<(), ApiError> {
+async fn admit(app: &Server, service: &str, request: &Request) -> Result<(), ApiError> {
     let (auth, oauth2) = app.node.auth(service)?;
     app.gate
-        .admit(&app.ferry.store, service, auth, oauth2.as_ref(), request)
+        .admit(&app.ferry, service, auth, oauth2.as_ref(), request)
         .await
 }
 
@@ -504,7 +504,7 @@ fn package_error(e: crate::package::PackageError) -> ApiError {
     }
 }
 
-async fn put_workflow(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
+async fn put_workflow(app: &Server, name: &str, request: &Request) -> Result<Response, ApiError> {
     let text = std::str::from_utf8(&request.body).map_err(|_| {
         ApiError::bad_request("invalid_workflow", "the workflow must be UTF-8 TOML")
     })?;
@@ -530,7 +530,7 @@ struct TriggerBody {
     variables: BTreeMap<String, String>,
 }
 
-async fn trigger(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
+async fn trigger(app: &Server, name: &str, request: &Request) -> Result<Response, ApiError> {
     let body: TriggerBody = request.json()?;
     let text = substitute(&app.registry.text(name)?, &body.variables)?;
     let workflow = app.registry.parse(name, &text)?;
@@ -553,7 +553,7 @@ async fn trigger(app: &App, name: &str, request: &Request) -> Result<Response, A
 
 /// `POST /v1/triggers/{name}`: an S3 event notification or a GCS Pub/Sub push names the objects
 /// that arrived; the job imports exactly those.
-async fn webhook(app: &App, name: &str, request: &Request) -> Result<Response, ApiError> {
+async fn webhook(app: &Server, name: &str, request: &Request) -> Result<Response, ApiError> {
     let event: serde_json::Value = serde_json::from_slice(&request.body)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("event body: {e}")))?;
     let keys = event_keys(&event);
@@ -618,7 +618,7 @@ fn time(request: &Request, name: &str) -> Result<Option<Timestamp>, ApiError> {
     Ok(request.parsed::<Timestamp>(name)?.into_iter().next())
 }
 
-async fn list_jobs(app: &App, request: &Request) -> Result<Response, ApiError> {
+async fn list_jobs(app: &Server, request: &Request) -> Result<Response, ApiError> {
     let filter = JobFilter {
         statuses: request.parsed::<ExecutionStatus>("status")?,
         health: request.parsed::<HealthStatus>("healthStatus")?,
@@ -632,8 +632,7 @@ async fn list_jobs(app: &App, request: &Request) -> Result<Response, ApiError> {
     };
     let page = app
         .ferry
-        .store
-        .list_jobs(&filter, limit(request)?, request.param("cursor"))
+        .jobs(&filter, limit(request)?, request.param("cursor"))
         .await?;
     let items = page
         .items
@@ -649,10 +648,10 @@ async fn list_jobs(app: &App, request: &Request) -> Result<Response, ApiError> {
 
 /// A job as clients see it: its workflow file named relative to the home or to the server's
 /// workflows directory, never by the server's absolute path.
-fn job_view(app: &App, job: &crate::store::Job) -> Result<serde_json::Value, ApiError> {
+fn job_view(app: &Server, job: &crate::store::Job) -> Result<serde_json::Value, ApiError> {
     let mut value = serde_json::to_value(job).map_err(ApiError::internal)?;
     let path = std::path::Path::new(&job.workflow_path);
-    let shown = [app.ferry.home.root(), app.registry.dir()]
+    let shown = [app.ferry.home(), app.registry.dir()]
         .iter()
         .filter_map(|root| std::path::absolute(root).ok())
         .find_map(|root| path.strip_prefix(&root).ok().map(|p| p.to_owned()))
@@ -662,15 +661,15 @@ fn job_view(app: &App, job: &crate::store::Job) -> Result<serde_json::Value, Api
     Ok(value)
 }
 
-async fn job(app: &App, id: Uuid) -> Result<Response, ApiError> {
-    let job = app.ferry.store.job(id).await?;
+async fn job(app: &Server, id: Uuid) -> Result<Response, ApiError> {
+    let job = app.ferry.job(id).await?;
     let mut value = job_view(app, &job)?;
     // Paths relative to the home: a client has no business knowing the server's layout.
     value["tablePath"] = format!("tables/{}", job.table).into();
     Ok(json(StatusCode::OK, &value))
 }
 
-async fn put_job(app: &App, id: Uuid, request: &Request) -> Result<Response, ApiError> {
+async fn put_job(app: &Server, id: Uuid, request: &Request) -> Result<Response, ApiError> {
     #[derive(Deserialize, Default)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
     struct Desired {
@@ -689,12 +688,12 @@ async fn put_job(app: &App, id: Uuid, request: &Request) -> Result<Response, Api
             "only `canceled` can be set: jobs run when they are created",
         ));
     }
-    let job = app.ferry.store.request_cancel(id).await?;
+    let job = app.ferry.cancel(id).await?;
     Ok(json(StatusCode::OK, &job_view(app, &job)?))
 }
 
-async fn job_files(app: &App, id: Uuid, request: &Request) -> Result<Response, ApiError> {
-    app.ferry.store.job(id).await?;
+async fn job_files(app: &Server, id: Uuid, request: &Request) -> Result<Response, ApiError> {
+    app.ferry.job(id).await?;
     let filter = FileFilter {
         statuses: request.parsed::<FileStatus>("status")?,
         since: time(request, "since")?,
@@ -707,7 +706,7 @@ async fn job_files(app: &App, id: Uuid, request: &Request) -> Result<Response, A
             .map_err(|_| ApiError::bad_request("invalid_cursor", "invalid cursor"))?,
     };
     let limit = limit(request)? as usize;
-    let files = app.ferry.store.files(id, &filter).await?;
+    let files = app.ferry.job_files(id, &filter).await?;
     let mut page: Vec<_> = files
         .into_iter()
         .filter(|f| f.seq >= after)

@@ -6,7 +6,8 @@ use base64::Engine as _;
 use http::StatusCode;
 
 use super::http::{ApiError, Request};
-use crate::store::{ApiKey, Permission, Store};
+use crate::app::App;
+use crate::store::{ApiKey, Permission};
 
 /// The key presented with the request, if any.
 pub(super) fn presented(request: &Request) -> Option<String> {
@@ -32,11 +33,7 @@ pub(super) fn presented(request: &Request) -> Option<String> {
 }
 
 /// The caller's key, which must hold `needed`.
-pub async fn require(
-    store: &Store,
-    request: &Request,
-    needed: Permission,
-) -> Result<ApiKey, ApiError> {
+pub async fn require(app: &App, request: &Request, needed: Permission) -> Result<ApiKey, ApiError> {
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -45,7 +42,7 @@ pub async fn require(
         )
     };
     let key = presented(request).ok_or_else(unauthorized)?;
-    let key = store.authenticate(&key).await?.ok_or_else(unauthorized)?;
+    let key = app.authenticate(&key).await?.ok_or_else(unauthorized)?;
     if !key.permissions.contains(&needed) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

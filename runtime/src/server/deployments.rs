@@ -6,11 +6,10 @@
 use http::{Method, StatusCode};
 use serde::Deserialize;
 
-use super::App;
+use super::Server;
 use super::http::{ApiError, Request, Response, json};
-use crate::deploy::{self, DeployError, NewDeployment};
+use crate::deploy::{DeployError, NewDeployment};
 use crate::store::{OperationRecord, Share};
-use crate::workflow::InfraSpec;
 
 /// A deployer route, matched.
 pub enum Action {
@@ -70,6 +69,7 @@ impl From<DeployError> for ApiError {
                 StatusCode::BAD_REQUEST
             }
             DeployError::Conflict(_) => StatusCode::CONFLICT,
+            DeployError::Forbidden(_) => StatusCode::FORBIDDEN,
             DeployError::Failed { .. } => StatusCode::BAD_GATEWAY,
             DeployError::Store(_) => return ApiError::internal(e),
         };
@@ -127,45 +127,17 @@ struct DesiredBody {
     versions: Option<Vec<Share>>,
 }
 
-pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Response, ApiError> {
+pub async fn handle(app: &Server, action: Action, request: &Request) -> Result<Response, ApiError> {
     let ferry = &app.ferry;
     match action {
         Action::ListInfras => Ok(json(
             StatusCode::OK,
-            &serde_json::json!({ "items": ferry.store.list_infras().await? }),
+            &serde_json::json!({ "items": ferry.infras().await? }),
         )),
-        Action::GetInfra(name) => match ferry.store.infra(&name).await? {
-            Some(i) => Ok(json(StatusCode::OK, &i)),
-            None => Err(DeployError::UnknownInfra(name).into()),
-        },
+        Action::GetInfra(name) => Ok(json(StatusCode::OK, &ferry.infra(&name).await?)),
         Action::PutInfra(name) => {
             let body: serde_json::Value = request.json()?;
-            let table: toml::Table = serde_json::from_value(crate::store::spec_from_client(&body))
-                .map_err(|_| {
-                    ApiError::bad_request("invalid", "the body must be the infra as a JSON object")
-                })?;
-            let (spec, table) =
-                InfraSpec::decode(&name, &table, None).map_err(DeployError::Invalid)?;
-            let stored = ferry.store.infra(&name).await?;
-            // Which hosts get the server's secrets is the operator's to say, on the server
-            // (`ferry infras apply`): over HTTP an infra keeps the grants it has.
-            let grants = |t: Option<&toml::Table>| {
-                ["credentials", "declared_credentials"].map(|k| t.and_then(|t| t.get(k)).cloned())
-            };
-            let before: Option<toml::Table> = stored
-                .as_ref()
-                .and_then(|i| serde_json::from_value(i.spec.clone()).ok());
-            if grants(Some(&table)) != grants(before.as_ref()) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "credential_grants",
-                    format!(
-                        "infra `{name}`: credentials and the hosts they are sent to can be changed only with `ferry infras apply` on the server"
-                    ),
-                ));
-            }
-            let existed = stored.is_some();
-            let record = deploy::infra::put(ferry, &name, &spec, &table).await?;
+            let (record, existed) = ferry.put_infra(&name, &body).await?;
             let status = if existed {
                 StatusCode::OK
             } else {
@@ -174,7 +146,7 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
             Ok(json(status, &record))
         }
         Action::DeleteInfra(name) => {
-            deploy::delete_infra(ferry, &name).await?;
+            ferry.delete_infra(&name).await?;
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({ "deleted": { "infra": name } }),
@@ -182,8 +154,7 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
         }
         Action::List => {
             let items = ferry
-                .store
-                .list_deployments(request.param("service"), request.param("infra"))
+                .deployments(request.param("service"), request.param("infra"))
                 .await?;
             Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))
         }
@@ -192,20 +163,18 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
             let versions = body.versions.shares()?.ok_or_else(|| {
                 ApiError::bad_request("invalid", "`version` or `versions` is required")
             })?;
-            let d = deploy::create(
-                ferry,
-                NewDeployment {
+            let d = ferry
+                .create_deployment(NewDeployment {
                     id: body.id,
                     service: body.service,
                     infra: body.infra,
                     versions,
                     enabled: body.enabled,
-                },
-            )
-            .await?;
+                })
+                .await?;
             Ok(json(StatusCode::CREATED, &d))
         }
-        Action::Get(id) => Ok(json(StatusCode::OK, &deploy::get(ferry, &id).await?)),
+        Action::Get(id) => Ok(json(StatusCode::OK, &ferry.deployment(&id).await?)),
         Action::SetDesired(id) => {
             let body: DesiredBody = request.json()?;
             let shares = VersionsBody {
@@ -214,31 +183,28 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
             }
             .shares()?;
             if let Some(shares) = shares {
-                deploy::set_versions(ferry, &id, shares).await?;
+                ferry.set_versions(&id, shares).await?;
             }
             if let Some(enabled) = body.enabled {
-                deploy::set_enabled(ferry, &id, enabled).await?;
+                ferry.set_enabled(&id, enabled).await?;
             }
-            Ok(json(StatusCode::OK, &deploy::get(ferry, &id).await?))
+            Ok(json(StatusCode::OK, &ferry.deployment(&id).await?))
         }
-        Action::Status(id) => Ok(json(StatusCode::OK, &deploy::observe(ferry, &id).await?)),
+        Action::Status(id) => Ok(json(StatusCode::OK, &ferry.observe(&id).await?)),
         Action::Update(id) => {
-            let op = deploy::start_update(ferry, &id).await?;
+            let op = ferry.start_update(&id).await?;
             Ok(started(app, op))
         }
         Action::Delete(id) => {
             let disable_first = matches!(request.param("disableFirst"), Some("true" | "1"));
-            let op = deploy::start_delete(ferry, &id, disable_first).await?;
+            let op = ferry.start_delete(&id, disable_first).await?;
             Ok(started(app, op))
         }
-        Action::Operations(id) => {
-            deploy::get(ferry, &id).await?;
-            Ok(json(
-                StatusCode::OK,
-                &serde_json::json!({ "items": ferry.store.list_operations(&id).await? }),
-            ))
-        }
-        Action::Operation(id) => match ferry.store.operation(&id).await? {
+        Action::Operations(id) => Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "items": ferry.operations(&id).await? }),
+        )),
+        Action::Operation(id) => match ferry.operation(&id).await? {
             Some(op) => Ok(json(StatusCode::OK, &op)),
             None => Err(ApiError::not_found(format!("no operation `{id}`"))),
         },
@@ -246,7 +212,7 @@ pub async fn handle(app: &App, action: Action, request: &Request) -> Result<Resp
 }
 
 /// Runs the operation in the background; answers 202 with it and where to poll.
-fn started(app: &App, op: OperationRecord) -> Response {
+fn started(app: &Server, op: OperationRecord) -> Response {
     app.executor.run_operation(op.clone());
     let mut response = json(StatusCode::ACCEPTED, &op);
     if let Ok(location) = http::HeaderValue::from_str(&format!("/v1/operations/{}", op.id)) {

@@ -13,12 +13,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::engine::{EngineError, Ferry, NoProgress, Prepared, RunOptions};
+use crate::app::App;
+use crate::engine::{EngineError, NoProgress, Prepared, RunOptions};
 use crate::store::StoreError;
-use crate::store::{ExecutionStatus, JobFilter};
 
 pub struct Executor {
-    ferry: Arc<Ferry>,
+    ferry: App,
     places: Arc<Semaphore>,
     tables: TableLocks,
     tasks: std::sync::Mutex<JoinSet<()>>,
@@ -26,7 +26,7 @@ pub struct Executor {
 }
 
 impl Executor {
-    pub fn new(ferry: Arc<Ferry>, max_concurrent_jobs: usize) -> Executor {
+    pub fn new(ferry: App, max_concurrent_jobs: usize) -> Executor {
         Executor {
             ferry,
             places: Arc::new(Semaphore::new(max_concurrent_jobs.max(1))),
@@ -59,7 +59,9 @@ impl Executor {
         let mut tasks = self.tasks.lock().expect("executor lock");
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
-            crate::deploy::run_operation(&ferry, &op, &crate::host::CancelToken::default()).await;
+            ferry
+                .run_operation(&op, &crate::host::CancelToken::default())
+                .await;
         });
     }
 
@@ -84,31 +86,8 @@ impl Executor {
     }
 
     /// Jobs a previous process left CREATED or RUNNING (its runner gone) go back in the queue.
-    pub async fn take_back_unfinished(&self) -> Result<usize, crate::engine::EngineError> {
-        let filter = JobFilter {
-            statuses: vec![ExecutionStatus::Created, ExecutionStatus::Running],
-            ..JobFilter::default()
-        };
-        let mut cursor: Option<String> = None;
-        let mut unfinished = Vec::new();
-        loop {
-            let page = self
-                .ferry
-                .store
-                .list_jobs(&filter, 100, cursor.as_deref())
-                .await?;
-            for job in page.items {
-                if !self.ferry.store.held_elsewhere(job.id).await? {
-                    unfinished.push((job.id, job.table));
-                }
-            }
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        // Oldest first, as they were triggered.
-        unfinished.reverse();
+    pub async fn take_back_unfinished(&self) -> Result<usize, crate::store::StoreError> {
+        let unfinished = self.ferry.unfinished_jobs().await?;
         for (id, table) in &unfinished {
             let (ferry, id) = (self.ferry.clone(), *id);
             self.spawn(table, async move {

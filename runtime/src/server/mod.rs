@@ -40,7 +40,7 @@ use tracing::Instrument;
 pub use config::{ConfigFile, ServeConfig};
 
 use self::http::{ApiError, Request, Response, query_pairs};
-use crate::engine::Ferry;
+use crate::app::App;
 use executor::Executor;
 use metrics::Metrics;
 use registry::Registry;
@@ -59,11 +59,13 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// What every request handler can reach.
-pub struct App {
-    pub ferry: Arc<Ferry>,
+pub struct Server {
+    pub ferry: App,
     registry: Registry,
     executor: Executor,
     metrics: Metrics,
@@ -73,18 +75,18 @@ pub struct App {
     gate: service_auth::ServiceGate,
 }
 
-impl App {
+impl Server {
     fn draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
     }
 
     fn uploads(&self) -> std::path::PathBuf {
-        self.ferry.home.root().join("uploads")
+        self.ferry.home().join("uploads")
     }
 
     /// Where this node unpacks the packages it serves.
     fn node_dir(&self) -> std::path::PathBuf {
-        self.ferry.home.root().join("node")
+        self.ferry.home().join("node")
     }
 
     /// Where the package service `service` runs is kept (`node/active/<service>.zip`).
@@ -136,7 +138,10 @@ impl App {
                     crate::package::Verified::read(&bytes, self.config.max_upload.0)
                         .map_err(ApiError::internal)
                 })
-                .and_then(|v| self.node.deploy(&self.ferry.host, &self.node_dir(), v));
+                .and_then(|v| {
+                    self.node
+                        .deploy(self.ferry.plugin_host(), &self.node_dir(), v)
+                });
             if let Err(e) = loaded {
                 tracing::warn!(package = %path.display(), "cannot serve a deployed package again: {}", e.message);
             }
@@ -146,7 +151,7 @@ impl App {
 
 /// Serves until `stop` resolves; prints the address it listens on (port 0 picks a free one).
 pub async fn serve(
-    ferry: Arc<Ferry>,
+    ferry: App,
     config: ServeConfig,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServerError> {
@@ -171,10 +176,10 @@ pub async fn serve(
     let executor = Executor::new(ferry.clone(), config.max_concurrent_jobs);
     let resumed = executor.take_back_unfinished().await?;
     // Deploy operations a stopped server (or CLI) left RUNNING end as interrupted.
-    if let Err(e) = crate::deploy::fail_interrupted(&ferry).await {
+    if let Err(e) = ferry.fail_interrupted().await {
         tracing::warn!("cannot check for interrupted deploy operations: {e}");
     }
-    let app = Arc::new(App {
+    let app = Arc::new(Server {
         ferry,
         registry,
         executor,
@@ -234,7 +239,7 @@ pub async fn serve(
     Ok(())
 }
 
-impl App {
+impl Server {
     async fn respond(self: Arc<Self>, req: hyper::Request<Incoming>) -> Response {
         let started = Instant::now();
         let request_id = uuid::Uuid::now_v7();
@@ -279,7 +284,7 @@ impl App {
         let label = route.label;
         let fail = |e: ApiError| (label, e);
         if let Some(permission) = route.permission {
-            auth::require(&self.ferry.store, &request, permission)
+            auth::require(&self.ferry, &request, permission)
                 .await
                 .map_err(fail)?;
         }

@@ -19,7 +19,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::auth::presented;
 use super::http::{ApiError, Request};
-use crate::store::Store;
+use crate::app::App;
 use crate::workflow::{OAuth2Spec, ServiceAuth};
 
 /// Largest JWKS document read.
@@ -44,7 +44,7 @@ impl ServiceGate {
     /// Lets the request through to `service`'s endpoints, or says why not.
     pub async fn admit(
         &self,
-        store: &Store,
+        app: &App,
         service: &str,
         auth: ServiceAuth,
         oauth2: Option<&OAuth2Spec>,
@@ -59,7 +59,7 @@ impl ServiceGate {
                     ))
                 };
                 let key = presented(request).ok_or_else(need)?;
-                let key = store.authenticate(&key).await?.ok_or_else(need)?;
+                let key = app.authenticate(&key).await?.ok_or_else(need)?;
                 if key.may_use(service) {
                     Ok(())
                 } else {

@@ -19,7 +19,7 @@ use http::StatusCode;
 use hyper::body::Incoming;
 use tokio::io::AsyncWriteExt;
 
-use super::App;
+use super::Server;
 use super::http::{ApiError, Request, Response, json};
 use crate::paths::{self, NameKind};
 
@@ -27,7 +27,7 @@ use crate::paths::{self, NameKind};
 /// trickling a byte a second cannot hold a connection and a file open for ever.
 pub const MIN_BYTES_PER_WINDOW: u64 = 1024;
 
-impl App {
+impl Server {
     pub(super) async fn upload(
         &self,
         request: &Request,
@@ -114,7 +114,7 @@ impl App {
     /// Where uploads are written before they appear under their names: beside the upload
     /// area on the same file system (so the final step is a rename), but not inside it.
     fn upload_tmp(&self) -> PathBuf {
-        self.ferry.home.root().join("tmp").join("uploads")
+        self.ferry.home().join("tmp").join("uploads")
     }
 
     /// Writes `chunks` to `target` through a temporary file, within `budget` bytes.

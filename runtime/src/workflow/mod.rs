@@ -1,12 +1,13 @@
 //! Workflow files: the TOML model ([`model`]), loading with positioned errors, and the checks
 //! that need nothing but the file itself (wiring, names, grants). Plugin checks need the plugin
-//! host and live in [`crate::engine::check`].
+//! host and live in the engine.
 
 mod credentials;
 pub mod model;
 mod problem;
 mod settings;
 mod spans;
+mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -20,6 +21,7 @@ pub use model::*;
 pub use problem::{Location, Problem, WorkflowError, did_you_mean};
 use problem::{Source, explain_unknown_field};
 pub use settings::plugin_settings;
+pub use timestamp::TimestampFormat;
 
 pub use credentials::{infra_grant_names, ungranted_credentials};
 
@@ -604,7 +606,7 @@ impl<'a> Checker<'a> {
             );
         }
         if let Some(ts) = &s.timestamp
-            && let Err(message) = crate::mapping::TimestampFormat::parse(ts.format())
+            && let Err(message) = TimestampFormat::parse(ts.format())
         {
             self.step_problem(span, "timestamp", message);
         }

@@ -1,22 +1,25 @@
 //! Everything `ferry validate` checks, including what only the store knows: a deploy step's
 //! infra stored earlier with `ferry infras apply` must exist, and its plugin, grants and
 //! secrets must be fine *now* — otherwise a run would ingest and package, and only then fail
-//! at its deploy step. [`Ferry::check`] is the one entry for `ferry validate`, `ferry run` and
+//! at its deploy step. [`Runner::check`] is the one entry for `ferry validate`, `ferry run` and
 //! `PUT /v1/workflows`, so they refuse the same workflows.
 
-use super::{EngineError, Ferry, Prepared};
+use super::Runner;
+use crate::engine::{EngineError, Prepared};
 use crate::workflow::{Problem, Workflow};
 
-impl Ferry {
-    /// [`Ferry::prepare`], plus the checks that need the store. Every problem found is
-    /// returned together, each at its place in the file.
+impl Runner<'_> {
+    /// The engine's `prepare`, plus the checks of the deploy step's infra (declared in the
+    /// file, or stored). Every problem found is returned together, each at its place in the
+    /// file.
     pub async fn check(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
-        let prepared = match self.prepare(workflow) {
+        let prepared = match self.engine().prepare(workflow) {
             Ok(prepared) => Ok(prepared),
             Err(EngineError::Plugins(problems)) => Err(problems),
             Err(other) => return Err(other),
         };
-        let stored = self.stored_infra_problems(workflow).await?;
+        let mut stored = self.declared_infra_problems(workflow);
+        stored.extend(self.stored_infra_problems(workflow).await?);
         match (prepared, stored.is_empty()) {
             (Ok(prepared), true) => Ok(prepared),
             (Ok(_), false) => Err(EngineError::Plugins(stored)),
@@ -27,8 +30,30 @@ impl Ferry {
         }
     }
 
-    /// The deploy step's infra, when the file does not declare it (a declared one is checked
-    /// by `prepare`): stored, and usable with this process's secrets.
+    /// The deploy step's infra when this file declares it: its plugin loads, its grants and
+    /// secrets are fine.
+    fn declared_infra_problems(&self, workflow: &Workflow) -> Vec<Problem> {
+        let Some(step) = &workflow.deploy else {
+            return Vec::new();
+        };
+        let Some((spec, _)) = workflow.infras.get(&step.infra) else {
+            return Vec::new();
+        };
+        let infra = crate::deploy::Infra {
+            name: step.infra.clone(),
+            spec: spec.clone(),
+        };
+        match crate::deploy::infra::check(&infra, &self.catalog, &self.host, &self.secrets) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![Problem {
+                location: workflow.location(&step.name, "infra"),
+                message: e.to_string(),
+            }],
+        }
+    }
+
+    /// The deploy step's infra, when the file does not declare it: stored, and usable with
+    /// this process's secrets.
     async fn stored_infra_problems(
         &self,
         workflow: &Workflow,
