@@ -1,5 +1,5 @@
 use super::*;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{RowDiagnostic, Severity};
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
