@@ -21,6 +21,9 @@ use crate::types::Error;
 #[derive(Debug, Clone)]
 pub struct Step {
     expect: String,
+    /// Headers the request must carry too: what tells apart calls to one URL (SageMaker's
+    /// `x-amz-target`).
+    with_headers: Vec<(String, String)>,
     answer: Result<Response, Error>,
 }
 
@@ -29,6 +32,7 @@ impl Step {
     pub fn answer(expect: &str, status: u16, body: impl Into<Vec<u8>>) -> Step {
         Step {
             expect: expect.to_owned(),
+            with_headers: Vec::new(),
             answer: Ok(Response {
                 status,
                 headers: Vec::new(),
@@ -48,8 +52,15 @@ impl Step {
     pub fn fails(expect: &str, code: &str, message: &str) -> Step {
         Step {
             expect: expect.to_owned(),
+            with_headers: Vec::new(),
             answer: Err(crate::error(code, message)),
         }
+    }
+
+    /// Expects the request to carry the header `name: value` as well.
+    pub fn when(mut self, name: &str, value: &str) -> Step {
+        self.with_headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// The answer with a header added.
@@ -133,6 +144,13 @@ impl Transport for Script {
             "sent {described}, expected {}",
             step.expect
         );
+        for (name, value) in &step.with_headers {
+            assert_eq!(
+                header(request, name),
+                Some(value.as_str()),
+                "{described}: header {name}"
+            );
+        }
         self.sent.borrow_mut().push(request.clone());
         step.answer
     }
@@ -212,6 +230,20 @@ mod tests {
         let e = Endpoint::parse("http://x.test").unwrap();
         let script = Script::of([Step::answer("/a", 200, "")]);
         let _ = script.send(&Request::get(&e, "/b".into()));
+    }
+
+    #[test]
+    #[should_panic(expected = "header x-amz-target")]
+    fn a_step_may_ask_for_a_header_too() {
+        let e = Endpoint::parse("http://x.test").unwrap();
+        let script = Script::of([
+            Step::answer("/", 200, "").when("x-amz-target", "SageMaker.A"),
+            Step::answer("/", 200, "").when("x-amz-target", "SageMaker.A"),
+        ]);
+        let a = Request::get(&e, "/".into()).header("X-Amz-Target", "SageMaker.A");
+        script.send(&a).unwrap();
+        let b = Request::get(&e, "/".into()).header("x-amz-target", "SageMaker.B");
+        let _ = script.send(&b);
     }
 
     #[test]
