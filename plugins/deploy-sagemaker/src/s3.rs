@@ -50,7 +50,7 @@ impl<'a> Bucket<'a> {
     fn path(&self, key: &str) -> String {
         format!(
             "/{}/{}",
-            http::encode(&self.name, false),
+            http::encode(self.name, false),
             http::encode(key, true)
         )
     }
