@@ -94,11 +94,7 @@ impl Config {
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    let s = Settings::new(
-        KNOWN,
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )?;
-    Config::from_settings(&s)
+    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
 }
 
 #[cfg(test)]

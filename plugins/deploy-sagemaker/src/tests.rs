@@ -85,28 +85,26 @@ fn body_of(script: &Script, operation: &str) -> Value {
     serde_json::from_slice(&request.body).unwrap()
 }
 
-/// The state after `v1` was applied and the endpoint came up on `churn--c1`.
-fn serving_v1() -> String {
-    let script = Script::of([
+/// What a first apply of `v1` sends, each answered as done.
+fn first_apply() -> Script {
+    Script::of([
         no_endpoint(),
         put("v1"),
         ok("CreateModel"),
         ok("CreateEndpointConfig"),
         ok("CreateEndpoint"),
-    ]);
-    let op = driver::apply(&cfg(), &script, &target(&[("v1", 100)], "")).unwrap();
+    ])
+}
+
+/// The state after `v1` was applied and the endpoint came up on `churn--c1`.
+fn serving_v1() -> String {
+    let op = driver::apply(&cfg(), &first_apply(), &target(&[("v1", 100)], "")).unwrap();
     op.state
 }
 
 #[test]
 fn a_first_apply_makes_the_model_config_and_endpoint_and_polls_until_in_service() {
-    let script = Script::of([
-        no_endpoint(),
-        put("v1"),
-        ok("CreateModel"),
-        ok("CreateEndpointConfig"),
-        ok("CreateEndpoint"),
-    ]);
+    let script = first_apply();
     let t = target(&[("v1", 100)], "");
     let op = driver::apply(&cfg(), &script, &t).unwrap();
     script.finished();

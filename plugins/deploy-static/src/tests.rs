@@ -24,11 +24,7 @@ const C: &str = "http://c.test:8080";
 fn target(version: Option<&str>, nodes: &[&str]) -> Target {
     let mut t = testing::target(&version.map(|v| (v, 100)).into_iter().collect::<Vec<_>>());
     for v in &mut t.versions {
-        let path = std::env::temp_dir().join(format!(
-            "deploy-static-{}-{}.zip",
-            std::process::id(),
-            v.version
-        ));
+        let path = testing::scratch("deploy-static", &format!("{}.zip", v.version));
         std::fs::write(&path, format!("zip of {}", v.version)).unwrap();
         v.archive = path.to_string_lossy().into_owned();
     }

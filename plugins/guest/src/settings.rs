@@ -60,6 +60,13 @@ impl Settings {
         ))
     }
 
+    /// Settings written out as `(name, value)` pairs, refusing names not in `known`: what a
+    /// plugin's tests give its `from_settings`.
+    pub fn from_pairs(known: &[&str], pairs: &[(&str, &str)]) -> Result<Settings, Error> {
+        let values = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Settings::new(known, values)
+    }
+
     /// The raw text of a setting.
     pub fn string(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
@@ -208,10 +215,7 @@ mod tests {
     const KNOWN: &[&str] = &["delimiter", "header", "batch_size", "input_schema"];
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, Error> {
-        Settings::new(
-            KNOWN,
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-        )
+        Settings::from_pairs(KNOWN, pairs)
     }
 
     #[test]

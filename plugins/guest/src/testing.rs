@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
@@ -186,10 +187,18 @@ pub fn target(versions: &[(&str, u8)]) -> Target {
     }
 }
 
+/// A path under the temporary directory that no other call (of this process or another) gets:
+/// tests run in parallel, and one writing a file another is reading would make both flaky.
+pub fn scratch(tag: &str, name: &str) -> std::path::PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("{tag}-{}-{n}-{name}", std::process::id()))
+}
+
 /// An unpacked package of service `churn` at `version` in a temporary directory of its own
-/// (`tag` keeps the tests of different plugins apart): a manifest and one model file.
+/// (`tag` names the plugin whose tests made it): a manifest and one model file.
 pub fn package(tag: &str, version: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("{tag}-{}-{version}", std::process::id()));
+    let dir = scratch(tag, version);
     std::fs::create_dir_all(dir.join("model")).unwrap();
     std::fs::write(
         dir.join("manifest.json"),

@@ -1,6 +1,6 @@
 //! The GCS JSON API calls the plugin makes — objects.list, objects.get (metadata) and ranged
-//! media downloads — and what GCS's answers mean. The ranged read itself, with its checks, is
-//! [`ferry_guest::remote::read`].
+//! media downloads — and what GCS's answers mean. The listing and the ranged read themselves,
+//! with their checks, are [`ferry_guest::remote::list`] and [`ferry_guest::remote::read`].
 
 use ferry_guest::error;
 use ferry_guest::google;
@@ -28,9 +28,23 @@ impl<'a> Bucket<'a> {
     fn object_path(&self, key: &str) -> String {
         format!("{}/{}", self.objects_path(), http::encode(key, false))
     }
+}
+
+impl Store for Bucket<'_> {
+    const LIST: &'static str = "objects.list";
+    const VERSION_HEADER: &'static str = "x-goog-generation";
+    const VERSION: &'static str = "generation";
+
+    fn transport(&self) -> &dyn Transport {
+        self.transport
+    }
+
+    fn bucket(&self) -> &str {
+        &self.cfg.bucket
+    }
 
     /// objects.list, one page.
-    pub fn list(&self, prefix: &str, token: Option<&str>) -> Result<Page, Error> {
+    fn list_request(&self, prefix: &str, token: Option<&str>) -> Request {
         let mut query = format!(
             "?prefix={}&maxResults={}",
             http::encode(prefix, false),
@@ -39,33 +53,21 @@ impl<'a> Bucket<'a> {
         if let Some(token) = token {
             query.push_str(&format!("&pageToken={}", http::encode(token, false)));
         }
-        let request = Request::get(
+        Request::get(
             &self.cfg.endpoint,
             format!("{}{query}", self.objects_path()),
-        );
-        let response = self.transport.send(&request)?;
-        if response.status != 200 {
-            return Err(gcs_error(
-                &format!("listing bucket `{}` under `{prefix}`", self.cfg.bucket),
-                &response,
-            ));
-        }
-        let page = json::list_page(&response.body).map_err(|m| {
-            error(
-                "invalid_response",
-                format!("objects.list on bucket `{}`: {m}", self.cfg.bucket),
-            )
-        })?;
-        Ok(page.without_folder_markers())
+        )
     }
-}
 
-impl Store for Bucket<'_> {
-    const VERSION_HEADER: &'static str = "x-goog-generation";
-    const VERSION: &'static str = "generation";
+    fn page(&self, response: &Response) -> Result<Page, String> {
+        json::list_page(&response.body)
+    }
 
-    fn transport(&self) -> &dyn Transport {
-        self.transport
+    fn list_refused(&self, prefix: &str, response: &Response) -> Error {
+        gcs_error(
+            &format!("listing bucket `{}` under `{prefix}`", self.cfg.bucket),
+            response,
+        )
     }
 
     /// objects.get (metadata): the size and generation every range will be pinned to.
@@ -93,10 +95,6 @@ impl Store for Bucket<'_> {
             ));
         }
         Request::get(&self.cfg.endpoint, path)
-    }
-
-    fn reading(&self, key: &str) -> String {
-        format!("reading object `{key}` in bucket `{}`", self.cfg.bucket)
     }
 
     /// A generation that is gone after the first range was read: the object was overwritten

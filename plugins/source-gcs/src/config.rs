@@ -1,48 +1,25 @@
 //! The plugin's settings, checked and defaulted once per call: those every bucket source
-//! takes ([`ferry_guest::remote::SETTINGS`]), with the GCS JSON API as the endpoint.
+//! takes ([`ferry_guest::remote::SETTINGS`]), with the GCS JSON API as the default endpoint.
 
 use ferry_guest::Settings;
-use ferry_guest::http::{Endpoint, Retry};
 use ferry_guest::remote::{self, BucketSettings};
 use ferry_guest::types::Error;
 
 pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub bucket: String,
-    pub endpoint: Endpoint,
-    pub page_size: usize,
-    pub retry: Retry,
+pub type Config = BucketSettings;
+
+pub fn load() -> Result<Config, Error> {
+    from_settings(&Settings::load(remote::SETTINGS)?)
 }
 
-impl Config {
-    pub fn load() -> Result<Config, Error> {
-        Config::from_settings(&Settings::load(remote::SETTINGS)?)
-    }
-
-    pub fn from_settings(s: &Settings) -> Result<Config, Error> {
-        let BucketSettings {
-            bucket,
-            page_size,
-            retry,
-        } = BucketSettings::from_settings(s)?;
-        Ok(Config {
-            bucket,
-            endpoint: s.endpoint("endpoint", DEFAULT_ENDPOINT)?,
-            page_size,
-            retry,
-        })
-    }
+pub fn from_settings(s: &Settings) -> Result<Config, Error> {
+    BucketSettings::from_settings(s, |_| DEFAULT_ENDPOINT.to_owned())
 }
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    let s = Settings::new(
-        remote::SETTINGS,
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )?;
-    Config::from_settings(&s)
+    from_settings(&Settings::from_pairs(remote::SETTINGS, pairs)?)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //!
 //! [`config`] reads the settings, [`bucket`] makes the GCS calls over a
 //! [`ferry_guest::http::Transport`] (`wasi:http` here, a script in [`tests`]), and
-//! [`ferry_guest::remote::read`] reads and checks each range.
+//! [`ferry_guest::remote`] lists and reads, checking each range.
 
 mod bucket;
 mod config;
@@ -25,7 +25,6 @@ use ferry_guest::remote;
 use ferry_guest::types::Error;
 
 use bucket::Bucket;
-use config::Config;
 
 wit_bindgen::generate!({
     world: "source-plugin",
@@ -42,8 +41,9 @@ struct Gcs;
 
 impl Guest for Gcs {
     fn list_objects(prefix: String, cursor: Option<String>) -> Result<ListPage, Error> {
-        let cfg = Config::load()?;
-        let page = Bucket::new(&cfg, &Wasi(cfg.retry)).list(&prefix, cursor.as_deref())?;
+        let cfg = config::load()?;
+        let transport = Wasi(cfg.retry);
+        let page = remote::list(&Bucket::new(&cfg, &transport), &prefix, cursor.as_deref())?;
         Ok(ListPage {
             objects: page.objects,
             next_cursor: page.next_token,
@@ -51,7 +51,7 @@ impl Guest for Gcs {
     }
 
     fn read(key: String, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
-        let cfg = Config::load()?;
+        let cfg = config::load()?;
         remote::read(&Bucket::new(&cfg, &Wasi(cfg.retry)), &key, offset, len)
     }
 }

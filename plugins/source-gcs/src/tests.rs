@@ -36,12 +36,12 @@ fn a_listing_goes_page_by_page_without_folder_markers() {
         ),
     ]);
     let bucket = Bucket::new(&cfg, &script);
-    let first = bucket.list("logs/", None).unwrap();
+    let first = remote::list(&bucket, "logs/", None).unwrap();
     assert_eq!(first.objects.len(), 1);
     assert_eq!(first.objects[0].key, "logs/a.csv");
     assert_eq!(first.objects[0].etag.as_deref(), Some("1700000000000001"));
     assert_eq!(first.next_token.as_deref(), Some("logs/a.csv"));
-    let last = bucket.list("logs/", first.next_token.as_deref()).unwrap();
+    let last = remote::list(&bucket, "logs/", first.next_token.as_deref()).unwrap();
     assert_eq!(last.objects[0].key, "logs/b.csv");
     assert_eq!(last.next_token, None);
     script.finished();
@@ -55,7 +55,7 @@ fn a_page_size_above_the_apis_limit_asks_for_the_limit() {
         200,
         json!({"kind": "storage#objects"}),
     )]);
-    Bucket::new(&cfg, &script).list("", None).unwrap();
+    remote::list(&Bucket::new(&cfg, &script), "", None).unwrap();
     script.finished();
 }
 
@@ -67,14 +67,14 @@ fn listing_errors_carry_gcs_reason_and_message() {
         404,
         json!({"error": {"code": 404, "message": "The specified bucket does not exist.", "errors": [{"reason": "notFound"}]}}),
     )]);
-    let e = Bucket::new(&cfg, &script).list("logs/", None).unwrap_err();
+    let e = remote::list(&Bucket::new(&cfg, &script), "logs/", None).unwrap_err();
     assert_eq!(e.code, "notFound");
     assert_eq!(
         e.message,
         "listing bucket `events` under `logs/` (deleted after it was listed?): GCS answered 404 notFound: The specified bucket does not exist."
     );
     let script = Script::new(vec![(OBJECTS, 200, json!({"items": [{"name": "x"}]}))]);
-    let e = Bucket::new(&cfg, &script).list("", None).unwrap_err();
+    let e = remote::list(&Bucket::new(&cfg, &script), "", None).unwrap_err();
     assert_eq!(e.code, "invalid_response");
 }
 

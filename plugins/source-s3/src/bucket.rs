@@ -1,5 +1,6 @@
 //! The S3 REST calls the plugin makes — ListObjectsV2, HeadObject, ranged GetObject — and what
-//! S3's answers mean. The ranged read itself, with its checks, is [`ferry_guest::remote::read`].
+//! S3's answers mean. The listing and the ranged read themselves, with their checks, are
+//! [`ferry_guest::remote::list`] and [`ferry_guest::remote::read`].
 
 use ferry_guest::error;
 use ferry_guest::http::{self, Request, Response, Transport};
@@ -31,9 +32,23 @@ impl<'a> Bucket<'a> {
     fn object_path(&self, key: &str) -> String {
         self.path(&format!("/{}", http::encode(key, true)))
     }
+}
+
+impl Store for Bucket<'_> {
+    const LIST: &'static str = "ListObjectsV2";
+    const VERSION_HEADER: &'static str = "etag";
+    const VERSION: &'static str = "ETag";
+
+    fn transport(&self) -> &dyn Transport {
+        self.transport
+    }
+
+    fn bucket(&self) -> &str {
+        &self.cfg.bucket
+    }
 
     /// ListObjectsV2, one page.
-    pub fn list(&self, prefix: &str, token: Option<&str>) -> Result<Page, Error> {
+    fn list_request(&self, prefix: &str, token: Option<&str>) -> Request {
         let mut query = format!(
             "?list-type=2&max-keys={}&prefix={}",
             self.cfg.page_size,
@@ -45,27 +60,15 @@ impl<'a> Bucket<'a> {
                 http::encode(token, false)
             ));
         }
-        let request = Request::get(&self.cfg.endpoint, self.path(&format!("/{query}")));
-        let response = self.transport.send(&request)?;
-        if response.status != 200 {
-            return Err(s3_error("list", &self.cfg.bucket, prefix, &response));
-        }
-        let page = xml::list_page(&response.text()).map_err(|m| {
-            error(
-                "invalid_response",
-                format!("ListObjectsV2 on bucket `{}`: {m}", self.cfg.bucket),
-            )
-        })?;
-        Ok(page.without_folder_markers())
+        Request::get(&self.cfg.endpoint, self.path(&format!("/{query}")))
     }
-}
 
-impl Store for Bucket<'_> {
-    const VERSION_HEADER: &'static str = "etag";
-    const VERSION: &'static str = "ETag";
+    fn page(&self, response: &Response) -> Result<Page, String> {
+        xml::list_page(&response.text())
+    }
 
-    fn transport(&self) -> &dyn Transport {
-        self.transport
+    fn list_refused(&self, prefix: &str, response: &Response) -> Error {
+        s3_error("list", &self.cfg.bucket, prefix, response)
     }
 
     /// HeadObject: the size and ETag every range of this read will be pinned to.
@@ -95,10 +98,6 @@ impl Store for Bucket<'_> {
             return request;
         }
         request.header("if-match", pinned.version.clone())
-    }
-
-    fn reading(&self, key: &str) -> String {
-        format!("reading object `{key}` in bucket `{}`", self.cfg.bucket)
     }
 
     fn refused(&self, key: &str, pinned: &Pinned, _offset: u64, response: &Response) -> Error {

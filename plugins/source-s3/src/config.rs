@@ -31,24 +31,26 @@ impl Config {
     }
 
     pub fn from_settings(s: &Settings) -> Result<Config, Error> {
-        let BucketSettings {
-            bucket,
-            page_size,
-            retry,
-        } = BucketSettings::from_settings(s)?;
         let region = s.string("region").unwrap_or("us-east-1");
         // A custom endpoint (MinIO, moto, s3s-fs) seldom has a host per bucket.
         let path_style = s
             .bool("path_style")?
             .unwrap_or(s.string("endpoint").is_some());
-        let default = if path_style {
-            format!("https://s3.{region}.amazonaws.com")
-        } else {
-            format!("https://{bucket}.s3.{region}.amazonaws.com")
-        };
-        Ok(Config {
-            endpoint: s.endpoint("endpoint", &default)?,
+        let BucketSettings {
             bucket,
+            endpoint,
+            page_size,
+            retry,
+        } = BucketSettings::from_settings(s, |bucket| {
+            if path_style {
+                format!("https://s3.{region}.amazonaws.com")
+            } else {
+                format!("https://{bucket}.s3.{region}.amazonaws.com")
+            }
+        })?;
+        Ok(Config {
+            bucket,
+            endpoint,
             path_style,
             page_size,
             retry,
@@ -58,11 +60,7 @@ impl Config {
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    let s = Settings::new(
-        KNOWN,
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )?;
-    Config::from_settings(&s)
+    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //!
 //! [`config`] reads the settings, [`bucket`] makes the S3 calls over a
 //! [`ferry_guest::http::Transport`] (`wasi:http` here, a script in [`tests`]), and
-//! [`ferry_guest::remote::read`] reads and checks each range.
+//! [`ferry_guest::remote`] lists and reads, checking each range.
 
 mod bucket;
 mod config;
@@ -44,7 +44,8 @@ struct S3;
 impl Guest for S3 {
     fn list_objects(prefix: String, cursor: Option<String>) -> Result<ListPage, Error> {
         let cfg = Config::load()?;
-        let page = Bucket::new(&cfg, &Wasi(cfg.retry)).list(&prefix, cursor.as_deref())?;
+        let transport = Wasi(cfg.retry);
+        let page = remote::list(&Bucket::new(&cfg, &transport), &prefix, cursor.as_deref())?;
         Ok(ListPage {
             objects: page.objects,
             next_cursor: page.next_token,

@@ -49,12 +49,12 @@ fn a_listing_goes_page_by_page_without_folder_markers() {
         ),
     ]);
     let bucket = Bucket::new(&cfg, &script);
-    let first = bucket.list("day/", None).unwrap();
+    let first = remote::list(&bucket, "day/", None).unwrap();
     let keys: Vec<&str> = first.objects.iter().map(|o| o.key.as_str()).collect();
     assert_eq!(keys, ["day/a.csv"]);
     assert_eq!(first.objects[0].etag.as_deref(), Some("\"e-12\""));
     assert_eq!(first.next_token.as_deref(), Some("tok/1"));
-    let last = bucket.list("day/", first.next_token.as_deref()).unwrap();
+    let last = remote::list(&bucket, "day/", first.next_token.as_deref()).unwrap();
     // An empty object is data; only an empty key ending in `/` is a folder marker.
     assert_eq!(last.objects[0].key, "day/b.csv");
     assert_eq!(last.next_token, None);
@@ -70,8 +70,7 @@ fn virtual_hosted_buckets_are_not_in_the_path() {
         page(&[], None),
     )]);
     assert!(
-        Bucket::new(&cfg, &script)
-            .list("", None)
+        remote::list(&Bucket::new(&cfg, &script), "", None)
             .unwrap()
             .objects
             .is_empty()
@@ -87,14 +86,14 @@ fn listing_errors_carry_s3s_code_and_message() {
         403,
         "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>",
     )]);
-    let e = Bucket::new(&cfg, &script).list("day/", None).unwrap_err();
+    let e = remote::list(&Bucket::new(&cfg, &script), "day/", None).unwrap_err();
     assert_eq!(e.code, "SignatureDoesNotMatch");
     assert_eq!(
         e.message,
         "listing bucket `logs` under `day/`: S3 answered 403 SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided."
     );
     let script = Script::of([Step::answer("list-type=2", 200, "<Error/>")]);
-    let e = Bucket::new(&cfg, &script).list("", None).unwrap_err();
+    let e = remote::list(&Bucket::new(&cfg, &script), "", None).unwrap_err();
     assert_eq!(e.code, "invalid_response");
 }
 

@@ -13,43 +13,17 @@
 //!   (`short_read` when shorter or longer);
 //! - a `200` is a store that ignored `Range` and sent the whole object: it must be the whole
 //!   pinned object (else `short_read`), and the range is cut from it;
-//! - any other answer (a `412`, a `404`, a `416`…) is the store's to explain ([`Store::refused`]).
+//! - any other answer (a `412`, a `404`, a `416`…) is the store's to explain
+//!   ([`Store::refused`]).
 //!
 //! Retries are the transport's: transport failures, 5xx and 429 are retried before an answer
 //! reaches this code.
 
 use crate::error;
-use crate::http::{Request, Response, Transport};
+use crate::http::Response;
 use crate::types::Error;
 
-use super::{Pinned, pinned, range};
-
-/// An object store as [`read`] needs it; each source implements it for its bucket.
-pub trait Store {
-    /// The answer header naming the version a download sent (`etag`, `x-goog-generation`).
-    const VERSION_HEADER: &'static str;
-    /// What the store calls a version, for messages (`ETag`, `generation`).
-    const VERSION: &'static str;
-
-    /// Sends the store's requests.
-    fn transport(&self) -> &dyn Transport;
-
-    /// The object's size and version (HeadObject, objects.get), which every range of a read
-    /// is pinned to.
-    fn stat(&self, key: &str) -> Result<Pinned, Error>;
-
-    /// The download of `key` at exactly `pinned.version` (`If-Match`, `generation=`) when
-    /// there is one; [`read`] adds the `Range`.
-    fn download(&self, key: &str, pinned: &Pinned) -> Request;
-
-    /// `reading object `key` in bucket `b``, the start of the read's messages.
-    fn reading(&self, key: &str) -> String;
-
-    /// The error of an answer other than 200 or 206 to a download at `offset`: the store's
-    /// code and message, or `object_changed` where the answer means the pinned version is
-    /// gone.
-    fn refused(&self, key: &str, pinned: &Pinned, offset: u64, response: &Response) -> Error;
-}
+use super::{Pinned, Store, pinned, range};
 
 /// Up to `len` bytes of `key` from `offset`, of the version pinned when the read began (at
 /// offset 0); empty at or past the end.
@@ -166,61 +140,9 @@ fn content_range(headers: &[(String, Vec<u8>)]) -> Option<(u64, u64, Option<u64>
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
-
     use super::*;
-    use crate::http::Endpoint;
+    use crate::remote::fake::{Fake, OBJECT};
     use crate::testing::{Script, Step, header};
-
-    /// A store at `http://store.test` whose objects are `OBJECT` at version `"v1"`; an answer
-    /// other than 200/206 is the error `refused_<status>`.
-    struct Fake<'a> {
-        script: &'a Script,
-        endpoint: Endpoint,
-        stats: Cell<u32>,
-    }
-
-    const OBJECT: &[u8] = b"0123456789abcdef";
-
-    impl<'a> Fake<'a> {
-        fn new(script: &'a Script) -> Fake<'a> {
-            Fake {
-                script,
-                endpoint: Endpoint::parse("http://store.test").unwrap(),
-                stats: Cell::new(0),
-            }
-        }
-    }
-
-    impl Store for Fake<'_> {
-        const VERSION_HEADER: &'static str = "etag";
-        const VERSION: &'static str = "ETag";
-
-        fn transport(&self) -> &dyn Transport {
-            self.script
-        }
-
-        fn stat(&self, _key: &str) -> Result<Pinned, Error> {
-            self.stats.set(self.stats.get() + 1);
-            Ok(Pinned {
-                size: OBJECT.len() as u64,
-                version: "\"v1\"".into(),
-            })
-        }
-
-        fn download(&self, key: &str, pinned: &Pinned) -> Request {
-            Request::get(&self.endpoint, format!("/b/{key}"))
-                .header("if-match", pinned.version.clone())
-        }
-
-        fn reading(&self, key: &str) -> String {
-            format!("reading object `{key}` in bucket `b`")
-        }
-
-        fn refused(&self, _key: &str, _p: &Pinned, _offset: u64, r: &Response) -> Error {
-            error(&format!("refused_{}", r.status), r.text())
-        }
-    }
 
     fn partial(first: usize, last: usize) -> Step {
         Step::answer("GET http://store.test/b/", 206, &OBJECT[first..=last])
