@@ -16,7 +16,7 @@ mod read;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-pub use list::{is_folder_marker, list};
+pub use list::list;
 pub use read::read;
 
 use crate::Settings;

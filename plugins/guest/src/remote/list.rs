@@ -30,7 +30,7 @@ impl Page {
     }
 }
 
-pub fn is_folder_marker(object: &ObjectInfo) -> bool {
+fn is_folder_marker(object: &ObjectInfo) -> bool {
     object.key.ends_with('/') && object.size == 0
 }
 
