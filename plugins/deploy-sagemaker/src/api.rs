@@ -5,17 +5,17 @@
 //! name, so a user reads what SageMaker said.
 
 use ferry_guest::error;
-use ferry_guest::http::{self, Endpoint, Method, Request, Retry};
+use ferry_guest::http::{self, Endpoint, Method, Request, Transport};
 use ferry_guest::types::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-/// The SageMaker API of one region (or a stand-in for it).
-pub struct Api {
-    pub endpoint: Endpoint,
-    retry: Retry,
+/// The SageMaker API of one region (or a stand-in for it), over the plugin's transport.
+pub struct Api<'a> {
+    endpoint: &'a Endpoint,
+    transport: &'a dyn Transport,
 }
 
 /// An error answer of SageMaker, before it becomes the plugin's [`Error`], so that callers can
@@ -71,9 +71,12 @@ impl CloudError {
     }
 }
 
-impl Api {
-    pub fn new(endpoint: Endpoint, retry: Retry) -> Api {
-        Api { endpoint, retry }
+impl<'a> Api<'a> {
+    pub fn new(endpoint: &'a Endpoint, transport: &'a dyn Transport) -> Self {
+        Api {
+            endpoint,
+            transport,
+        }
     }
 
     /// One operation: its answer, or SageMaker's error as the plugin's.
@@ -107,8 +110,8 @@ impl Api {
     /// The outer error is the transport's (no answer after the retries), the inner one the
     /// cloud's.
     fn send(&self, operation: &str, body: &Value) -> Result<Result<Value, CloudError>, Error> {
-        let request = request(&self.endpoint, operation, body);
-        let response = http::send_with_retry(&request, &self.retry)?;
+        let request = request(self.endpoint, operation, body);
+        let response = self.transport.send(&request)?;
         if !response.is_success() {
             return Ok(Err(cloud_error(
                 operation,

@@ -3,19 +3,47 @@
 //! something already gone is not an error: a call that failed half-way is simply repeated.
 
 use ferry_guest::deploy::{self, Target, VersionRef};
+use ferry_guest::http::Transport;
 use ferry_guest::types::Error;
 use ferry_guest::{error, log};
 use serde_json::json;
 
-use crate::api::{self, CloudError, Resource, Variant};
-use crate::infra::Infra;
-use crate::plan::{Config, Model, ModelPlan, State};
-use crate::{NAME_MAX, archive, s3};
+use crate::api::{self, Api, CloudError, Resource, Variant};
+use crate::archive;
+use crate::config::Config;
+use crate::plan::{self, Model, ModelPlan, State};
+use crate::s3::{self, Bucket};
+
+/// SageMaker's limit on endpoint, config and model names.
+pub const NAME_MAX: usize = 63;
+
+/// The endpoint of a deployment: named after it, so it is found even if a call failed after
+/// creating it.
+pub fn endpoint_name(target: &Target) -> String {
+    target.resource_name("", NAME_MAX)
+}
+
+/// What one call talks to: the SageMaker API and the model bucket, over one transport.
+pub struct Cloud<'a> {
+    pub cfg: &'a Config,
+    pub api: Api<'a>,
+    pub bucket: Bucket<'a>,
+}
+
+impl<'a> Cloud<'a> {
+    pub fn new(cfg: &'a Config, transport: &'a dyn Transport) -> Self {
+        Cloud {
+            cfg,
+            api: Api::new(&cfg.api, transport),
+            bucket: Bucket::new(&cfg.bucket, &cfg.s3, transport),
+        }
+    }
+}
 
 /// Uploads a version's model data and creates its model, unless the state has it (see
 /// [`State::model_plan`]).
 pub fn ensure_model(
-    infra: &Infra,
+    cloud: &Cloud,
     target: &Target,
     state: &mut State,
     version: &VersionRef,
@@ -23,8 +51,8 @@ pub fn ensure_model(
 ) -> Result<(), Error> {
     let plan = state.model_plan(
         &version.version,
-        &infra.image,
-        &infra.role_arn,
+        &cloud.cfg.image,
+        &cloud.cfg.role_arn,
         serving_config,
     );
     match plan {
@@ -36,12 +64,12 @@ pub fn ensure_model(
                 "model `{}` was made with another image or role; making it again",
                 old.name
             ));
-            delete_model_only(infra, &old.name)?;
+            delete_model_only(cloud, &old.name)?;
             state.models.retain(|m| m.name != old.name);
         }
     }
     let name = target.resource_name(&version.version, NAME_MAX);
-    let key = s3::model_key(&infra.prefix, &target.deployment, &version.version);
+    let key = s3::model_key(&cloud.cfg.prefix, &target.deployment, &version.version);
     let files = deploy::files_under(&version.files)?;
     let bytes = archive::model_tar_gz(&files).map_err(|e| {
         error(
@@ -51,35 +79,35 @@ pub fn ensure_model(
     })?;
     log::info(&format!(
         "uploading {} ({} bytes) for version {}",
-        infra.bucket.url(&key),
+        cloud.bucket.url(&key),
         bytes.len(),
         version.version
     ));
-    infra.bucket.put(&key, bytes)?;
+    cloud.bucket.put(&key, bytes)?;
     let body = api::create_model(
         &name,
-        &infra.image,
-        &infra.bucket.url(&key),
-        &infra.role_arn,
+        &cloud.cfg.image,
+        &cloud.bucket.url(&key),
+        &cloud.cfg.role_arn,
     );
     // A model of this name left by an apply that failed after creating it is this very model:
     // packages are immutable, and the key is the same.
-    infra
+    cloud
         .api
         .call_unless("CreateModel", &body, CloudError::already_exists)?;
     state.models.push(Model {
         version: version.version.clone(),
         name,
         key,
-        image: infra.image.clone(),
-        role_arn: infra.role_arn.clone(),
+        image: cloud.cfg.image.clone(),
+        role_arn: cloud.cfg.role_arn.clone(),
     });
     Ok(())
 }
 
 /// Creates a config of a new name for `variants`; its name.
 pub fn create_config(
-    infra: &Infra,
+    cloud: &Cloud,
     target: &Target,
     state: &mut State,
     variants: Vec<Variant>,
@@ -88,24 +116,24 @@ pub fn create_config(
     let name = target.resource_name(&format!("c{number}"), NAME_MAX);
     let body = api::create_endpoint_config(&name, &variants);
     let created =
-        infra
+        cloud
             .api
             .call_unless("CreateEndpointConfig", &body, CloudError::already_exists)?;
     if created.is_none() {
         // Left by an apply that failed after creating it, so the state does not know it and
         // nothing serves it: replace it.
-        delete_config(infra, &name)?;
-        infra.api.call("CreateEndpointConfig", &body)?;
+        delete_config(cloud, &name)?;
+        cloud.api.call("CreateEndpointConfig", &body)?;
     }
-    state.configs.push(Config {
+    state.configs.push(plan::Config {
         name: name.clone(),
         variants,
     });
     Ok(name)
 }
 
-pub fn delete_config(infra: &Infra, name: &str) -> Result<(), Error> {
-    infra.api.call_unless(
+pub fn delete_config(cloud: &Cloud, name: &str) -> Result<(), Error> {
+    cloud.api.call_unless(
         "DeleteEndpointConfig",
         &json!({ "EndpointConfigName": name }),
         |e| e.is_missing(Resource::EndpointConfig),
@@ -114,8 +142,8 @@ pub fn delete_config(infra: &Infra, name: &str) -> Result<(), Error> {
 }
 
 /// DeleteModel; the model data stays (see [`delete_model`]).
-fn delete_model_only(infra: &Infra, name: &str) -> Result<(), Error> {
-    infra
+fn delete_model_only(cloud: &Cloud, name: &str) -> Result<(), Error> {
+    cloud
         .api
         .call_unless("DeleteModel", &json!({ "ModelName": name }), |e| {
             e.is_missing(Resource::Model)
@@ -124,13 +152,13 @@ fn delete_model_only(infra: &Infra, name: &str) -> Result<(), Error> {
 }
 
 /// DeleteModel and DeleteObject of its model data.
-pub fn delete_model(infra: &Infra, model: &Model) -> Result<(), Error> {
-    delete_model_only(infra, &model.name)?;
-    infra.bucket.delete(&model.key)
+pub fn delete_model(cloud: &Cloud, model: &Model) -> Result<(), Error> {
+    delete_model_only(cloud, &model.name)?;
+    cloud.bucket.delete(&model.key)
 }
 
-pub fn delete_endpoint(infra: &Infra, endpoint: &str) -> Result<(), Error> {
-    infra.api.call_unless(
+pub fn delete_endpoint(cloud: &Cloud, endpoint: &str) -> Result<(), Error> {
+    cloud.api.call_unless(
         "DeleteEndpoint",
         &json!({ "EndpointName": endpoint }),
         |e| e.is_missing(Resource::Endpoint),
@@ -141,17 +169,17 @@ pub fn delete_endpoint(infra: &Infra, endpoint: &str) -> Result<(), Error> {
 /// Once the endpoint serves `config`: deletes the other configs and the models (with their
 /// data) no variant uses any more. The endpoint serves already, so what cannot be deleted
 /// now stays in the state for the next time, and the message says so.
-pub fn retire(infra: &Infra, state: &mut State, config: &str) -> String {
+pub fn retire(cloud: &Cloud, state: &mut State, config: &str) -> String {
     let (configs, models) = state.leftovers(config);
     let mut failures = Vec::new();
     for name in configs {
-        match delete_config(infra, &name) {
+        match delete_config(cloud, &name) {
             Ok(()) => state.configs.retain(|c| c.name != name),
             Err(e) => failures.push(e.message),
         }
     }
     for model in models {
-        match delete_model(infra, &model) {
+        match delete_model(cloud, &model) {
             Ok(()) => state.models.retain(|m| m.name != model.name),
             Err(e) => failures.push(e.message),
         }

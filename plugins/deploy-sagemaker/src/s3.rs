@@ -4,25 +4,33 @@
 //! store; the host signs each request for service `s3`.
 
 use ferry_guest::error;
-use ferry_guest::http::{self, Endpoint, Method, Request, Response, Retry};
+use ferry_guest::http::{self, Endpoint, Method, Request, Response, Transport};
 use ferry_guest::types::Error;
 
-pub struct Bucket {
-    pub name: String,
-    pub endpoint: Endpoint,
-    pub retry: Retry,
+pub struct Bucket<'a> {
+    name: &'a str,
+    endpoint: &'a Endpoint,
+    transport: &'a dyn Transport,
 }
 
-impl Bucket {
+impl<'a> Bucket<'a> {
+    pub fn new(name: &'a str, endpoint: &'a Endpoint, transport: &'a dyn Transport) -> Self {
+        Bucket {
+            name,
+            endpoint,
+            transport,
+        }
+    }
+
     /// Where SageMaker reads an object: `s3://bucket/key`.
     pub fn url(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.name)
     }
 
     pub fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), Error> {
-        let request = Request::new(Method::Put, &self.endpoint, self.path(key))
+        let request = Request::new(Method::Put, self.endpoint, self.path(key))
             .body("application/octet-stream", bytes);
-        let response = http::send_with_retry(&request, &self.retry)?;
+        let response = self.transport.send(&request)?;
         if response.is_success() {
             return Ok(());
         }
@@ -31,8 +39,8 @@ impl Bucket {
 
     /// DeleteObject; an object that is gone already is fine.
     pub fn delete(&self, key: &str) -> Result<(), Error> {
-        let request = Request::new(Method::Delete, &self.endpoint, self.path(key));
-        let response = http::send_with_retry(&request, &self.retry)?;
+        let request = Request::new(Method::Delete, self.endpoint, self.path(key));
+        let response = self.transport.send(&request)?;
         if response.is_success() || response.status == 404 {
             return Ok(());
         }
@@ -42,7 +50,7 @@ impl Bucket {
     fn path(&self, key: &str) -> String {
         format!(
             "/{}/{}",
-            http::encode(&self.name, false),
+            http::encode(self.name, false),
             http::encode(key, true)
         )
     }
@@ -79,11 +87,9 @@ mod tests {
         assert_eq!(model_key("ferry", "d1", "v2"), "ferry/d1/v2/model.tar.gz");
         assert_eq!(model_key("/a/b/", "d1", "v2"), "a/b/d1/v2/model.tar.gz");
         assert_eq!(model_key("", "d1", "v2"), "d1/v2/model.tar.gz");
-        let bucket = Bucket {
-            name: "models".into(),
-            endpoint: Endpoint::parse("http://127.0.0.1:9000").unwrap(),
-            retry: Retry::default(),
-        };
+        let endpoint = Endpoint::parse("http://127.0.0.1:9000").unwrap();
+        let nothing = ferry_guest::testing::Script::default();
+        let bucket = Bucket::new("models", &endpoint, &nothing);
         assert_eq!(
             bucket.path("ferry/d 1/v2/model.tar.gz"),
             "/models/ferry/d%201/v2/model.tar.gz"

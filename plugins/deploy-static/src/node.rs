@@ -1,10 +1,10 @@
-//! Talking to one API node over its node API (`/v1/node/services`): a request with the
-//! plugin's retries, and what came back — a JSON answer, no answer (the node is down), or the
-//! node's own error.
+//! Talking to one API node over its node API (`/v1/node/services`): a request through the
+//! plugin's transport (with its retries), and what came back — a JSON answer, no answer (the
+//! node is down), or the node's own error.
 
 use ferry_guest::deploy::Target;
 use ferry_guest::error;
-use ferry_guest::http::{self, Endpoint, Request, Retry};
+use ferry_guest::http::{self, Endpoint, Request, Transport};
 use ferry_guest::types::Error;
 
 /// What one node said.
@@ -15,11 +15,12 @@ pub enum Reply {
     Unreachable(String),
 }
 
-/// Sends `request` to `node`. An error answer becomes an error with the node's own code and
+/// Sends `request` to its node. An error answer becomes an error with the node's own code and
 /// message; a 404 always has the code `not_found` (for a service: it is not there). A host
 /// that is not granted is the error `host_denied`.
-pub fn call(node: &Endpoint, request: Request, retry: &Retry) -> Result<Reply, Error> {
-    let response = match http::send_with_retry(&request, retry) {
+pub fn call(transport: &dyn Transport, request: Request) -> Result<Reply, Error> {
+    let node = &request.endpoint;
+    let response = match transport.send(&request) {
         Ok(r) => r,
         Err(e) if e.code == "unreachable" => return Ok(Reply::Unreachable(e.message)),
         Err(e) => return Err(e),

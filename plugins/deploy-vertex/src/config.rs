@@ -49,15 +49,11 @@ impl Config {
         let bucket = required("bucket", "the GCS bucket model artifacts are uploaded to")?;
         let image = required("image", "the serving container's image URI")?;
         let location = s.string("location").unwrap_or("us-central1").to_owned();
-        let endpoint = |name: &str, default: String| {
-            let url = s.string(name).map(str::to_owned).unwrap_or(default);
-            Endpoint::parse(&url).map_err(|m| error("invalid_setting", format!("`{name}`: {m}")))
-        };
-        let api = endpoint(
+        let api = s.endpoint(
             "endpoint",
-            format!("https://{location}-aiplatform.googleapis.com"),
+            &format!("https://{location}-aiplatform.googleapis.com"),
         )?;
-        let gcs = endpoint("gcs_endpoint", "https://storage.googleapis.com".to_owned())?;
+        let gcs = s.endpoint("gcs_endpoint", "https://storage.googleapis.com")?;
         let min_replicas = s.positive("min_replicas")?.unwrap_or(1) as u32;
         let max_replicas = s
             .positive("max_replicas")?
@@ -86,10 +82,7 @@ impl Config {
                 .to_owned(),
             min_replicas,
             max_replicas,
-            retry: Retry {
-                attempts: s.positive("retries")?.unwrap_or(5) as u32,
-                ..Retry::default()
-            },
+            retry: s.retry(5)?,
         })
     }
 
@@ -122,11 +115,7 @@ impl Config {
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    let s = Settings::new(
-        KNOWN,
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )?;
-    Config::from_settings(&s)
+    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
 }
 
 #[cfg(test)]

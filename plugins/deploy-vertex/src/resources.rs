@@ -202,29 +202,9 @@ impl EndpointView {
 }
 
 #[cfg(test)]
-pub(crate) fn target(versions: &[(&str, u8)]) -> Target {
-    use ferry_guest::deploy::VersionRef;
-    Target {
-        deployment: "churn".into(),
-        service: "churn".into(),
-        stage: "Prod".into(),
-        versions: versions
-            .iter()
-            .map(|(v, p)| VersionRef {
-                version: v.to_string(),
-                percent: *p,
-                archive: format!("/packages/{v}.zip"),
-                files: format!("/packages/{v}"),
-                sha256: String::new(),
-            })
-            .collect(),
-        state: String::new(),
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_guest::testing::target;
 
     fn cfg() -> Config {
         crate::config::for_tests(&[

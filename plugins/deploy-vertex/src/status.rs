@@ -176,7 +176,7 @@ fn version_of(state: &State, deployment: &str, d: &DeployedModel) -> Option<Stri
 mod tests {
     use super::*;
     use crate::plan::VersionState;
-    use crate::resources::target;
+    use ferry_guest::testing::target;
     use serde_json::json;
 
     fn state() -> State {

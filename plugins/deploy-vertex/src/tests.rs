@@ -2,71 +2,13 @@
 //! transport. The component itself runs against drongo, the shim and fake-gcs-server in the
 //! end-to-end tests (`tests/e2e/deploy.rs`).
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-
 use ferry_guest::deploy::{Operation, Target};
-use ferry_guest::http::{Request, Response, Transport};
-use ferry_guest::types::Error;
+use ferry_guest::testing::{self, Script};
 use serde_json::{Value, json};
 
 use crate::config::{self, Config};
 use crate::driver::{self, Token};
 use crate::plan::{Goal, State};
-
-/// Answers requests from a script, in order, checking each is the one expected.
-struct Script {
-    steps: RefCell<VecDeque<(&'static str, u16, Value)>>,
-    sent: RefCell<Vec<(String, Value)>>,
-}
-
-impl Script {
-    fn new(steps: Vec<(&'static str, u16, Value)>) -> Script {
-        Script {
-            steps: RefCell::new(steps.into()),
-            sent: RefCell::new(Vec::new()),
-        }
-    }
-
-    fn body_of(&self, call: &str) -> Value {
-        let sent = self.sent.borrow();
-        let found = sent.iter().find(|(d, _)| d.contains(call));
-        found
-            .unwrap_or_else(|| panic!("no {call} in {sent:?}"))
-            .1
-            .clone()
-    }
-
-    fn finished(&self) {
-        assert!(
-            self.steps.borrow().is_empty(),
-            "not sent: {:?}",
-            self.steps.borrow()
-        );
-    }
-}
-
-impl Transport for Script {
-    fn send(&self, request: &Request) -> Result<Response, Error> {
-        let described = request.describe();
-        let (expected, status, body) = self
-            .steps
-            .borrow_mut()
-            .pop_front()
-            .unwrap_or_else(|| panic!("unexpected {described}"));
-        assert!(
-            described.contains(expected),
-            "sent {described}, expected {expected}"
-        );
-        let sent = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        self.sent.borrow_mut().push((described, sent));
-        Ok(Response {
-            status,
-            headers: Vec::new(),
-            body: serde_json::to_vec(&body).unwrap(),
-        })
-    }
-}
 
 fn cfg() -> Config {
     config::for_tests(&[
@@ -81,23 +23,10 @@ fn cfg() -> Config {
 
 const P: &str = "projects/p/locations/us-central1";
 
-/// A package directory with a manifest and a model file.
-fn package(version: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("deploy-vertex-{}-{version}", std::process::id()));
-    std::fs::create_dir_all(dir.join("model")).unwrap();
-    std::fs::write(
-        dir.join("manifest.json"),
-        format!(r#"{{"service":"churn","version":"{version}"}}"#),
-    )
-    .unwrap();
-    std::fs::write(dir.join("model/weights.json"), "[1,2,3]").unwrap();
-    dir.to_string_lossy().into_owned()
-}
-
 fn target(versions: &[(&str, u8)], state: &str) -> Target {
-    let mut t = crate::resources::target(versions);
+    let mut t = testing::target(versions);
     for v in &mut t.versions {
-        v.files = package(&v.version);
+        v.files = testing::package("deploy-vertex", &v.version);
     }
     t.state = state.to_owned();
     t

@@ -1,8 +1,13 @@
 //! Outbound HTTP for plugins, over `wasi:http` (which the host polices): one request with a
-//! whole-body read (and a body of its own, for deployers' uploads and API calls), and retries with capped exponential backoff and full jitter for
-//! what is worth retrying — transport failures, timeouts, cut-off bodies, 5xx and 429. Other
-//! 4xx answers are returned to the caller, which turns the service's code and message into
-//! its error. The plugin never authenticates: the host adds credentials on the way out.
+//! whole-body read (and a body of its own, for deployers' uploads and API calls), and retries
+//! with capped exponential backoff and full jitter for what is worth retrying — transport
+//! failures, timeouts, cut-off bodies, 5xx and 429. Other 4xx answers are returned to the
+//! caller, which turns the service's code and message into its error. The plugin never
+//! authenticates: the host adds credentials on the way out.
+//!
+//! Plugins send only through the [`Transport`] trait — [`Wasi`] in the component, a script in
+//! their native tests (`ferry_guest::testing`) — so that every call a plugin makes can be
+//! tested without a network; the `wasi:http` calls themselves are private to this module.
 
 use std::time::Duration;
 
@@ -199,7 +204,7 @@ pub fn excerpt(text: &str) -> String {
 
 /// Why a request got no usable answer.
 #[derive(Debug, Clone)]
-pub enum Failure {
+enum Failure {
     /// The host refused the request: the step does not grant the host.
     Denied,
     /// No answer, or a cut-off one: connection, DNS, timeout, a body that ended early.
@@ -251,9 +256,9 @@ pub fn retryable_status(status: u16) -> bool {
     status == 429 || status >= 500
 }
 
-/// What sends a plugin's requests. Plugin code that takes a `&dyn Transport` rather than
-/// calling [`send_with_retry`] runs natively too, so a deployer's whole call sequence can be
-/// tested against a scripted fake or a local peer; in the component it is [`Wasi`].
+/// What sends a plugin's requests. Plugin code takes a `&dyn Transport`, so that it runs
+/// natively too and a source's reads or a deployer's whole call sequence can be tested
+/// against a scripted fake or a local peer; in the component it is [`Wasi`].
 pub trait Transport {
     fn send(&self, request: &Request) -> Result<Response, Error>;
 }
@@ -270,7 +275,7 @@ impl Transport for Wasi {
 
 /// Sends `request` until it gets an answer that is not retryable, or attempts run out. The
 /// last answer (which may be a 5xx) or failure is returned.
-pub fn send_with_retry(request: &Request, retry: &Retry) -> Result<Response, Error> {
+fn send_with_retry(request: &Request, retry: &Retry) -> Result<Response, Error> {
     let mut attempt = 1;
     loop {
         let outcome = send(request);
@@ -314,7 +319,7 @@ fn failure_error(request: &Request, failure: &Failure, attempts: u32) -> Error {
 }
 
 /// One attempt.
-pub fn send(request: &Request) -> Result<Response, Failure> {
+fn send(request: &Request) -> Result<Response, Failure> {
     let mut fields: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()

@@ -19,9 +19,13 @@
 //! - [`columns`]: columns in Arrow layout; [`rows`] and [`text_batch`]: rows gathered into
 //!   batches of a set size; [`typing`]: one set of rules for typing text values.
 //! - [`lines`]: line splitting across chunk boundaries for line-based formats.
-//! - [`http`]: requests over `wasi:http` with retries; [`remote`]: reading an object store's
-//!   objects in ranges, pinned to one version; [`s3`]: S3's error answers;
-//!   [`google`]: Google Cloud's error answers and operation status codes.
+//! - [`http`]: requests over `wasi:http` with retries, behind the [`http::Transport`] trait
+//!   every plugin sends through (so that its calls run natively against a script);
+//!   [`remote`]: what object-store sources share — bucket settings, listing pages, and the one
+//!   verified ranged read, pinned to one version; [`s3`]: S3's error answers; [`google`]:
+//!   Google Cloud's error answers and operation status codes.
+//! - `testing` (feature `testing`, for plugins' unit tests): a scripted transport and test
+//!   deployment targets.
 //! - [`deploy`]: the `deployer` interface's records and what deployers share (state, names,
 //!   the package manifest).
 //! - [`settings`] and [`log`]: the plugin's side of the `host` interface; [`state`]: the state
@@ -41,6 +45,8 @@ pub mod rows;
 pub mod s3;
 pub mod settings;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text_batch;
 pub mod typing;
 

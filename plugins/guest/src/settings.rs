@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::http::{Endpoint, Retry};
 use crate::types::Error;
 use crate::typing::Kind;
 
@@ -59,6 +60,13 @@ impl Settings {
         ))
     }
 
+    /// Settings written out as `(name, value)` pairs, refusing names not in `known`: what a
+    /// plugin's tests give its `from_settings`.
+    pub fn from_pairs(known: &[&str], pairs: &[(&str, &str)]) -> Result<Settings, Error> {
+        let values = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Settings::new(known, values)
+    }
+
     /// The raw text of a setting.
     pub fn string(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
@@ -97,6 +105,26 @@ impl Settings {
     pub fn positive(&self, name: &str) -> Result<Option<usize>, Error> {
         self.parse(name, "a whole number of at least 1", |v| {
             v.parse().ok().filter(|n| *n > 0)
+        })
+    }
+
+    /// A service's base URL (`endpoint`, `s3_endpoint`…), `default` when not given.
+    pub fn endpoint(&self, name: &str, default: &str) -> Result<Endpoint, Error> {
+        let url = self.string(name).unwrap_or(default);
+        Endpoint::parse(url)
+            .map_err(|m| crate::error(INVALID_SETTING, format!("setting `{name}`: {m}")))
+    }
+
+    /// How hard to try each request: `retries` attempts (`default` when not given), with the
+    /// standard backoff. Every plugin that talks to a service takes this one setting.
+    pub fn retry(&self, default: u32) -> Result<Retry, Error> {
+        let attempts = match self.positive("retries")? {
+            Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
+            None => default,
+        };
+        Ok(Retry {
+            attempts,
+            ..Retry::default()
         })
     }
 
@@ -187,10 +215,7 @@ mod tests {
     const KNOWN: &[&str] = &["delimiter", "header", "batch_size", "input_schema"];
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, Error> {
-        Settings::new(
-            KNOWN,
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-        )
+        Settings::from_pairs(KNOWN, pairs)
     }
 
     #[test]
@@ -273,6 +298,36 @@ mod tests {
         );
         let s = settings(&[("delimiter", "é")]).unwrap();
         assert!(s.ascii_char("delimiter").is_err());
+    }
+
+    #[test]
+    fn endpoints_and_retries() {
+        let known = &["endpoint", "retries"];
+        let s = Settings::new(known, [("retries".into(), "3".into())]).unwrap();
+        assert_eq!(s.retry(5).unwrap().attempts, 3);
+        assert_eq!(
+            s.endpoint("endpoint", "https://storage.googleapis.com")
+                .unwrap()
+                .url(),
+            "https://storage.googleapis.com"
+        );
+        let s = Settings::new(
+            known,
+            [
+                ("endpoint".into(), "localhost:9000".into()),
+                ("retries".into(), "0".into()),
+            ],
+        )
+        .unwrap();
+        let e = s.endpoint("endpoint", "https://x").unwrap_err();
+        assert_eq!(e.code, INVALID_SETTING);
+        assert_eq!(
+            e.message,
+            "setting `endpoint`: endpoint `localhost:9000` must start with http:// or https://"
+        );
+        assert!(s.retry(5).is_err());
+        let unset = Settings::new(known, []).unwrap();
+        assert_eq!(unset.retry(2).unwrap().attempts, 2);
     }
 
     #[test]

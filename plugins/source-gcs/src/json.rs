@@ -1,13 +1,9 @@
 //! The GCS JSON API documents the plugin reads: an objects.list page and one object's
 //! metadata (errors are Google's shape, read by `ferry_guest::google`).
 
+use ferry_guest::remote::Page;
 use ferry_guest::types::ObjectInfo;
 use serde::Deserialize;
-
-pub struct Page {
-    pub objects: Vec<ObjectInfo>,
-    pub next_token: Option<String>,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

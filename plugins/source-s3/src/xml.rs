@@ -1,11 +1,7 @@
 //! The S3 XML document the plugin reads: a ListObjectsV2 page (errors: `ferry_guest::s3`).
 
+use ferry_guest::remote::Page;
 use ferry_guest::types::ObjectInfo;
-
-pub struct Page {
-    pub objects: Vec<ObjectInfo>,
-    pub next_token: Option<String>,
-}
 
 fn child_text<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.children()

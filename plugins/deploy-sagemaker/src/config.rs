@@ -1,15 +1,13 @@
-//! The infra's settings: where SageMaker and the model bucket are, and what every endpoint of
-//! the infra runs on.
+//! The infra's settings, checked and defaulted once per call: where SageMaker and the model
+//! bucket are, and what every endpoint of the infra runs on.
 
 use ferry_guest::http::{Endpoint, Retry};
 use ferry_guest::settings::INVALID_SETTING;
 use ferry_guest::types::Error;
 use ferry_guest::{Settings, error};
 
-use crate::api::Api;
-use crate::s3::Bucket;
-
-pub const SETTINGS: &[&str] = &[
+/// Every setting the plugin takes; anything else is refused as a likely typo.
+pub const KNOWN: &[&str] = &[
     "region",
     "endpoint",
     "s3_endpoint",
@@ -22,12 +20,17 @@ pub const SETTINGS: &[&str] = &[
     "retries",
 ];
 
-pub struct Infra {
-    pub api: Api,
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The SageMaker control plane.
+    pub api: Endpoint,
     /// Where clients invoke endpoints: the SageMaker runtime of the region, or the custom
     /// `endpoint` (an emulator such as moto answers InvokeEndpoint on the API's own port).
     pub runtime: Endpoint,
-    pub bucket: Bucket,
+    /// The S3 API the model data goes to (path-style).
+    pub s3: Endpoint,
+    /// The bucket SageMaker reads model data from.
+    pub bucket: String,
     pub prefix: String,
     /// The inference container every model runs in.
     pub image: String,
@@ -35,47 +38,37 @@ pub struct Infra {
     pub role_arn: String,
     pub instance_type: String,
     pub instance_count: u32,
+    pub retry: Retry,
 }
 
-impl Infra {
-    pub fn load() -> Result<Infra, Error> {
-        Infra::from_settings(&Settings::load(SETTINGS)?)
+impl Config {
+    pub fn load() -> Result<Config, Error> {
+        Config::from_settings(&Settings::load(KNOWN)?)
     }
 
-    pub fn from_settings(s: &Settings) -> Result<Infra, Error> {
+    pub fn from_settings(s: &Settings) -> Result<Config, Error> {
         let required = |name: &str, what: &str| s.required(name, what);
-        let url = |name: &str, default: String| {
-            let url = s.string(name).map(str::to_owned).unwrap_or(default);
-            Endpoint::parse(&url)
-                .map_err(|m| error(INVALID_SETTING, format!("setting `{name}`: {m}")))
-        };
         let region = s.string("region").unwrap_or("us-east-1").to_owned();
         // Cloud calls are few and small; a short retry keeps a failing apply quick to report.
-        let retry = Retry {
-            attempts: s.positive("retries")?.unwrap_or(3) as u32,
-            ..Retry::default()
-        };
-        let api_endpoint = url(
+        let retry = s.retry(3)?;
+        let api = s.endpoint(
             "endpoint",
-            format!("https://api.sagemaker.{region}.amazonaws.com"),
+            &format!("https://api.sagemaker.{region}.amazonaws.com"),
         )?;
         let runtime = match s.string("endpoint") {
-            Some(_) => api_endpoint.clone(),
-            None => url(
+            Some(_) => api.clone(),
+            None => s.endpoint(
                 "endpoint",
-                format!("https://runtime.sagemaker.{region}.amazonaws.com"),
+                &format!("https://runtime.sagemaker.{region}.amazonaws.com"),
             )?,
         };
-        let s3_endpoint = url("s3_endpoint", format!("https://s3.{region}.amazonaws.com"))?;
+        let s3 = s.endpoint("s3_endpoint", &format!("https://s3.{region}.amazonaws.com"))?;
         let instance_count = s.positive("instance_count")?.unwrap_or(1);
-        Ok(Infra {
+        Ok(Config {
+            api,
             runtime,
-            api: Api::new(api_endpoint, retry),
-            bucket: Bucket {
-                name: required("bucket", "the S3 bucket SageMaker reads model data from")?,
-                endpoint: s3_endpoint,
-                retry,
-            },
+            s3,
+            bucket: required("bucket", "the S3 bucket SageMaker reads model data from")?,
             prefix: s.string("prefix").unwrap_or("ferry").to_owned(),
             image: required("image", "the inference container image URI")?,
             role_arn: required("role_arn", "the endpoint's execution role ARN")?,
@@ -89,6 +82,7 @@ impl Infra {
                     format!("setting `instance_count` = `{instance_count}` is too large"),
                 )
             })?,
+            retry,
         })
     }
 
@@ -99,15 +93,16 @@ impl Infra {
 }
 
 #[cfg(test)]
+pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
+    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    fn settings(pairs: &[(&str, &str)]) -> Result<Infra, Error> {
-        let s = Settings::new(
-            SETTINGS,
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-        )?;
-        Infra::from_settings(&s)
+    fn settings(pairs: &[(&str, &str)]) -> Result<Config, Error> {
+        for_tests(pairs)
     }
 
     const REQUIRED: &[(&str, &str)] = &[
@@ -122,13 +117,10 @@ mod tests {
         pairs.push(("region", "eu-west-1"));
         let infra = settings(&pairs).unwrap();
         assert_eq!(
-            infra.api.endpoint.url(),
+            infra.api.url(),
             "https://api.sagemaker.eu-west-1.amazonaws.com"
         );
-        assert_eq!(
-            infra.bucket.endpoint.authority,
-            "s3.eu-west-1.amazonaws.com"
-        );
+        assert_eq!(infra.s3.authority, "s3.eu-west-1.amazonaws.com");
         assert_eq!(infra.prefix, "ferry");
         assert_eq!(infra.instance_type, "ml.m5.large");
         assert_eq!(infra.instance_count, 1);
