@@ -7,17 +7,16 @@
 //! SIGTERM or Ctrl-C stops accepting, lets requests in flight finish, gives running jobs a
 //! grace period and leaves the rest to resume on the next start.
 
-mod api;
 mod auth;
 mod canned;
 mod config;
-mod deployments;
 mod executor;
 mod http;
 mod metrics;
 mod node;
 mod openapi;
 mod registry;
+mod routes;
 mod service_auth;
 mod upload;
 
@@ -280,7 +279,7 @@ impl Server {
             body: Bytes::new(),
         };
         let route =
-            api::route(&request.method, &request.segments()).map_err(|e| ("unmatched", e))?;
+            routes::route(&request.method, &request.segments()).map_err(|e| ("unmatched", e))?;
         let label = route.label;
         let fail = |e: ApiError| (label, e);
         if let Some(permission) = route.permission {
@@ -288,25 +287,24 @@ impl Server {
                 .await
                 .map_err(fail)?;
         }
-        if label == "POST /v1/uploads" {
-            return self
-                .upload(&request, body)
-                .await
-                .map(|r| (label, r))
-                .map_err(fail);
-        }
-        // A package import is a zip: it gets the upload limit, other bodies the API's.
-        let limit = if label == "POST /v1/services/{service}/packages"
-            || label == "PUT /v1/node/services/{service}"
-        {
-            self.config.max_upload.0
-        } else {
-            self.config.max_body.0
+        let (limit, handler) = match route.target {
+            routes::Target::Upload => {
+                return self
+                    .upload(&request, body)
+                    .await
+                    .map(|r| (label, r))
+                    .map_err(fail);
+            }
+            routes::Target::Read { limit, handler } => (limit, handler),
+        };
+        let limit = match limit {
+            routes::BodyLimit::Api => self.config.max_body.0,
+            routes::BodyLimit::Package => self.config.max_upload.0,
         };
         request.body = read_body(body, limit as usize, self.config.body_timeout)
             .await
             .map_err(fail)?;
-        api::handle(self, route, &request)
+        routes::handle(self, handler, &request)
             .await
             .map(|r| (label, r))
             .map_err(fail)

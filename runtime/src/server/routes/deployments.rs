@@ -6,9 +6,10 @@
 use http::{Method, StatusCode};
 use serde::Deserialize;
 
-use super::Server;
-use super::http::{ApiError, Request, Response, json};
+use super::{BodyLimit, Matched};
 use crate::deploy::{DeployError, NewDeployment};
+use crate::server::Server;
+use crate::server::http::{ApiError, Request, Response, json};
 use crate::store::{OperationRecord, Share};
 
 /// A deployer route, matched.
@@ -29,7 +30,17 @@ pub enum Action {
 }
 
 /// The label (for metrics and the OpenAPI document) and action of a deployer path.
-pub fn route(method: &Method, segments: &[&str]) -> Option<(&'static str, Action)> {
+pub(super) fn route(method: &Method, segments: &[&str]) -> Option<Matched<Action>> {
+    let (label, action) = table(method, segments)?;
+    Some((
+        label,
+        Some(crate::store::Permission::ManageDeployments),
+        BodyLimit::Api,
+        action,
+    ))
+}
+
+fn table(method: &Method, segments: &[&str]) -> Option<(&'static str, Action)> {
     use Action::*;
     let s = |x: &str| x.to_owned();
     Some(match (method, segments) {
@@ -127,7 +138,11 @@ struct DesiredBody {
     versions: Option<Vec<Share>>,
 }
 
-pub async fn handle(app: &Server, action: Action, request: &Request) -> Result<Response, ApiError> {
+pub(super) async fn handle(
+    app: &Server,
+    action: Action,
+    request: &Request,
+) -> Result<Response, ApiError> {
     let ferry = &app.ferry;
     match action {
         Action::ListInfras => Ok(json(
