@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use uuid::Uuid;
 
+use super::commit::{Commits, app_id};
 use super::download::Downloads;
 use super::file::{FileContext, FileFailure, FileReport, Sink, process};
 use super::outcome::Stop;
@@ -15,8 +16,8 @@ use crate::store::{
     DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, Job, JobFile, NewFile, NewJob,
     RowMetrics,
 };
-use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
-use crate::workflow::{IngestMode, OnChange};
+use crate::table::Table;
+use crate::workflow::OnChange;
 
 /// Choices for one run.
 #[derive(Debug, Clone, Default)]
@@ -25,11 +26,6 @@ pub struct RunOptions {
     pub only_file: Option<String>,
     /// Import only objects with these keys (a trigger naming the objects that arrived).
     pub only_files: Option<Vec<String>>,
-}
-
-/// The table's application id for a job: its transactions say which objects are in.
-fn app_id(job: Uuid) -> String {
-    format!("ferry-job-{job}")
 }
 
 impl Engine<'_> {
@@ -92,7 +88,6 @@ impl Engine<'_> {
         let table_path = self.home.table(&wf.ingest.table)?;
         let mut table = Table::open(&table_path).await?;
         let app = app_id(id);
-        let mode = wf.ingest.mode;
         let total_files = files.len() as i64;
         self.reconcile(id, &files, &table, &app).await?;
         let files = self.store.files(id, &FileFilter::default()).await?;
@@ -116,15 +111,7 @@ impl Engine<'_> {
             pending,
             p.concurrency,
         );
-        let mut staged_for_replace: Vec<(JobFile, StagedFiles, FileReport)> = Vec::new();
-        // A reimported object's earlier rows go in the commit that adds its new ones.
-        let earlier = if wf.incremental() && wf.import.on_change == OnChange::Reimport {
-            self.store
-                .imported_objects(&wf.name, &p.source_id, &wf.ingest.table)
-                .await?
-        } else {
-            Default::default()
-        };
+        let mut commits = Commits::new(self, p, total_files).await?;
         let mut unreachable_in_a_row = 0usize;
 
         for file in files.iter().filter(|f| f.status == FileStatus::Pending) {
@@ -175,73 +162,10 @@ impl Engine<'_> {
                         None => None,
                     };
                     exceptions += report.metrics.num_rows_skipped_by_error;
-                    match mode {
-                        IngestMode::Append => {
-                            let version = file.seq as i64 + 1;
-                            let old_files = earlier
-                                .get(&file.name)
-                                .map(|o| o.data_files.clone())
-                                .unwrap_or_default();
-                            let staged = match staged {
-                                Some(staged) => Some(staged.replacing(old_files)),
-                                // The new version holds no rows: the old ones still go.
-                                None if !old_files.is_empty() => {
-                                    Some(StagedFiles::default().replacing(old_files))
-                                }
-                                None => None,
-                            };
-                            let table_version = match staged {
-                                Some(staged) => {
-                                    self.store
-                                        .prepare_commit(
-                                            id,
-                                            file.seq,
-                                            &report.metrics,
-                                            version,
-                                            &staged.paths(),
-                                        )
-                                        .await?;
-                                    let info = commit_info(id, &file.name);
-                                    Some(
-                                        table
-                                            .commit(
-                                                staged,
-                                                WriteMode::Append,
-                                                Some(AppTxn::new(&app, version)),
-                                                info,
-                                            )
-                                            .await?,
-                                    )
-                                }
-                                None => None,
-                            };
-                            self.store
-                                .finish_file(
-                                    id,
-                                    file.seq,
-                                    &file.name,
-                                    FileOutcome::Passed { table_version },
-                                    &report.metrics,
-                                    &report.diagnostics,
-                                )
-                                .await?;
-                            progress.file_finished(&file.name, FileStatus::Passed);
-                            unreachable_in_a_row = 0;
-                        }
-                        IngestMode::Replace => {
-                            let staged = staged.unwrap_or_default();
-                            self.store
-                                .prepare_commit(
-                                    id,
-                                    file.seq,
-                                    &report.metrics,
-                                    total_files,
-                                    &staged.paths(),
-                                )
-                                .await?;
-                            staged_for_replace.push((file.clone(), staged, report));
-                        }
-                    }
+                    commits
+                        .passed(self, &mut table, id, file, staged, report, progress)
+                        .await?;
+                    unreachable_in_a_row = 0;
                 }
                 Err(FileFailure::File(error)) => {
                     tracing::warn!(job = %id, file = %file.name, code = %error.code, "file failed: {}", error.message);
@@ -279,36 +203,7 @@ impl Engine<'_> {
             }
         }
 
-        if mode == IngestMode::Replace && !staged_for_replace.is_empty() {
-            let mut all = StagedFiles::default();
-            for (_, staged, _) in &mut staged_for_replace {
-                all.extend(std::mem::take(staged));
-            }
-            let info = commit_info(id, "*");
-            let version = table
-                .commit(
-                    all,
-                    WriteMode::Replace,
-                    Some(AppTxn::new(&app, total_files)),
-                    info,
-                )
-                .await?;
-            for (file, _, report) in &staged_for_replace {
-                self.store
-                    .finish_file(
-                        id,
-                        file.seq,
-                        &file.name,
-                        FileOutcome::Passed {
-                            table_version: Some(version),
-                        },
-                        &report.metrics,
-                        &report.diagnostics,
-                    )
-                    .await?;
-                progress.file_finished(&file.name, FileStatus::Passed);
-            }
-        }
+        commits.finish(self, &mut table, id, progress).await?;
         Ok(Stop::Completed)
     }
 
@@ -448,13 +343,6 @@ pub(super) async fn list_objects(
         )));
     }
     Ok(files)
-}
-
-fn commit_info(job: Uuid, file: &str) -> serde_json::Map<String, serde_json::Value> {
-    let mut info = serde_json::Map::new();
-    info.insert("ferry.jobId".into(), job.to_string().into());
-    info.insert("ferry.file".into(), file.into());
-    info
 }
 
 pub(crate) fn error_code(e: &EngineError) -> &str {

@@ -7,6 +7,7 @@
 //! a crash interrupts, a resume reads the table's transaction version and knows the truth: no
 //! object is lost and none is stored twice.
 
+mod commit;
 mod download;
 mod dry_run;
 mod file;
