@@ -70,7 +70,10 @@ pub async fn run_serve(
     args: ServeArgs,
 ) -> Result<ExitCode, EngineError> {
     let file = match &args.config {
-        Some(path) => ConfigFile::load(path).map_err(EngineError::Config)?,
+        Some(path) => match ConfigFile::load(path) {
+            Ok(file) => file,
+            Err(e) => return Ok(config_error(e)),
+        },
         None => ConfigFile::default(),
     };
     let explicit_roots = file.grant_roots.is_some();
@@ -90,17 +93,20 @@ pub async fn run_serve(
         // The default follows the workflows directory the flag chose.
         config.grant_roots = vec![home.join("uploads"), config.workflows.clone()];
     }
-    let roots = crate::paths::Roots::new(config.grant_roots.iter().cloned()).map_err(|e| {
-        EngineError::Config(format!(
-            "grant_roots: cannot resolve {}: {e}",
-            config
-                .grant_roots
-                .iter()
-                .map(|r| r.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
+    let roots = match crate::paths::Roots::new(config.grant_roots.iter().cloned()) {
+        Ok(roots) => roots,
+        Err(source) => {
+            return Ok(config_error(crate::server::ConfigError::Roots {
+                roots: config
+                    .grant_roots
+                    .iter()
+                    .map(|r| r.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                source,
+            }));
+        }
+    };
     let app = app.confined_to(roots).open().await?;
     let result = serve(app, config, super::run::shutdown()).await;
     match result {
@@ -113,6 +119,12 @@ pub async fn run_serve(
     }
 }
 
+/// A settings problem: said, and exit 78 (EX_CONFIG).
+fn config_error(e: crate::server::ConfigError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(super::exit::CONFIG)
+}
+
 pub async fn keys(app: App, command: KeysCommand, json: bool) -> Result<ExitCode, EngineError> {
     match command {
         KeysCommand::Create {
@@ -122,9 +134,9 @@ pub async fn keys(app: App, command: KeysCommand, json: bool) -> Result<ExitCode
             from_stdin: true,
         } => {
             let mut text = String::new();
-            std::io::stdin().read_line(&mut text).map_err(|e| {
-                EngineError::Config(format!("cannot read the key from standard input: {e}"))
-            })?;
+            std::io::stdin()
+                .read_line(&mut text)
+                .map_err(|e| EngineError::Stdin(e))?;
             let key = app
                 .import_key(&name, &permissions, &services, text.trim())
                 .await?;

@@ -164,16 +164,13 @@ async fn absorb(
     report.metrics.num_rows_skipped_by_error += parse_skipped;
     report.diagnostics.extend(decoded.diagnostics);
     for batch in &decoded.batches {
-        let mapped = ctx
-            .mapping
-            .apply(batch, ctx.schema.as_ref())
-            .map_err(|message| {
-                FileFailure::File(ErrorInfo {
-                    code: "mapping_failed".into(),
-                    message,
-                    row: batch.rows.first().copied(),
-                })
-            })?;
+        let mapped = ctx.mapping.apply(batch, ctx.schema.as_ref()).map_err(|e| {
+            FileFailure::File(ErrorInfo {
+                code: "mapping_failed".into(),
+                message: e.to_string(),
+                row: batch.rows.first().copied(),
+            })
+        })?;
         let m = &mut report.metrics;
         m.num_rows_processed += mapped.rows_in;
         m.num_rows_processed_with_warning += mapped.rows_with_warning;

@@ -51,8 +51,8 @@ pub enum EngineError {
     NoSuchObject(String),
     #[error(transparent)]
     Secrets(#[from] crate::credentials::SecretFileError),
-    #[error("{0}")]
-    Config(String),
+    #[error("cannot read the key from standard input: {0}")]
+    Stdin(std::io::Error),
     #[error(transparent)]
     Name(#[from] crate::paths::NameError),
 }
@@ -64,7 +64,7 @@ impl EngineError {
             self,
             EngineError::Workflow(_)
                 | EngineError::Plugins(_)
-                | EngineError::Config(_)
+                | EngineError::Stdin(_)
                 | EngineError::Name(_)
         )
     }

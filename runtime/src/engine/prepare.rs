@@ -125,10 +125,10 @@ pub fn prepare(
 
     let mapping = match &workflow.validate {
         None => Mapping::identity(),
-        Some(v) => Mapping::new(v).unwrap_or_else(|message| {
+        Some(v) => Mapping::new(v).unwrap_or_else(|e| {
             problems.push(Problem {
                 location: workflow.location(&v.name, "schema"),
-                message,
+                message: e.to_string(),
             });
             Mapping::identity()
         }),

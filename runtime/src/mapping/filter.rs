@@ -10,10 +10,14 @@ use arrow::compute::kernels::cmp;
 use arrow::compute::{and_kleene, cast, is_not_null, is_null};
 use arrow::datatypes::DataType;
 
+use super::MappingError;
 use crate::workflow::{Condition, FilterOp};
 
 /// The rows of `batch` that pass every condition (`true` = keep).
-pub fn evaluate(conditions: &[Condition], batch: &RecordBatch) -> Result<BooleanArray, String> {
+pub fn evaluate(
+    conditions: &[Condition],
+    batch: &RecordBatch,
+) -> Result<BooleanArray, MappingError> {
     let mut keep = BooleanArray::from(vec![true; batch.num_rows()]);
     for cond in conditions {
         let mask = match batch.column_by_name(&cond.column) {
@@ -24,35 +28,40 @@ pub fn evaluate(conditions: &[Condition], batch: &RecordBatch) -> Result<Boolean
             },
             Some(column) => condition_mask(cond, column)?,
         };
-        keep = and_kleene(&keep, &mask).map_err(|e| e.to_string())?;
+        keep = and_kleene(&keep, &mask).map_err(MappingError::Arrow)?;
     }
     // Null (unknown) means "did not match".
     Ok(keep.iter().map(|v| Some(v == Some(true))).collect())
 }
 
-fn condition_mask(cond: &Condition, column: &ArrayRef) -> Result<BooleanArray, String> {
-    let literal = || -> Result<Scalar<ArrayRef>, String> {
-        let value = cond.value.as_ref().ok_or("comparison needs a value")?;
+fn condition_mask(cond: &Condition, column: &ArrayRef) -> Result<BooleanArray, MappingError> {
+    let filter = |message: String| MappingError::Filter {
+        column: cond.column.clone(),
+        message,
+    };
+    let literal = || -> Result<Scalar<ArrayRef>, MappingError> {
+        let value = cond
+            .value
+            .as_ref()
+            .ok_or_else(|| filter("comparison needs a value".into()))?;
         let one: ArrayRef = match value {
             toml::Value::String(s) => std::sync::Arc::new(StringArray::from(vec![s.as_str()])),
             toml::Value::Integer(i) => std::sync::Arc::new(Int64Array::from(vec![*i])),
             toml::Value::Float(f) => std::sync::Arc::new(Float64Array::from(vec![*f])),
             toml::Value::Boolean(b) => std::sync::Arc::new(BooleanArray::from(vec![*b])),
-            other => return Err(format!("unsupported filter value {other}")),
+            other => return Err(filter(format!("unsupported filter value {other}"))),
         };
         let typed = cast(&one, column.data_type()).map_err(|e| {
-            format!(
-                "filter value {value} does not fit column `{}` ({}): {e}",
-                cond.column,
+            filter(format!(
+                "value {value} does not fit the column ({}): {e}",
                 column.data_type()
-            )
+            ))
         })?;
         if typed.is_null(0) && !matches!(column.data_type(), DataType::Null) {
-            return Err(format!(
-                "filter value {value} is not a valid {} for column `{}`",
-                column.data_type(),
-                cond.column
-            ));
+            return Err(filter(format!(
+                "value {value} is not a valid {} for the column",
+                column.data_type()
+            )));
         }
         Ok(Scalar::new(typed))
     };
@@ -67,5 +76,5 @@ fn condition_mask(cond: &Condition, column: &ArrayRef) -> Result<BooleanArray, S
         FilterOp::Gt => cmp::gt(lhs, &literal()?),
         FilterOp::Ge => cmp::gt_eq(lhs, &literal()?),
     };
-    result.map_err(|e| format!("filter on `{}`: {e}", cond.column))
+    result.map_err(|e| filter(e.to_string()))
 }

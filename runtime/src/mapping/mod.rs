@@ -20,6 +20,18 @@ use arrow::util::display::array_value_to_string;
 
 pub use timestamp::TimestampFormat;
 
+/// Why a mapping could not be built or applied to a batch (row problems are diagnostics, not
+/// errors: they skip or warn on their row).
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("{0}")]
+    Timestamp(String),
+    #[error("filter on `{column}`: {message}")]
+    Filter { column: String, message: String },
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
 use crate::diagnostic::{RowDiagnostic, Severity};
 use crate::rows::RowBatch;
 use crate::workflow::{ColumnType, Condition, ValidateStep};
@@ -76,7 +88,7 @@ impl Mapping {
         }
     }
 
-    pub fn new(step: &ValidateStep) -> Result<Self, String> {
+    pub fn new(step: &ValidateStep) -> Result<Self, MappingError> {
         let s = &step.schema;
         let role = |source: &Option<String>, name: &str, ty: DataType, required: bool| {
             source.as_ref().map(|source| Rule {
@@ -93,7 +105,9 @@ impl Mapping {
                 name: "timestamp".into(),
                 ty: Some(data_type(ColumnType::Timestamp)),
                 required: true,
-                timestamp: Some(TimestampFormat::parse(ts.format())?),
+                timestamp: Some(
+                    TimestampFormat::parse(ts.format()).map_err(MappingError::Timestamp)?,
+                ),
             }),
             None => None,
         };
@@ -204,7 +218,11 @@ impl Mapping {
 
     /// Maps one decoded batch. `table` is the schema the rows must fit (the table's, or the one
     /// this job established); columns it has that the batch lacks come out null.
-    pub fn apply(&self, input: &RowBatch, table: Option<&SchemaRef>) -> Result<Mapped, String> {
+    pub fn apply(
+        &self,
+        input: &RowBatch,
+        table: Option<&SchemaRef>,
+    ) -> Result<Mapped, MappingError> {
         let batch = &input.batch;
         let n = batch.num_rows();
         let mut errors: Vec<Option<RowDiagnostic>> = vec![None; n];
@@ -321,7 +339,7 @@ impl Mapping {
             arrays,
             &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(MappingError::Arrow)?;
 
         let passes = filter::evaluate(&self.filter, &mapped)?;
         let mut keep = Vec::with_capacity(n);
@@ -350,7 +368,7 @@ impl Mapping {
             }
         }
         result.batch =
-            filter_record_batch(&mapped, &BooleanArray::from(keep)).map_err(|e| e.to_string())?;
+            filter_record_batch(&mapped, &BooleanArray::from(keep)).map_err(MappingError::Arrow)?;
         Ok(result)
     }
 }

@@ -24,10 +24,7 @@ pub async fn build(
     version: Option<&str>,
     job: Option<uuid::Uuid>,
 ) -> Result<Manifest, PackageError> {
-    let service = workflow
-        .service
-        .as_ref()
-        .ok_or_else(|| PackageError::Build("the workflow declares no [service]".into()))?;
+    let service = workflow.service.as_ref().ok_or(PackageError::NoService)?;
     let version = version
         .map(str::to_owned)
         .unwrap_or_else(|| registry.next_version(&service.id));
@@ -42,12 +39,16 @@ pub async fn build(
                 input,
                 output,
             } => {
+                let plugin_error = |source| PackageError::Plugin {
+                    endpoint: name.clone(),
+                    source,
+                };
                 let path = catalog
                     .resolve(predictor, &workflow.plugins)
-                    .map_err(|e| PackageError::Build(e.to_string()))?;
+                    .map_err(plugin_error)?;
                 // Refuse anything that is not a predictor now rather than at deployment.
                 host.load(predictor, &path, PluginKind::Predictor)
-                    .map_err(|e| PackageError::Build(format!("endpoint `{name}`: {e}")))?;
+                    .map_err(plugin_error)?;
                 let component = format!("plugins/{predictor}.wasm");
                 contents.add(&component, std::fs::read(&path)?)?;
                 let model_dir = format!("endpoints/{name}/model");
@@ -71,34 +72,35 @@ pub async fn build(
             EndpointSpec::Lookup { name, table, key } => {
                 let batches = crate::table::read_table(&home.table(table)?)
                     .await
-                    .map_err(|e| PackageError::Build(format!("endpoint `{name}`: {e}")))?;
+                    .map_err(|source| PackageError::Table {
+                        endpoint: name.clone(),
+                        source,
+                    })?;
                 let Some(schema) = batches.first().map(|b| b.schema()) else {
-                    return Err(PackageError::Build(format!(
-                        "endpoint `{name}`: table `{table}` has no rows to serve"
-                    )));
+                    return Err(PackageError::EmptyTable {
+                        endpoint: name.clone(),
+                        table: table.clone(),
+                    });
                 };
                 if schema.field_with_name(key).is_err() {
-                    return Err(PackageError::Build(format!(
-                        "endpoint `{name}`: table `{table}` has no key column `{key}` (columns: {})",
-                        schema
+                    return Err(PackageError::NoKeyColumn {
+                        endpoint: name.clone(),
+                        table: table.clone(),
+                        key: key.clone(),
+                        columns: schema
                             .fields()
                             .iter()
                             .map(|f| f.name().as_str())
                             .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
+                            .join(", "),
+                    });
                 }
                 let mut parquet = Vec::new();
-                let mut writer = ArrowWriter::try_new(&mut parquet, schema.clone(), None)
-                    .map_err(|e| PackageError::Build(e.to_string()))?;
+                let mut writer = ArrowWriter::try_new(&mut parquet, schema.clone(), None)?;
                 for b in &batches {
-                    writer
-                        .write(b)
-                        .map_err(|e| PackageError::Build(e.to_string()))?;
+                    writer.write(b)?;
                 }
-                writer
-                    .close()
-                    .map_err(|e| PackageError::Build(e.to_string()))?;
+                writer.close()?;
                 let rows = format!("endpoints/{name}/rows.parquet");
                 contents.add(&rows, parquet)?;
                 endpoints.push(Endpoint::Lookup {

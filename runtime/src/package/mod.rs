@@ -34,8 +34,35 @@ pub enum PackageError {
     Exists { service: String, version: String },
     #[error("package {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot build the package: the workflow declares no [service]")]
+    NoService,
+    #[error("cannot build the package: endpoint `{endpoint}`: {source}")]
+    Plugin {
+        endpoint: String,
+        source: crate::host::PluginError,
+    },
+    #[error("cannot build the package: endpoint `{endpoint}`: {source}")]
+    Table {
+        endpoint: String,
+        source: crate::table::TableError,
+    },
+    #[error(
+        "cannot build the package: endpoint `{endpoint}`: table `{table}` has no rows to serve"
+    )]
+    EmptyTable { endpoint: String, table: String },
+    #[error(
+        "cannot build the package: endpoint `{endpoint}`: table `{table}` has no key column `{key}` (columns: {columns})"
+    )]
+    NoKeyColumn {
+        endpoint: String,
+        table: String,
+        key: String,
+        columns: String,
+    },
+    #[error("cannot build the package: writing a lookup snapshot: {0}")]
+    Parquet(#[from] deltalake::parquet::errors::ParquetError),
     #[error("cannot build the package: {0}")]
-    Build(String),
+    Store(#[from] crate::store::StoreError),
 }
 
 impl Verified {

@@ -26,8 +26,7 @@ impl Runner<'_> {
         .await?;
         self.store
             .record_package(id, &manifest.service, &manifest.version)
-            .await
-            .map_err(|e| crate::package::PackageError::Build(e.to_string()))?;
+            .await?;
         tracing::info!(job = %id, service = %manifest.service, version = %manifest.version, "package built");
         Ok(manifest)
     }

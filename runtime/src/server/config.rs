@@ -28,6 +28,27 @@ pub struct ServeConfig {
     pub grant_roots: Vec<PathBuf>,
 }
 
+/// Why the settings file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {}", .path.display(), .source.message().trim())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        source: toml::de::Error,
+    },
+    #[error("grant_roots: cannot resolve {roots}: {source}")]
+    Roots {
+        roots: String,
+        source: std::io::Error,
+    },
+}
+
 /// The file's keys; every one optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,15 +65,18 @@ pub struct ConfigFile {
 }
 
 impl ConfigFile {
-    pub fn load(path: &Path) -> Result<ConfigFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
-            let line = e
+    pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            line: e
                 .span()
                 .map(|s| text[..s.start].lines().count().max(1))
-                .unwrap_or(1);
-            format!("{}:{line}: {}", path.display(), e.message())
+                .unwrap_or(1),
+            source: e,
         })?;
         // Relative to the config file, as workflow paths are to theirs.
         let base = path.parent().unwrap_or(Path::new(".")).to_owned();

@@ -36,7 +36,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-pub use config::{ConfigFile, ServeConfig};
+pub use config::{ConfigError, ConfigFile, ServeConfig};
 
 use self::http::{ApiError, Request, Response, query_pairs};
 use crate::app::App;
