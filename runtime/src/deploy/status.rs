@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{DeployError, get, infra, target};
 use crate::context::Context;
-use crate::host::{CancelToken, DeployHealth, Observed as Seen};
+use crate::host::{CancelToken, DeployHealth, TargetStatus as Seen};
 use crate::store::{DeploymentHealth, DeploymentRecord, Observed, now};
 
 /// The detailed status: the deployment with what each node or cloud resource said.

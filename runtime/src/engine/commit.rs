@@ -49,16 +49,22 @@ pub(super) enum Commits {
 impl Commits {
     pub(super) async fn new(
         engine: &Engine<'_>,
-        p: &Prepared,
+        prepared: &Prepared,
         total_files: i64,
     ) -> Result<Commits, EngineError> {
-        let wf = &p.workflow;
-        Ok(match wf.ingest.mode {
+        let workflow = &prepared.workflow;
+        Ok(match workflow.ingest.mode {
             IngestMode::Append => Commits::PerObject {
-                earlier: if wf.incremental() && wf.import.on_change == OnChange::Reimport {
+                earlier: if workflow.incremental()
+                    && workflow.import.on_change == OnChange::Reimport
+                {
                     engine
                         .store
-                        .imported_objects(&wf.name, &p.source_id, &wf.ingest.table)
+                        .imported_objects(
+                            &workflow.name,
+                            &prepared.source_id,
+                            &workflow.ingest.table,
+                        )
                         .await?
                 } else {
                     HashMap::new()

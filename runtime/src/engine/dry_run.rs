@@ -64,20 +64,24 @@ pub struct DryRun {
 
 impl Engine<'_> {
     /// Runs the import, validate and mapping path on `file` (or the first object listed).
-    pub async fn dry_run(&self, p: &Prepared, file: Option<&str>) -> Result<DryRun, EngineError> {
-        let wf = &p.workflow;
+    pub async fn dry_run(
+        &self,
+        prepared: &Prepared,
+        file: Option<&str>,
+    ) -> Result<DryRun, EngineError> {
+        let workflow = &prepared.workflow;
         let options = InstanceOptions {
-            step: wf.import.name.as_str().into(),
-            sandbox: p.source_sandbox.clone(),
-            limits: p.limits,
+            step: workflow.import.name.as_str().into(),
+            sandbox: prepared.source_sandbox.clone(),
+            limits: prepared.limits,
             cancel: CancelToken::default(),
         };
-        let mut source = self.host.source(&p.source, &options).await?;
+        let mut source = self.host.source(&prepared.source, &options).await?;
         let run_options = RunOptions {
             only_file: file.map(str::to_owned),
             ..RunOptions::default()
         };
-        let listed = super::job::list_objects(&mut source, p, &run_options).await?;
+        let listed = super::job::list_objects(&mut source, prepared, &run_options).await?;
         let Some(object) = listed.into_iter().next() else {
             return Err(EngineError::NoSuchObject(
                 "no objects match the import step's prefix and glob".into(),
@@ -86,15 +90,15 @@ impl Engine<'_> {
         let mut parser = self
             .host
             .parser(
-                &p.parser,
+                &prepared.parser,
                 &InstanceOptions {
-                    sandbox: p.parser_sandbox.clone(),
+                    sandbox: prepared.parser_sandbox.clone(),
                     ..options.clone()
                 },
             )
             .await?;
         // Reading the table's schema writes nothing, and shows type conflicts a real run would hit.
-        let table = Table::open(&self.home.table(&wf.ingest.table)?).await?;
+        let table = Table::open(&self.home.table(&workflow.ingest.table)?).await?;
         let mut schema = table.arrow_schema();
         let mut report = FileReport::default();
         let mut sink = Sink::Preview {
@@ -103,18 +107,18 @@ impl Engine<'_> {
         };
         let on_bytes = |_| {};
         let mut ctx = FileContext {
-            mapping: &p.mapping,
-            compression: wf.import.compression,
-            decompression: &wf.import.decompression,
+            mapping: &prepared.mapping,
+            compression: workflow.import.compression,
+            decompression: &workflow.import.decompression,
             schema: &mut schema,
             exceptions_before: 0,
-            max_exceptions: wf.ingest.max_parse_exceptions,
+            max_exceptions: workflow.ingest.max_parse_exceptions,
             on_bytes: &on_bytes,
         };
         drop(source);
         let mut downloads = Downloads::start(
             self.host.clone(),
-            p.source.clone(),
+            prepared.source.clone(),
             options.clone(),
             vec![object.name.clone()],
             1,

@@ -11,7 +11,7 @@ use super::download::{Chunk, ObjectChunks};
 use super::inflate::Inflate;
 use super::pipeline::PipelinedWriter;
 use crate::diagnostic::RowDiagnostic;
-use crate::host::{Decoded, ParserInstance, PluginError};
+use crate::host::{ParserInstance, ParserOutput, PluginError};
 use crate::mapping::Mapping;
 use crate::store::{ErrorInfo, RowMetrics};
 use crate::table::{TableError, TableWriter};
@@ -149,7 +149,7 @@ async fn push(
 }
 
 async fn absorb(
-    decoded: Decoded,
+    decoded: ParserOutput,
     ctx: &mut FileContext<'_>,
     sink: &mut Sink<'_>,
     report: &mut FileReport,

@@ -32,18 +32,18 @@ impl Engine<'_> {
     /// Records a new job in CREATED, to be run by the runner (now, or when a place in a
     /// server's pool frees up).
     pub async fn create_job(&self, prepared: &Prepared) -> Result<Job, EngineError> {
-        let wf = &prepared.workflow;
+        let workflow = &prepared.workflow;
         let job = self
             .store
             .create_job(&NewJob {
-                workflow: wf.name.clone(),
-                workflow_path: wf.path.display().to_string(),
-                workflow_text: wf.text.clone(),
-                table: wf.ingest.table.clone(),
+                workflow: workflow.name.clone(),
+                workflow_path: workflow.path.display().to_string(),
+                workflow_text: workflow.text.clone(),
+                table: workflow.ingest.table.clone(),
                 source_id: prepared.source_id.clone(),
             })
             .await?;
-        tracing::info!(job = %job.id, workflow = %wf.name, "job created");
+        tracing::info!(job = %job.id, workflow = %workflow.name, "job created");
         Ok(job)
     }
 
@@ -53,30 +53,30 @@ impl Engine<'_> {
     pub(crate) async fn ingest(
         &self,
         id: Uuid,
-        p: &Prepared,
+        prepared: &Prepared,
         options: &RunOptions,
         progress: &dyn Progress,
         cancel: &CancelToken,
     ) -> Result<Stop, EngineError> {
-        let wf = &p.workflow;
-        let step: Arc<str> = wf.import.name.as_str().into();
+        let workflow = &prepared.workflow;
+        let step: Arc<str> = workflow.import.name.as_str().into();
         let source_opts = InstanceOptions {
             step: step.clone(),
-            sandbox: p.source_sandbox.clone(),
-            limits: p.limits,
+            sandbox: prepared.source_sandbox.clone(),
+            limits: prepared.limits,
             cancel: cancel.clone(),
         };
         let parser_opts = InstanceOptions {
-            sandbox: p.parser_sandbox.clone(),
+            sandbox: prepared.parser_sandbox.clone(),
             ..source_opts.clone()
         };
-        let mut source = self.host.source(&p.source, &source_opts).await?;
+        let mut source = self.host.source(&prepared.source, &source_opts).await?;
 
         let mut files = self.store.files(id, &FileFilter::default()).await?;
         if files.is_empty() {
-            let listed = list_objects(&mut source, p, options).await?;
+            let listed = list_objects(&mut source, prepared, options).await?;
             let total = listed.len();
-            let listed = self.not_yet_imported(p, listed).await?;
+            let listed = self.not_yet_imported(prepared, listed).await?;
             self.store
                 .set_already_imported(id, (total - listed.len()) as u64)
                 .await?;
@@ -85,7 +85,7 @@ impl Engine<'_> {
         }
         progress.listed(files.len() as u64, files.iter().map(|f| f.size).sum());
 
-        let table_path = self.home.table(&wf.ingest.table)?;
+        let table_path = self.home.table(&workflow.ingest.table)?;
         let mut table = Table::open(&table_path).await?;
         let app = app_id(id);
         let total_files = files.len() as i64;
@@ -98,7 +98,7 @@ impl Engine<'_> {
             .map(|f| f.metrics.num_rows_skipped_by_error)
             .sum::<u64>();
         drop(source);
-        let mut parser = self.host.parser(&p.parser, &parser_opts).await?;
+        let mut parser = self.host.parser(&prepared.parser, &parser_opts).await?;
         let pending: Vec<String> = files
             .iter()
             .filter(|f| f.status == FileStatus::Pending)
@@ -106,12 +106,12 @@ impl Engine<'_> {
             .collect();
         let mut downloads = Downloads::start(
             self.host.clone(),
-            p.source.clone(),
+            prepared.source.clone(),
             source_opts.clone(),
             pending,
-            p.concurrency,
+            prepared.concurrency,
         );
-        let mut commits = Commits::new(self, p, total_files).await?;
+        let mut commits = Commits::new(self, prepared, total_files).await?;
         let mut unreachable_in_a_row = 0usize;
 
         for file in files.iter().filter(|f| f.status == FileStatus::Pending) {
@@ -133,12 +133,12 @@ impl Engine<'_> {
             };
             let on_bytes = |n: u64| progress.bytes(n);
             let mut ctx = FileContext {
-                mapping: &p.mapping,
-                compression: wf.import.compression,
-                decompression: &wf.import.decompression,
+                mapping: &prepared.mapping,
+                compression: workflow.import.compression,
+                decompression: &workflow.import.decompression,
                 schema: &mut schema,
                 exceptions_before: exceptions,
-                max_exceptions: wf.ingest.max_parse_exceptions,
+                max_exceptions: workflow.ingest.max_parse_exceptions,
                 on_bytes: &on_bytes,
             };
             let result = process(
@@ -189,7 +189,7 @@ impl Engine<'_> {
                     }
                     // A plugin that failed may be in any state: start the next object afresh
                     // (each download has its own source instance already).
-                    parser = self.host.parser(&p.parser, &parser_opts).await?;
+                    parser = self.host.parser(&prepared.parser, &parser_opts).await?;
                 }
                 Err(FileFailure::TooManyExceptions(error)) => {
                     self.fail_file(id, file, &error, &report, progress).await?;
@@ -208,32 +208,32 @@ impl Engine<'_> {
     }
 
     /// The objects a run would import now: listed, filtered, and not yet passed.
-    pub async fn pending_objects(&self, p: &Prepared) -> Result<Vec<NewFile>, EngineError> {
+    pub async fn pending_objects(&self, prepared: &Prepared) -> Result<Vec<NewFile>, EngineError> {
         let options = InstanceOptions {
-            step: p.workflow.import.name.as_str().into(),
-            sandbox: p.source_sandbox.clone(),
-            limits: p.limits,
+            step: prepared.workflow.import.name.as_str().into(),
+            sandbox: prepared.source_sandbox.clone(),
+            limits: prepared.limits,
             cancel: CancelToken::default(),
         };
-        let mut source = self.host.source(&p.source, &options).await?;
-        let listed = list_objects(&mut source, p, &RunOptions::default()).await?;
-        self.not_yet_imported(p, listed).await
+        let mut source = self.host.source(&prepared.source, &options).await?;
+        let listed = list_objects(&mut source, prepared, &RunOptions::default()).await?;
+        self.not_yet_imported(prepared, listed).await
     }
 
     /// Drops objects an earlier job of this workflow passed (unless the step reads
     /// everything, or re-imports changed objects and this one changed).
     pub(super) async fn not_yet_imported(
         &self,
-        p: &Prepared,
+        prepared: &Prepared,
         listed: Vec<NewFile>,
     ) -> Result<Vec<NewFile>, EngineError> {
-        let wf = &p.workflow;
-        if !wf.incremental() {
+        let workflow = &prepared.workflow;
+        if !workflow.incremental() {
             return Ok(listed);
         }
         let imported = self
             .store
-            .imported_objects(&wf.name, &p.source_id, &wf.ingest.table)
+            .imported_objects(&workflow.name, &prepared.source_id, &workflow.ingest.table)
             .await?;
         let total = listed.len();
         let fresh: Vec<NewFile> = listed
@@ -241,11 +241,11 @@ impl Engine<'_> {
             .filter(|f| match imported.get(&f.name) {
                 None => true,
                 Some(earlier) => {
-                    wf.import.on_change == OnChange::Reimport && earlier.etag != f.etag
+                    workflow.import.on_change == OnChange::Reimport && earlier.etag != f.etag
                 }
             })
             .collect();
-        tracing::info!(workflow = %wf.name, listed = total, new = fresh.len(), "incremental listing");
+        tracing::info!(workflow = %workflow.name, listed = total, new = fresh.len(), "incremental listing");
         Ok(fresh)
     }
 
@@ -314,13 +314,13 @@ impl Engine<'_> {
 
 pub(super) async fn list_objects(
     source: &mut SourceInstance,
-    p: &Prepared,
+    prepared: &Prepared,
     options: &RunOptions,
 ) -> Result<Vec<NewFile>, EngineError> {
-    let objects = source.list_all(&p.workflow.import.prefix).await?;
+    let objects = source.list_all(&prepared.workflow.import.prefix).await?;
     let mut files: Vec<NewFile> = objects
         .into_iter()
-        .filter(|o| p.glob.as_ref().is_none_or(|g| g.is_match(&o.key)))
+        .filter(|o| prepared.glob.as_ref().is_none_or(|g| g.is_match(&o.key)))
         .filter(|o| options.only_file.as_ref().is_none_or(|only| &o.key == only))
         .filter(|o| {
             options
@@ -347,7 +347,7 @@ pub(super) async fn list_objects(
 
 pub(crate) fn error_code(e: &EngineError) -> &str {
     match e {
-        EngineError::Plugin(p) => p.code(),
+        EngineError::Plugin(prepared) => prepared.code(),
         EngineError::Table(_) => "table_error",
         EngineError::Store(_) => "store_error",
         EngineError::Workflow(_) | EngineError::Plugins(_) => "invalid_workflow",

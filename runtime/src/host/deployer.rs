@@ -10,7 +10,7 @@ use super::source::reported_or_denied;
 use super::state::PluginState;
 
 pub use super::bindings::deployer::exports::ferry::plugin::deployer::{
-    CloudResource, Health as DeployHealth, Observed, Operation, Target, VersionRef,
+    CloudResource, Health as DeployHealth, Observed as TargetStatus, Operation, Target, VersionRef,
 };
 
 pub struct DeployerInstance {
@@ -50,7 +50,7 @@ impl DeployerInstance {
         out.map_err(|e| reported_or_denied(&self.plugin, self.store.data_mut(), e))
     }
 
-    pub async fn status(&mut self, target: &Target) -> Result<Observed, PluginError> {
+    pub async fn status(&mut self, target: &Target) -> Result<TargetStatus, PluginError> {
         let api = self.bindings.ferry_plugin_deployer();
         let out = guarded(&mut self.store, &self.plugin, "status", async |s| {
             api.call_status(s, target).await

@@ -31,13 +31,13 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 pub use batch::RowBatch;
 pub use catalog::Catalog;
 pub use deployer::{
-    CloudResource, DeployHealth, DeployerInstance, Observed, Operation, Target, VersionRef,
+    CloudResource, DeployHealth, DeployerInstance, Operation, Target, TargetStatus, VersionRef,
 };
 pub use error::PluginError;
 pub use grants::HostGrants;
 pub use limits::{CallLimits, CancelToken};
 pub use outbound::{CredentialUse, GrantProblem, OutboundPolicy};
-pub use parser::{Decoded, ParserInstance};
+pub use parser::{ParserInstance, ParserOutput};
 pub use pattern::HostPattern;
 pub use predictor::PredictorInstance;
 pub use source::{ListPage, ObjectInfo, SourceInstance};

@@ -14,7 +14,7 @@ use crate::diagnostic::{RowDiagnostic, Severity};
 
 /// What one push or finish decoded.
 #[derive(Debug, Default)]
-pub struct Decoded {
+pub struct ParserOutput {
     pub batches: Vec<RowBatch>,
     pub diagnostics: Vec<RowDiagnostic>,
 }
@@ -48,7 +48,7 @@ impl ParserInstance {
         Ok(())
     }
 
-    pub async fn push(&mut self, chunk: &[u8]) -> Result<Decoded, PluginError> {
+    pub async fn push(&mut self, chunk: &[u8]) -> Result<ParserOutput, PluginError> {
         let handle = self.handle()?;
         let decoder = self.bindings.ferry_plugin_parser().decoder();
         let output = guarded(&mut self.store, &self.plugin, "push", async |s| {
@@ -59,7 +59,7 @@ impl ParserInstance {
     }
 
     /// Ends the object: decodes what is left and drops the decoder.
-    pub async fn finish(&mut self) -> Result<Decoded, PluginError> {
+    pub async fn finish(&mut self) -> Result<ParserOutput, PluginError> {
         let handle = self.handle()?;
         let decoder = self.bindings.ferry_plugin_parser().decoder();
         let output = guarded(&mut self.store, &self.plugin, "finish", async |s| {
@@ -90,7 +90,7 @@ impl ParserInstance {
     fn convert(
         &self,
         output: Result<Output, super::bindings::wit::Error>,
-    ) -> Result<Decoded, PluginError> {
+    ) -> Result<ParserOutput, PluginError> {
         let output = output.map_err(|e| reported(&self.plugin, e))?;
         let batches = output
             .batches
@@ -118,7 +118,7 @@ impl ParserInstance {
                 },
             })
             .collect();
-        Ok(Decoded {
+        Ok(ParserOutput {
             batches,
             diagnostics,
         })

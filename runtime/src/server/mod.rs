@@ -42,7 +42,7 @@ use self::http::{ApiError, Request, Response, query_pairs};
 use crate::app::App;
 use executor::Executor;
 use metrics::Metrics;
-use registry::Registry;
+use registry::WorkflowDir;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -65,7 +65,7 @@ pub enum ServerError {
 /// What every request handler can reach.
 pub struct Server {
     pub ferry: App,
-    registry: Registry,
+    registry: WorkflowDir,
     executor: Executor,
     metrics: Metrics,
     config: ServeConfig,
@@ -155,7 +155,7 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServerError> {
     let registry =
-        Registry::new(config.workflows.clone()).map_err(|source| ServerError::Workflows {
+        WorkflowDir::new(config.workflows.clone()).map_err(|source| ServerError::Workflows {
             path: config.workflows.display().to_string(),
             source,
         })?;

@@ -12,7 +12,7 @@ use super::http::ApiError;
 use crate::paths::{self, NameKind};
 use crate::workflow::{FileKind, Workflow};
 
-pub struct Registry {
+pub struct WorkflowDir {
     dir: PathBuf,
 }
 
@@ -33,10 +33,10 @@ fn valid_name(name: &str) -> bool {
     paths::check(NameKind::Workflow, name).is_ok()
 }
 
-impl Registry {
-    pub fn new(dir: PathBuf) -> std::io::Result<Registry> {
+impl WorkflowDir {
+    pub fn new(dir: PathBuf) -> std::io::Result<WorkflowDir> {
         std::fs::create_dir_all(&dir)?;
-        Ok(Registry { dir })
+        Ok(WorkflowDir { dir })
     }
 
     pub fn dir(&self) -> &Path {

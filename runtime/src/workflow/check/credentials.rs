@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::{Checker, Decoded, did_you_mean};
+use super::{Checker, DecodedStep, did_you_mean};
 
 /// The credential names an infra's raw table grants (`credentials = [{ name = … }]`).
 pub fn infra_grant_names(table: &toml::Table) -> Vec<String> {
@@ -51,11 +51,11 @@ pub fn ungranted_credentials<'a>(
 
 impl Checker<'_> {
     /// Every `[credentials.NAME]` must be granted by the import step or an infra of the file.
-    pub(super) fn check_credentials_granted(&mut self, steps: &[(Decoded, Range<usize>)]) {
+    pub(super) fn check_credentials_granted(&mut self, steps: &[(DecodedStep, Range<usize>)]) {
         let mut granted: Vec<String> = steps
             .iter()
             .filter_map(|(s, _)| match s {
-                Decoded::Import(i) => Some(i.grants.credentials.iter().map(|g| g.name.clone())),
+                DecodedStep::Import(i) => Some(i.grants.credentials.iter().map(|g| g.name.clone())),
                 _ => None,
             })
             .flatten()

@@ -33,7 +33,7 @@ pub(super) struct Checker<'a> {
     problems: Vec<Problem>,
 }
 
-enum Decoded {
+enum DecodedStep {
     Import(ImportStep),
     Validate(ValidateStep),
     Ingest(IngestStep),
@@ -41,34 +41,34 @@ enum Decoded {
     Deploy(DeployStep),
 }
 
-impl Decoded {
+impl DecodedStep {
     fn name(&self) -> &str {
         match self {
-            Decoded::Import(s) => &s.name,
-            Decoded::Validate(s) => &s.name,
-            Decoded::Ingest(s) => &s.name,
-            Decoded::Package(s) => &s.name,
-            Decoded::Deploy(s) => &s.name,
+            DecodedStep::Import(s) => &s.name,
+            DecodedStep::Validate(s) => &s.name,
+            DecodedStep::Ingest(s) => &s.name,
+            DecodedStep::Package(s) => &s.name,
+            DecodedStep::Deploy(s) => &s.name,
         }
     }
 
     fn input(&self) -> Option<&str> {
         match self {
-            Decoded::Import(_) => None,
-            Decoded::Validate(s) => Some(&s.input),
-            Decoded::Ingest(s) => Some(&s.input),
-            Decoded::Package(s) => Some(&s.input),
-            Decoded::Deploy(s) => Some(&s.input),
+            DecodedStep::Import(_) => None,
+            DecodedStep::Validate(s) => Some(&s.input),
+            DecodedStep::Ingest(s) => Some(&s.input),
+            DecodedStep::Package(s) => Some(&s.input),
+            DecodedStep::Deploy(s) => Some(&s.input),
         }
     }
 
     fn kind(&self) -> StepKind {
         match self {
-            Decoded::Import(_) => StepKind::Import,
-            Decoded::Validate(_) => StepKind::Validate,
-            Decoded::Ingest(_) => StepKind::Ingest,
-            Decoded::Package(_) => StepKind::Package,
-            Decoded::Deploy(_) => StepKind::Deploy,
+            DecodedStep::Import(_) => StepKind::Import,
+            DecodedStep::Validate(_) => StepKind::Validate,
+            DecodedStep::Ingest(_) => StepKind::Ingest,
+            DecodedStep::Package(_) => StepKind::Package,
+            DecodedStep::Deploy(_) => StepKind::Deploy,
         }
     }
 }
@@ -101,7 +101,7 @@ impl<'a> Checker<'a> {
                 "the workflow has no steps: add [[steps]] tables (import, validate, ingest)",
             );
         }
-        let mut decoded: Vec<(Decoded, Range<usize>)> = Vec::new();
+        let mut decoded: Vec<(DecodedStep, Range<usize>)> = Vec::new();
         let total = steps.len();
         for (index, step) in steps.into_iter().enumerate() {
             let span = step.span();
@@ -116,11 +116,11 @@ impl<'a> Checker<'a> {
         }
         for (step, span) in &decoded {
             match step {
-                Decoded::Import(s) => self.check_import(s, span),
-                Decoded::Validate(s) => self.check_validate(s, span),
-                Decoded::Ingest(s) => self.check_ingest(s, span),
-                Decoded::Package(s) => self.check_package(s, span),
-                Decoded::Deploy(s) => self.check_deploy(s, span),
+                DecodedStep::Import(s) => self.check_import(s, span),
+                DecodedStep::Validate(s) => self.check_validate(s, span),
+                DecodedStep::Ingest(s) => self.check_ingest(s, span),
+                DecodedStep::Package(s) => self.check_package(s, span),
+                DecodedStep::Deploy(s) => self.check_deploy(s, span),
             }
         }
         if decoded.len() == total {
@@ -158,11 +158,11 @@ impl<'a> Checker<'a> {
         for (step, span) in decoded {
             step_spans.insert(step.name().to_owned(), span);
             match step {
-                Decoded::Import(s) => import = Some(s),
-                Decoded::Validate(s) => validate = Some(s),
-                Decoded::Ingest(s) => ingest = Some(s),
-                Decoded::Package(s) => package = Some(s),
-                Decoded::Deploy(s) => deploy = Some(s),
+                DecodedStep::Import(s) => import = Some(s),
+                DecodedStep::Validate(s) => validate = Some(s),
+                DecodedStep::Ingest(s) => ingest = Some(s),
+                DecodedStep::Package(s) => package = Some(s),
+                DecodedStep::Deploy(s) => deploy = Some(s),
             }
         }
         if let (Some(import), Some(ingest)) = (&import, &ingest)
@@ -200,7 +200,7 @@ impl<'a> Checker<'a> {
         table: toml::Table,
         span: &Range<usize>,
         index: usize,
-    ) -> Option<Decoded> {
+    ) -> Option<DecodedStep> {
         let Some(kind) = table
             .get("kind")
             .and_then(|k| k.as_str())
@@ -221,11 +221,11 @@ impl<'a> Checker<'a> {
         }
         let value = toml::Value::Table(table);
         let result = match kind.as_str() {
-            "import" => ImportStep::deserialize(value).map(Decoded::Import),
-            "validate" => ValidateStep::deserialize(value).map(Decoded::Validate),
-            "ingest" => IngestStep::deserialize(value).map(Decoded::Ingest),
-            "package" => PackageStep::deserialize(value).map(Decoded::Package),
-            "deploy" => DeployStep::deserialize(value).map(Decoded::Deploy),
+            "import" => ImportStep::deserialize(value).map(DecodedStep::Import),
+            "validate" => ValidateStep::deserialize(value).map(DecodedStep::Validate),
+            "ingest" => IngestStep::deserialize(value).map(DecodedStep::Ingest),
+            "package" => PackageStep::deserialize(value).map(DecodedStep::Package),
+            "deploy" => DeployStep::deserialize(value).map(DecodedStep::Deploy),
             other => {
                 let mut message = format!("unknown step kind `{other}`");
                 match did_you_mean(other, StepKind::ALL) {
@@ -244,7 +244,7 @@ impl<'a> Checker<'a> {
                 match explain_unknown_field(&message) {
                     Some((field, text)) => self.step_problem(span, &field, text),
                     None => {
-                        // Decoded again from the text, the error has the value's span; else
+                        // DecodedStep again from the text, the error has the value's span; else
                         // serde names the missing field in backticks: point at that key.
                         let at = match kind.as_str() {
                             "import" => spans::step_error_span::<ImportStep>(self.src.text, index),

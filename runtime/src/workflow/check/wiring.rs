@@ -4,11 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::{Checker, Decoded, SUGGESTIONS, is_identifier};
+use super::{Checker, DecodedStep, SUGGESTIONS, is_identifier};
 use crate::workflow::*;
 
 impl Checker<'_> {
-    pub(super) fn check_wiring(&mut self, steps: &[(Decoded, Range<usize>)]) {
+    pub(super) fn check_wiring(&mut self, steps: &[(DecodedStep, Range<usize>)]) {
         // Maps and sets, not lists: a file with thousands of steps is checked in linear time.
         let mut seen: HashMap<&str, StepKind> = HashMap::new();
         let mut consumed: HashSet<&str> = HashSet::new();
