@@ -3,11 +3,13 @@
 
 mod deployments;
 mod files;
+mod infras;
 mod jobs;
 mod keys;
 mod leases;
 mod ledger;
 mod model;
+mod operations;
 mod time;
 
 use std::path::Path;
@@ -18,15 +20,16 @@ use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
 pub use deployments::{
-    DeploymentHealth, DeploymentRecord, Desired, InfraRecord, Observed, OperationAction,
-    OperationRecord, OperationStatus, Share, spec_from_client,
+    DeploymentHealth, DeploymentRecord, Desired, Observed, OperationAction, OperationStatus, Share,
 };
 pub use files::{FileFilter, FileOutcome, NewFile};
+pub use infras::{InfraRecord, spec_from_client};
 pub use jobs::{JobFilter, NewJob};
 pub use keys::{ApiKey, Permission};
 pub use leases::{Holder, LEASE_RENEWAL, LEASE_TTL, process_alive};
 pub use ledger::Imported;
 pub use model::*;
+pub use operations::OperationRecord;
 pub use time::{Timestamp, now};
 
 /// How many parse exceptions a job keeps (the count is always exact; the sample is capped).

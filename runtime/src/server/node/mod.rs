@@ -15,13 +15,18 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::ApiError;
+mod input;
+mod openapi;
+
+use input::{check_rows, request_rows};
+
 use crate::host::{
     CallLimits, CancelToken, DirAccess, InstanceOptions, LoadedPlugin, PluginHost, PluginKind,
     Sandbox,
 };
 use crate::package::{Endpoint, Manifest, Verified};
 use crate::paths::{self, NameKind};
+use crate::server::http::ApiError;
 
 /// The services this node serves, by id.
 #[derive(Default)]
@@ -348,179 +353,6 @@ impl Node {
             "results": results,
         }))
     }
-
-    /// The deployment's own OpenAPI document, built from its endpoints' schemas.
-    pub fn openapi(&self, service: &str) -> Result<Value, ApiError> {
-        let active = self.active(service)?;
-        let m = &active.manifest;
-        let schema_of = |columns: &std::collections::BTreeMap<String, String>| {
-            let props: Map<String, Value> = columns
-                .iter()
-                .map(|(c, t)| {
-                    let s = match t.as_str() {
-                        "int64" => json!({ "type": ["integer", "null"] }),
-                        "float64" => json!({ "type": ["number", "null"] }),
-                        "boolean" => json!({ "type": ["boolean", "null"] }),
-                        "timestamp" => json!({ "type": ["string", "null"], "format": "date-time" }),
-                        _ => json!({ "type": ["string", "null"] }),
-                    };
-                    (c.clone(), s)
-                })
-                .collect();
-            json!({ "type": "object", "properties": props })
-        };
-        let mut paths = Map::new();
-        for e in &m.endpoints {
-            match e {
-                Endpoint::Prediction {
-                    name,
-                    input,
-                    output,
-                    ..
-                } => {
-                    paths.insert(format!("/public/api/v1/{}/{name}/predict", m.service), json!({
-                        "post": {
-                            "summary": format!("Predict with endpoint `{name}`"),
-                            "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                                "type": "object", "required": ["rows"],
-                                "properties": { "rows": { "type": "array", "items": schema_of(input) } } } } } },
-                            "responses": { "200": { "description": "One result per row", "content": { "application/json": { "schema": {
-                                "type": "object", "properties": { "results": { "type": "array", "items": schema_of(output) } } } } } } }
-                        }
-                    }));
-                }
-                Endpoint::Lookup {
-                    name, key, columns, ..
-                } => {
-                    paths.insert(format!("/public/api/v1/{}/{name}/lookup", m.service), json!({
-                        "post": {
-                            "summary": format!("Rows of `{name}` by {key}"),
-                            "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                                "type": "object", "required": ["keys"], "properties": { "keys": { "type": "array", "items": {} } } } } } },
-                            "responses": { "200": { "description": "One row (or null) per key", "content": { "application/json": { "schema": {
-                                "type": "object", "properties": { "results": { "type": "array", "items": { "anyOf": [
-                                    { "type": "object", "properties": columns.keys().map(|c| (c.clone(), json!({}))).collect::<Map<_, _>>() },
-                                    { "type": "null" } ] } } } } } } } }
-                        }
-                    }));
-                }
-            }
-        }
-        let mut doc = json!({
-            "openapi": "3.1.0",
-            "info": { "title": format!("{} (ferry service)", m.service), "version": m.version },
-            "paths": paths,
-        });
-        let scheme = match (&m.auth, &m.oauth2) {
-            (crate::workflow::ServiceAuth::ApiKeys, _) => Some(json!({
-                "type": "http", "scheme": "bearer",
-                "description": "A key of the API node with the UseServices permission (`ferry keys create NAME --permission UseServices --service ID`)",
-            })),
-            (crate::workflow::ServiceAuth::Oauth2, Some(o)) => Some(json!({
-                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": format!("A JWT from {} for audience {}{}", o.issuer, o.audience,
-                    if o.scopes.is_empty() { String::new() } else { format!(" with scopes {}", o.scopes.join(" ")) }),
-            })),
-            _ => None,
-        };
-        if let Some(scheme) = scheme {
-            doc["components"] = json!({ "securitySchemes": { "serviceAuth": scheme } });
-            doc["security"] = json!([{ "serviceAuth": [] }]);
-        }
-        Ok(doc)
-    }
-}
-
-fn request_rows(body: &[u8]) -> Result<Vec<Map<String, Value>>, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("request body: {e}")))?;
-    let rows = match value {
-        Value::Object(mut o) if o.contains_key("rows") => {
-            if let Some(other) = o.keys().find(|k| *k != "rows") {
-                return Err(ApiError::bad_request(
-                    "invalid_input",
-                    format!("unknown field `{other}`: the body is {{\"rows\": [{{...}}, ...]}}"),
-                ));
-            }
-            o.remove("rows").unwrap_or_default()
-        }
-        Value::Object(o) => Value::Array(vec![Value::Object(o)]),
-        other => other,
-    };
-    match rows {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|r| match r {
-                Value::Object(o) => Ok(o),
-                _ => Err(ApiError::bad_request(
-                    "invalid_input",
-                    "each row must be an object",
-                )),
-            })
-            .collect(),
-        _ => Err(ApiError::bad_request(
-            "invalid_input",
-            "expected {\"rows\": [{...}, ...]}",
-        )),
-    }
-}
-
-/// Every row must match the endpoint's input schema exactly: each input column present and
-/// not null, no other field, and a value of the column's type — an integer (no fraction, no
-/// string) for `int64`, any number for `float64`, `true`/`false` for `boolean`, a string for
-/// `utf8`, an RFC3339 string for `timestamp`. Nothing is coerced; the first mismatch is a 400
-/// naming the row (1-based) and the field.
-fn check_rows(rows: &[Map<String, Value>], input: &SchemaRef) -> Result<(), ApiError> {
-    let invalid = |message: String| ApiError::bad_request("invalid_input", message);
-    if rows.is_empty() {
-        return Err(invalid(
-            "no rows to score: send {\"rows\": [{...}, ...]}".into(),
-        ));
-    }
-    for (i, row) in rows.iter().enumerate() {
-        let n = i + 1;
-        if let Some(unknown) = row.keys().find(|k| input.field_with_name(k).is_err()) {
-            let known: Vec<&str> = input.fields().iter().map(|f| f.name().as_str()).collect();
-            return Err(invalid(format!(
-                "row {n}: unknown field `{unknown}`; the endpoint takes {}",
-                known.join(", ")
-            )));
-        }
-        for field in input.fields() {
-            let name = field.name();
-            let value = match row.get(name) {
-                None => return Err(invalid(format!("row {n}: field `{name}` is missing"))),
-                Some(Value::Null) => {
-                    return Err(invalid(format!("row {n}: field `{name}` is null")));
-                }
-                Some(v) => v,
-            };
-            let fits = match field.data_type() {
-                DataType::Int64 => value.as_i64().is_some(),
-                DataType::Float64 => value.is_number(),
-                DataType::Boolean => value.is_boolean(),
-                DataType::Utf8 => value.is_string(),
-                DataType::Timestamp(..) => value
-                    .as_str()
-                    .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
-                _ => true,
-            };
-            if !fits {
-                let expected = match field.data_type() {
-                    DataType::Int64 => "an integer (int64)",
-                    DataType::Float64 => "a number (float64)",
-                    DataType::Boolean => "true or false (boolean)",
-                    DataType::Utf8 => "a string (utf8)",
-                    DataType::Timestamp(..) => "an RFC3339 time string (timestamp)",
-                    _ => "a value of its type",
-                };
-                return Err(invalid(format!(
-                    "row {n}: field `{name}` must be {expected}, not {value}"
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn plugin_error(e: crate::host::PluginError) -> ApiError {
