@@ -280,7 +280,7 @@ impl Engine<'_> {
     /// Settles files a previous run left `running`: committed ones (the table has their
     /// transaction) become passed with the counts stored before the commit; others go back to
     /// pending and are read again.
-    async fn reconcile(
+    pub(super) async fn reconcile(
         &self,
         id: Uuid,
         files: &[JobFile],

@@ -115,3 +115,6 @@ impl std::ops::Deref for Engine<'_> {
         self.ctx
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+//! The engine in process: a store in a temporary home, the real built components (found as
+//! `ferry` finds them), a real Delta table — no binary, no server. What the end-to-end tests
+//! prove through `ferry run`, these prove piece by piece: an ingest's commits, how a crash
+//! between a commit and its record is settled, how a job's outcome is decided.
+
+use super::outcome::{Stop, decide};
+use super::{Engine, NoProgress, Prepared, RunOptions};
+use crate::context::Context;
+use crate::credentials::SecretSource;
+use crate::home::Home;
+use crate::host::{CancelToken, Catalog};
+use crate::store::{ExecutionStatus, FileFilter, FileStatus, HealthStatus, Job};
+use crate::workflow::Workflow;
+
+/// A temporary home with files to import.
+struct Harness {
+    dir: tempfile::TempDir,
+    ctx: Context,
+}
+
+impl Harness {
+    async fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context::open(
+            Home::new(dir.path().join("home")),
+            Catalog::from_env(),
+            SecretSource::environment(),
+        )
+        .await
+        .unwrap();
+        Harness { dir, ctx }
+    }
+
+    fn engine(&self) -> Engine<'_> {
+        Engine::new(&self.ctx)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// A CSV import of `in/` into table `t`, in `mode`.
+    fn prepared(&self, mode: &str) -> Prepared {
+        let text = format!(
+            r#"
+[[steps]]
+name = "import"
+kind = "import"
+source = "source-local"
+parser = "parser-csv"
+source_settings = {{ root = "/in" }}
+grants.dirs = [{{ path = "in", mount = "/in" }}]
+
+[[steps]]
+name = "ingest"
+kind = "ingest"
+input = "import"
+table = "t"
+mode = "{mode}"
+"#
+        );
+        let workflow = Workflow::parse(&self.dir.path().join("wf.toml"), &text).unwrap();
+        self.engine().prepare(&workflow).unwrap()
+    }
+
+    /// A new job for `prepared`, ingested to its end.
+    async fn ingest(&self, prepared: &Prepared) -> (Job, Stop) {
+        let engine = self.engine();
+        let job = engine.create_job(prepared).await.unwrap();
+        let stop = engine
+            .ingest(
+                job.id,
+                prepared,
+                &RunOptions::default(),
+                &NoProgress,
+                &CancelToken::default(),
+            )
+            .await
+            .unwrap();
+        (self.ctx.store.job(job.id).await.unwrap(), stop)
+    }
+
+    async fn rows(&self) -> usize {
+        let table = self.ctx.home.table("t").unwrap();
+        crate::table::read_table(&table)
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.num_rows())
+            .sum()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_commits_each_object_once_and_a_crash_after_a_commit_is_settled_from_the_table() {
+    let h = Harness::new().await;
+    h.write("in/a.csv", "id\n1\n2\n");
+    h.write("in/b.csv", "id\n3\n");
+    let prepared = h.prepared("append");
+    let (job, stop) = h.ingest(&prepared).await;
+    assert!(matches!(stop, Stop::Completed));
+    assert_eq!((job.files.passed, job.metrics.num_rows_persisted), (2, 3));
+    assert_eq!(h.rows().await, 3);
+
+    // As if killed after b.csv's commit landed but before its status was recorded: the file
+    // is `running` again, with the counts and commit version written ahead of the commit.
+    let store = &h.ctx.store;
+    store.start_file(job.id, 1).await.unwrap();
+    let files = store.files(job.id, &FileFilter::default()).await.unwrap();
+    assert_eq!(files[1].status, FileStatus::Running);
+    let table = crate::table::Table::open(&h.ctx.home.table("t").unwrap())
+        .await
+        .unwrap();
+    h.engine()
+        .reconcile(job.id, &files, &table, &super::commit::app_id(job.id))
+        .await
+        .unwrap();
+    let files = store.files(job.id, &FileFilter::default()).await.unwrap();
+    assert_eq!(files[1].status, FileStatus::Passed, "{files:?}");
+    assert_eq!(files[1].metrics.num_rows_persisted, 1);
+    // Settled from the table, not read again.
+    assert_eq!(h.rows().await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replace_job_commits_once_at_the_end() {
+    let h = Harness::new().await;
+    h.write("in/a.csv", "id\n1\n2\n");
+    let prepared = h.prepared("replace");
+    h.ingest(&prepared).await;
+    h.write("in/b.csv", "id\n3\n");
+    let (job, _) = h.ingest(&prepared).await;
+    assert_eq!(job.files.passed, 2);
+    // The second job's rows replaced the first's: a, b once each.
+    assert_eq!(h.rows().await, 3);
+    let log = h.ctx.home.table("t").unwrap().join("_delta_log");
+    let commits = std::fs::read_dir(log)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .count();
+    assert_eq!(commits, 2, "one commit per replace job");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn how_a_job_ends_follows_from_its_files() {
+    let h = Harness::new().await;
+    h.write("in/a.csv", "id\n1\n");
+    h.write("in/bad.csv.gz", "not gzip");
+    let prepared = h.prepared("append");
+    let (job, stop) = h.ingest(&prepared).await;
+    let (status, health, failure) = decide(&job, &stop);
+    assert_eq!(status, ExecutionStatus::SuccessWithWarning);
+    assert_eq!(health.status, HealthStatus::Warn);
+    assert!(
+        health.messages.iter().any(|m| m == "1 of 2 files failed"),
+        "{health:?}"
+    );
+    assert!(failure.is_none());
+
+    let mut all_failed = job.clone();
+    all_failed.files.passed = 0;
+    all_failed.files.failed = all_failed.files.total;
+    let (status, _, failure) = decide(&all_failed, &Stop::Completed);
+    assert_eq!(status, ExecutionStatus::Failed);
+    assert_eq!(failure.unwrap().code, "all_files_failed");
+
+    let mut nothing_new = job;
+    nothing_new.files = Default::default();
+    nothing_new.metrics = Default::default();
+    nothing_new.already_imported = 4;
+    let (status, health, _) = decide(&nothing_new, &Stop::Completed);
+    assert_eq!(status, ExecutionStatus::NoRowsIngested);
+    assert!(
+        health.messages[0].starts_with("4 objects already imported"),
+        "{health:?}"
+    );
+    let (status, _, _) = decide(&nothing_new, &Stop::Canceled);
+    assert_eq!(status, ExecutionStatus::Canceled);
+}
