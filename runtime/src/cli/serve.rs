@@ -136,7 +136,7 @@ pub async fn keys(app: App, command: KeysCommand, json: bool) -> Result<ExitCode
             let mut text = String::new();
             std::io::stdin()
                 .read_line(&mut text)
-                .map_err(|e| EngineError::Stdin(e))?;
+                .map_err(EngineError::Stdin)?;
             let key = app
                 .import_key(&name, &permissions, &services, text.trim())
                 .await?;

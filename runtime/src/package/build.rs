@@ -41,7 +41,7 @@ pub async fn build(
             } => {
                 let plugin_error = |source| PackageError::Plugin {
                     endpoint: name.clone(),
-                    source,
+                    source: Box::new(source),
                 };
                 let path = catalog
                     .resolve(predictor, &workflow.plugins)
@@ -74,7 +74,7 @@ pub async fn build(
                     .await
                     .map_err(|source| PackageError::Table {
                         endpoint: name.clone(),
-                        source,
+                        source: Box::new(source),
                     })?;
                 let Some(schema) = batches.first().map(|b| b.schema()) else {
                     return Err(PackageError::EmptyTable {
@@ -96,11 +96,13 @@ pub async fn build(
                     });
                 }
                 let mut parquet = Vec::new();
-                let mut writer = ArrowWriter::try_new(&mut parquet, schema.clone(), None)?;
+                let snapshot = |e| PackageError::Parquet(Box::new(e));
+                let mut writer =
+                    ArrowWriter::try_new(&mut parquet, schema.clone(), None).map_err(snapshot)?;
                 for b in &batches {
-                    writer.write(b)?;
+                    writer.write(b).map_err(snapshot)?;
                 }
-                writer.close()?;
+                writer.close().map_err(snapshot)?;
                 let rows = format!("endpoints/{name}/rows.parquet");
                 contents.add(&rows, parquet)?;
                 endpoints.push(Endpoint::Lookup {

@@ -39,12 +39,12 @@ pub enum PackageError {
     #[error("cannot build the package: endpoint `{endpoint}`: {source}")]
     Plugin {
         endpoint: String,
-        source: crate::host::PluginError,
+        source: Box<crate::host::PluginError>,
     },
     #[error("cannot build the package: endpoint `{endpoint}`: {source}")]
     Table {
         endpoint: String,
-        source: crate::table::TableError,
+        source: Box<crate::table::TableError>,
     },
     #[error(
         "cannot build the package: endpoint `{endpoint}`: table `{table}` has no rows to serve"
@@ -60,7 +60,7 @@ pub enum PackageError {
         columns: String,
     },
     #[error("cannot build the package: writing a lookup snapshot: {0}")]
-    Parquet(#[from] deltalake::parquet::errors::ParquetError),
+    Parquet(#[from] Box<deltalake::parquet::errors::ParquetError>),
     #[error("cannot build the package: {0}")]
     Store(#[from] crate::store::StoreError),
 }
