@@ -86,7 +86,7 @@ fn file_from_row(row: &SqliteRow) -> Result<JobFile> {
 impl Store {
     /// Records the objects a job will import, in order. Done once, when the job starts.
     pub async fn add_files(&self, job: Uuid, files: &[NewFile]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let at = now();
         for (seq, f) in files.iter().enumerate() {
             sqlx::query(
@@ -192,7 +192,7 @@ impl Store {
         diagnostics: &[RowDiagnostic],
     ) -> Result<()> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let (status, error, table_version) = match outcome {
             FileOutcome::Passed { table_version } => (FileStatus::Passed, None, table_version),
             FileOutcome::Failed(e) => (FileStatus::Failed, Some(e), None),

@@ -107,7 +107,7 @@ impl Store {
         spec: &serde_json::Value,
     ) -> Result<InfraRecord> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let live: Option<(String, i64)> = sqlx::query_as(
             "SELECT i.kind, (SELECT COUNT(*) FROM deployments d WHERE d.infra = i.name)
              FROM infras i WHERE i.name = ?",
@@ -163,7 +163,7 @@ impl Store {
 
     /// Deletes infra `name`; refused while deployments use it.
     pub async fn delete_infra(&self, name: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let users: Vec<(String,)> =
             sqlx::query_as("SELECT id FROM deployments WHERE infra = ? ORDER BY id")
                 .bind(name)

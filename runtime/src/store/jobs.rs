@@ -246,7 +246,7 @@ impl Store {
     /// nothing would otherwise observe the request until its turn came.
     pub async fn request_cancel(&self, job: Uuid) -> Result<Job> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE jobs SET desired_execution_status = 'CANCELED', updated_at = ? \
              WHERE id = ? AND execution_status IN ('CREATED', 'RUNNING')",

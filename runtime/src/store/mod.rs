@@ -75,6 +75,19 @@ impl Store {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
+        // Two processes starting on a fresh home must not both create the tables, and turning
+        // a new database into WAL mode takes an exclusive lock SQLite will not wait for (the
+        // busy timeout does not apply to it). sqlx takes no lock for SQLite, so the first
+        // connection and the migrations happen under an exclusive lock on a file beside it.
+        let lock_path = path.with_extension("db.migrate-lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|e| StoreError::Open {
+            path: lock_path.display().to_string(),
+            source: sqlx::Error::Io(e),
+        })?;
+        lock.lock().map_err(|e| StoreError::Open {
+            path: lock_path.display().to_string(),
+            source: sqlx::Error::Io(e),
+        })?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -89,21 +102,17 @@ impl Store {
                 path: path.display().to_string(),
                 source,
             })?;
-        // Two processes starting on a fresh home must not both create the tables: sqlx takes
-        // no lock for SQLite, so migrations run under an exclusive lock on a file beside it.
-        let lock_path = path.with_extension("db.migrate-lock");
-        let lock = std::fs::File::create(&lock_path).map_err(|e| StoreError::Open {
-            path: lock_path.display().to_string(),
-            source: sqlx::Error::Io(e),
-        })?;
-        lock.lock().map_err(|e| StoreError::Open {
-            path: lock_path.display().to_string(),
-            source: sqlx::Error::Io(e),
-        })?;
         let migrated = sqlx::migrate!("./migrations").run(&pool).await;
         drop(lock);
         migrated?;
         Ok(Store { pool })
+    }
+
+    /// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front
+    /// (waiting out the busy timeout): a deferred transaction that reads first and writes later
+    /// fails at once with "database is locked" when another process wrote in between.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 
