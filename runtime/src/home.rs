@@ -31,7 +31,14 @@ impl Home {
         paths::child(&self.root.join("tables"), NameKind::Table, name, "")
     }
 
+    /// Where objects are copied for parsers that read whole files; nothing there outlives the
+    /// file being parsed.
+    pub fn spool(&self) -> PathBuf {
+        self.root.join("tmp").join("objects")
+    }
+
     /// Compiled plugin artifacts, keyed by content hash and engine compatibility.
+
     pub fn compile_cache(&self) -> PathBuf {
         self.root.join("cache").join("compiled")
     }

@@ -106,6 +106,7 @@ impl Engine<'_> {
             limit: PREVIEW_ROWS,
         };
         let on_bytes = |_| {};
+        let spool = self.home.spool();
         let mut ctx = FileContext {
             mapping: &prepared.mapping,
             compression: workflow.import.compression,
@@ -114,6 +115,7 @@ impl Engine<'_> {
             exceptions_before: 0,
             max_exceptions: workflow.ingest.max_parse_exceptions,
             on_bytes: &on_bytes,
+            spool: &spool,
         };
         drop(source);
         let mut downloads = Downloads::start(

@@ -80,6 +80,8 @@ pub struct FileContext<'a> {
     pub exceptions_before: u64,
     pub max_exceptions: Option<u64>,
     pub on_bytes: &'a (dyn Fn(u64) + Sync),
+    /// Where an object is copied for a parser that reads whole files (the home's `tmp/`).
+    pub spool: &'a std::path::Path,
 }
 
 pub async fn process(
@@ -96,6 +98,9 @@ pub async fn process(
         Compression::Auto => key.ends_with(".gz"),
     };
     let mut gz = gzip.then(|| Inflate::new(ctx.decompression));
+    if parser.reads_files() {
+        return read_whole(key, chunks, gz, parser, ctx, sink, report).await;
+    }
     parser.open(key).await?;
     let mut offset = 0u64;
     loop {
@@ -133,6 +138,70 @@ pub async fn process(
     absorb(decoded, ctx, sink, report).await
 }
 
+/// For a parser that reads whole files (Parquet's footer is at its end): the object goes to a
+/// temporary file first (inflated, if it was compressed), which the parser then reads through
+/// the `object` import, a part at a time. The copy is removed however this ends.
+async fn read_whole(
+    key: &str,
+    chunks: &mut ObjectChunks,
+    mut gz: Option<Inflate>,
+    parser: &mut ParserInstance,
+    ctx: &mut FileContext<'_>,
+    sink: &mut Sink<'_>,
+    report: &mut FileReport,
+) -> Result<(), FileFailure> {
+    use std::io::Write;
+    let disk = |e: std::io::Error| {
+        FileFailure::File(ErrorInfo {
+            code: "spool_failed".into(),
+            message: format!("{key}: cannot keep a copy for the parser: {e}"),
+            row: None,
+        })
+    };
+    std::fs::create_dir_all(ctx.spool).map_err(disk)?;
+    let copy = tempfile::NamedTempFile::new_in(ctx.spool).map_err(disk)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, copy.as_file());
+    let mut offset = 0u64;
+    loop {
+        let bytes = match chunks.recv().await {
+            Some(Ok(Chunk::Data(bytes))) => bytes,
+            Some(Ok(Chunk::End)) => break,
+            Some(Err(e)) => return Err(e.into()),
+            None => {
+                return Err(FileFailure::File(ErrorInfo {
+                    code: "download_stopped".into(),
+                    message: format!("{key}: the download stopped after {offset} bytes"),
+                    row: None,
+                }));
+            }
+        };
+        offset += bytes.len() as u64;
+        (ctx.on_bytes)(bytes.len() as u64);
+        match gz.as_mut() {
+            None => out.write_all(&bytes).map_err(disk)?,
+            Some(inflate) => {
+                let mut input = bytes.as_slice();
+                while !input.is_empty() {
+                    let plain = inflate.step(key, &mut input).map_err(FileFailure::File)?;
+                    out.write_all(&plain).map_err(disk)?;
+                }
+            }
+        }
+    }
+    if let Some(inflate) = gz {
+        let rest = inflate.finish(key).map_err(FileFailure::File)?;
+        out.write_all(&rest).map_err(disk)?;
+    }
+    out.flush().map_err(disk)?;
+    drop(out);
+    let columns = ctx.mapping.input_columns();
+    parser.open_file(key, copy.path(), columns.as_deref()).await?;
+    while let Some(part) = parser.next().await? {
+        absorb(part, ctx, sink, report).await?;
+    }
+    Ok(())
+}
+
 /// Hands plain bytes to the parser, at most [`PUSH`] at a time.
 async fn push(
     plain: &[u8],
@@ -162,6 +231,14 @@ async fn absorb(
         .count() as u64;
     report.metrics.num_rows_processed += parse_skipped;
     report.metrics.num_rows_skipped_by_error += parse_skipped;
+    // Rows kept with a value nulled by the parser count as with warning, once per row.
+    let nulled: HashSet<u64> = decoded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Warning && d.row > 0)
+        .map(|d| d.row)
+        .collect();
+    report.metrics.num_rows_processed_with_warning += nulled.len() as u64;
     report.diagnostics.extend(decoded.diagnostics);
     for batch in &decoded.batches {
         let mapped = ctx.mapping.apply(batch, ctx.schema.as_ref()).map_err(|e| {
@@ -179,7 +256,7 @@ async fn absorb(
         m.num_rows_persisted += mapped.batch.num_rows() as u64;
         report.diagnostics.extend(mapped.diagnostics);
         if mapped.batch.num_rows() > 0 {
-            let batch = storable(mapped.batch, report);
+            let batch = storable(mapped.batch, report)?;
             widen_schema(ctx.schema, &batch.schema());
             write(sink, batch).await?;
         }
@@ -207,7 +284,57 @@ async fn absorb(
 /// The batch with every column name a table reader would refuse (a NUL byte, `;`, a space…)
 /// replaced by one it accepts, each renaming reported once per object as a warning on row 0
 /// (the header). Names made equal by the renaming get `_2`, `_3`….
-fn storable(batch: RecordBatch, report: &mut FileReport) -> RecordBatch {
+fn storable(batch: RecordBatch, report: &mut FileReport) -> Result<RecordBatch, FileFailure> {
+    let batch = storable_types(batch)?;
+    Ok(storable_names(batch, report))
+}
+
+/// Columns cast to the types Delta stores (see [`crate::table::storable_type`]).
+fn storable_types(batch: RecordBatch) -> Result<RecordBatch, FileFailure> {
+    let schema = batch.schema();
+    if schema
+        .fields()
+        .iter()
+        .all(|f| crate::table::storable_type(f.data_type()).is_none())
+    {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        match crate::table::storable_type(field.data_type()) {
+            None => {
+                fields.push(field.clone());
+                columns.push(column.clone());
+            }
+            Some(ty) => {
+                let cast = arrow::compute::cast(column, &ty).map_err(|e| {
+                    FileFailure::File(ErrorInfo {
+                        code: "unstorable_type".into(),
+                        message: format!(
+                            "column `{}` ({}) cannot be stored as {ty}: {e}",
+                            field.name(),
+                            field.data_type()
+                        ),
+                        row: None,
+                    })
+                })?;
+                fields.push(std::sync::Arc::new(field.as_ref().clone().with_data_type(ty)));
+                columns.push(cast);
+            }
+        }
+    }
+    let schema = arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone());
+    RecordBatch::try_new(std::sync::Arc::new(schema), columns).map_err(|e| {
+        FileFailure::File(ErrorInfo {
+            code: "unstorable_type".into(),
+            message: e.to_string(),
+            row: None,
+        })
+    })
+}
+
+fn storable_names(batch: RecordBatch, report: &mut FileReport) -> RecordBatch {
     let schema = batch.schema();
     if schema
         .fields()

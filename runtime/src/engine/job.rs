@@ -132,6 +132,7 @@ impl Engine<'_> {
                 open: &open,
             };
             let on_bytes = |n: u64| progress.bytes(n);
+            let spool = self.home.spool();
             let mut ctx = FileContext {
                 mapping: &prepared.mapping,
                 compression: workflow.import.compression,
@@ -140,6 +141,7 @@ impl Engine<'_> {
                 exceptions_before: exceptions,
                 max_exceptions: workflow.ingest.max_parse_exceptions,
                 on_bytes: &on_bytes,
+                spool: &spool,
             };
             let result = process(
                 &file.name,

@@ -14,12 +14,14 @@ mod deployer;
 mod error;
 mod grants;
 mod limits;
+mod object;
 mod outbound;
 mod parser;
 mod pattern;
 mod predictor;
 mod source;
 mod state;
+mod v0_1;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,9 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 pub use batch::RowBatch;
+pub use bindings::wit::{
+    Description, PluginKind as DescribedKind, SettingInfo, SettingType,
+};
 pub use catalog::Catalog;
 pub use deployer::{
     CloudResource, DeployHealth, DeployerInstance, Operation, Target, TargetStatus, VersionRef,
@@ -44,16 +49,28 @@ pub use source::{ListPage, ObjectInfo, SourceInstance};
 pub use state::{DirAccess, Sandbox};
 
 use bindings::deployer::DeployerPluginPre;
+use bindings::described::DescribedPre;
+use bindings::file_parser::FileParserPluginPre;
 use bindings::parser::ParserPluginPre;
 use bindings::predictor::PredictorPluginPre;
 use bindings::source::SourcePluginPre;
+use bindings::v0_1::parser::ParserPluginPre as ParserPluginPreV01;
+use bindings::v0_1::predictor::PredictorPluginPre as PredictorPluginPreV01;
+use bindings::v0_1::source::SourcePluginPre as SourcePluginPreV01;
+use parser::ParserWorld;
+use predictor::PredictorWorld;
+use source::SourceWorld;
 use cache::CompileCache;
 use limits::{EpochTicker, Guard};
 use state::PluginState;
 
 /// The WIT package version this host implements. Plugins built for any semver-compatible
-/// version (0.1.x) load; others are refused with a message saying so.
-pub const WIT_VERSION: &str = "0.1.0";
+/// version (0.2.x) load, and 0.1.x sources, parsers and predictors through one adapter;
+/// others are refused with a message naming both versions.
+pub const WIT_VERSION: &str = "0.2.0";
+
+/// The older version still loaded (see `v0_1.rs`).
+pub const WIT_VERSION_V01: &str = "0.1.0";
 
 /// The kinds of plugin, one WIT world each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,9 +94,29 @@ impl PluginKind {
     }
 
     /// The interface a plugin of this kind exports, without version.
-    fn interface(self) -> String {
-        format!("ferry:plugin/{}", self.name())
+    fn interface(self) -> &'static str {
+        match self {
+            PluginKind::Source => "ferry:plugin/source",
+            PluginKind::Parser => "ferry:plugin/parser",
+            PluginKind::Predictor => "ferry:plugin/predictor",
+            PluginKind::Deployer => "ferry:plugin/deployer",
+        }
     }
+
+    /// Interfaces a plugin of this kind may export instead (a parser that reads whole files).
+    fn alternatives(self) -> &'static [&'static str] {
+        match self {
+            PluginKind::Parser => &["ferry:plugin/file-parser"],
+            _ => &[],
+        }
+    }
+}
+
+/// Which WIT version a plugin was built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    Current,
+    V01,
 }
 
 /// A plugin compiled and linked, ready to instantiate cheaply any number of times.
@@ -87,22 +124,36 @@ pub struct LoadedPlugin {
     pub name: String,
     pub path: PathBuf,
     pre: Pre,
+    /// The same component bound as "anything that exports `about`" (0.2 plugins only).
+    described: Option<DescribedPre<PluginState>>,
 }
 
 enum Pre {
     Source(SourcePluginPre<PluginState>),
+    SourceV01(SourcePluginPreV01<PluginState>),
     Parser(ParserPluginPre<PluginState>),
+    FileParser(FileParserPluginPre<PluginState>),
+    ParserV01(ParserPluginPreV01<PluginState>),
     Predictor(PredictorPluginPre<PluginState>),
+    PredictorV01(PredictorPluginPreV01<PluginState>),
     Deployer(DeployerPluginPre<PluginState>),
 }
 
 impl LoadedPlugin {
     pub fn kind(&self) -> PluginKind {
         match self.pre {
-            Pre::Source(_) => PluginKind::Source,
-            Pre::Parser(_) => PluginKind::Parser,
-            Pre::Predictor(_) => PluginKind::Predictor,
+            Pre::Source(_) | Pre::SourceV01(_) => PluginKind::Source,
+            Pre::Parser(_) | Pre::FileParser(_) | Pre::ParserV01(_) => PluginKind::Parser,
+            Pre::Predictor(_) | Pre::PredictorV01(_) => PluginKind::Predictor,
             Pre::Deployer(_) => PluginKind::Deployer,
+        }
+    }
+
+    /// The WIT package version it was built for (`0.2.0`, `0.1.0`).
+    pub fn wit_version(&self) -> &'static str {
+        match self.pre {
+            Pre::SourceV01(_) | Pre::ParserV01(_) | Pre::PredictorV01(_) => WIT_VERSION_V01,
+            _ => WIT_VERSION,
         }
     }
 }
@@ -168,6 +219,14 @@ impl PluginHost {
             _,
             HasSelf<PluginState>,
         >(&mut linker, |s| s))?;
+        link(bindings::file_parser::ferry::plugin::object::add_to_linker::<
+            _,
+            HasSelf<PluginState>,
+        >(&mut linker, |s| s))?;
+        link(bindings::v0_1::source::SourcePlugin::add_to_linker::<
+            _,
+            HasSelf<PluginState>,
+        >(&mut linker, |s| s))?;
         let cache = CompileCache::new(&engine, cache_dir);
         let ticker = EpochTicker::start(&engine);
         Ok(PluginHost {
@@ -198,7 +257,7 @@ impl PluginHost {
         })?;
         check_header(path, &bytes)?;
         let component = self.cache.load(&self.engine, path, &bytes)?;
-        self.check_exports(name, &component, kind)?;
+        let (version, interface) = self.check_exports(name, &component, kind)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| PluginError::Link {
             plugin: name.to_owned(),
             message: format!(
@@ -211,18 +270,41 @@ impl PluginHost {
             plugin: name.to_owned(),
             message: cache::first_line(&e),
         };
-        let pre = match kind {
-            PluginKind::Source => Pre::Source(SourcePluginPre::new(pre).map_err(link_err)?),
-            PluginKind::Parser => Pre::Parser(ParserPluginPre::new(pre).map_err(link_err)?),
-            PluginKind::Predictor => {
+        let described = match version {
+            Version::Current => Some(DescribedPre::new(pre.clone()).map_err(link_err)?),
+            Version::V01 => None,
+        };
+        let pre = match (kind, version) {
+            (PluginKind::Source, Version::Current) => {
+                Pre::Source(SourcePluginPre::new(pre).map_err(link_err)?)
+            }
+            (PluginKind::Source, Version::V01) => {
+                Pre::SourceV01(SourcePluginPreV01::new(pre).map_err(link_err)?)
+            }
+            (PluginKind::Parser, Version::Current) if interface == "ferry:plugin/file-parser" => {
+                Pre::FileParser(FileParserPluginPre::new(pre).map_err(link_err)?)
+            }
+            (PluginKind::Parser, Version::Current) => {
+                Pre::Parser(ParserPluginPre::new(pre).map_err(link_err)?)
+            }
+            (PluginKind::Parser, Version::V01) => {
+                Pre::ParserV01(ParserPluginPreV01::new(pre).map_err(link_err)?)
+            }
+            (PluginKind::Predictor, Version::Current) => {
                 Pre::Predictor(PredictorPluginPre::new(pre).map_err(link_err)?)
             }
-            PluginKind::Deployer => Pre::Deployer(DeployerPluginPre::new(pre).map_err(link_err)?),
+            (PluginKind::Predictor, Version::V01) => {
+                Pre::PredictorV01(PredictorPluginPreV01::new(pre).map_err(link_err)?)
+            }
+            (PluginKind::Deployer, _) => {
+                Pre::Deployer(DeployerPluginPre::new(pre).map_err(link_err)?)
+            }
         };
         let plugin = Arc::new(LoadedPlugin {
             name: name.to_owned(),
             path: path.to_owned(),
             pre,
+            described,
         });
         self.loaded
             .lock()
@@ -231,22 +313,27 @@ impl PluginHost {
         Ok(plugin)
     }
 
+    /// Which version (and, for parsers, which world) the plugin was built for, or why it cannot
+    /// load. The interface returned is the export found, without its version.
     fn check_exports(
         &self,
         name: &str,
         component: &Component,
         kind: PluginKind,
-    ) -> Result<(), PluginError> {
+    ) -> Result<(Version, &'static str), PluginError> {
         let interface = kind.interface();
         let exports: Vec<String> = component
             .component_type()
             .exports(&self.engine)
             .map(|(n, _)| n.to_owned())
             .collect();
-        let Some(found) = exports
-            .iter()
-            .find(|e| e.split('@').next() == Some(interface.as_str()))
-        else {
+        let wanted: Vec<&'static str> = std::iter::once(kind.interface())
+            .chain(kind.alternatives().iter().copied())
+            .collect();
+        let Some((found, export)) = exports.iter().find_map(|e| {
+            let base = e.split('@').next()?;
+            wanted.iter().find(|w| **w == base).map(|w| (*w, e))
+        }) else {
             return Err(PluginError::WrongWorld {
                 plugin: name.to_owned(),
                 kind: kind.name(),
@@ -254,18 +341,55 @@ impl PluginHost {
                 exports,
             });
         };
-        let version = found.split_once('@').map(|(_, v)| v).unwrap_or("");
-        let compatible = semver::Version::parse(version).is_ok_and(|v| {
-            semver::VersionReq::parse(&format!("^{WIT_VERSION}")).is_ok_and(|req| req.matches(&v))
-        });
-        if !compatible {
-            return Err(PluginError::IncompatibleVersion {
-                plugin: name.to_owned(),
-                found: found.clone(),
-                supported: format!("{interface}@{WIT_VERSION}"),
-            });
+        let version = export.split_once('@').map(|(_, v)| v).unwrap_or("");
+        let matches = |supported: &str| {
+            semver::Version::parse(version).is_ok_and(|v| {
+                semver::VersionReq::parse(&format!("^{supported}")).is_ok_and(|req| req.matches(&v))
+            })
+        };
+        if matches(WIT_VERSION) {
+            return Ok((Version::Current, found));
         }
-        Ok(())
+        if matches(WIT_VERSION_V01) && v0_1::KINDS.contains(&kind) && found == kind.interface()
+        {
+            return Ok((Version::V01, found));
+        }
+        let supported = if v0_1::KINDS.contains(&kind) {
+            format!("{found}@{WIT_VERSION} (and {interface}@{WIT_VERSION_V01})")
+        } else {
+            format!("{found}@{WIT_VERSION}")
+        };
+        Err(PluginError::IncompatibleVersion {
+            plugin: name.to_owned(),
+            found: export.clone(),
+            supported,
+        })
+    }
+
+    /// What a plugin says about itself; `None` for a 0.1 plugin, which cannot say. The call
+    /// runs in an instance that is granted nothing.
+    pub async fn describe(
+        &self,
+        plugin: &LoadedPlugin,
+    ) -> Result<Option<Description>, PluginError> {
+        let Some(pre) = &plugin.described else {
+            return Ok(None);
+        };
+        let options = InstanceOptions {
+            step: "describe".into(),
+            sandbox: Sandbox::default(),
+            limits: CallLimits::default(),
+            cancel: CancelToken::default(),
+        };
+        let (mut store, bindings) = self
+            .instantiate(plugin, &options, async |s| pre.instantiate_async(s).await)
+            .await?;
+        let about = bindings.ferry_plugin_about();
+        let description = call::guarded(&mut store, &plugin.name, "describe", async |s| {
+            about.call_describe(s).await
+        })
+        .await?;
+        Ok(Some(description))
     }
 
     /// Plugin instances created so far (for metrics).
@@ -307,13 +431,22 @@ impl PluginHost {
         plugin: &LoadedPlugin,
         options: &InstanceOptions,
     ) -> Result<SourceInstance, PluginError> {
-        let Pre::Source(pre) = &plugin.pre else {
-            return Err(wrong_kind(plugin, PluginKind::Source));
+        let (store, world) = match &plugin.pre {
+            Pre::Source(pre) => {
+                let (store, b) = self
+                    .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+                    .await?;
+                (store, SourceWorld::Current(b))
+            }
+            Pre::SourceV01(pre) => {
+                let (store, b) = self
+                    .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+                    .await?;
+                (store, SourceWorld::V01(b))
+            }
+            _ => return Err(wrong_kind(plugin, PluginKind::Source)),
         };
-        let (store, bindings) = self
-            .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
-            .await?;
-        Ok(SourceInstance::new(plugin.name.clone(), store, bindings))
+        Ok(SourceInstance::new(plugin.name.clone(), store, world))
     }
 
     pub async fn parser(
@@ -321,13 +454,28 @@ impl PluginHost {
         plugin: &LoadedPlugin,
         options: &InstanceOptions,
     ) -> Result<ParserInstance, PluginError> {
-        let Pre::Parser(pre) = &plugin.pre else {
-            return Err(wrong_kind(plugin, PluginKind::Parser));
+        let (store, world) = match &plugin.pre {
+            Pre::Parser(pre) => {
+                let (store, b) = self
+                    .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+                    .await?;
+                (store, ParserWorld::Stream(b))
+            }
+            Pre::FileParser(pre) => {
+                let (store, b) = self
+                    .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+                    .await?;
+                (store, ParserWorld::File(b))
+            }
+            Pre::ParserV01(pre) => {
+                let (store, b) = self
+                    .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+                    .await?;
+                (store, ParserWorld::StreamV01(b))
+            }
+            _ => return Err(wrong_kind(plugin, PluginKind::Parser)),
         };
-        let (store, bindings) = self
-            .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
-            .await?;
-        Ok(ParserInstance::new(plugin.name.clone(), store, bindings))
+        Ok(ParserInstance::new(plugin.name.clone(), store, world))
     }
 
     pub async fn predictor(
@@ -335,13 +483,22 @@ impl PluginHost {
         plugin: &LoadedPlugin,
         options: &InstanceOptions,
     ) -> Result<PredictorInstance, PluginError> {
-        let Pre::Predictor(pre) = &plugin.pre else {
-            return Err(wrong_kind(plugin, PluginKind::Predictor));
+        let (store, world) = match &plugin.pre {
+            Pre::Predictor(pre) => {
+                let (store, b) = self
+                    .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+                    .await?;
+                (store, PredictorWorld::Current(b))
+            }
+            Pre::PredictorV01(pre) => {
+                let (store, b) = self
+                    .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
+                    .await?;
+                (store, PredictorWorld::V01(b))
+            }
+            _ => return Err(wrong_kind(plugin, PluginKind::Predictor)),
         };
-        let (store, bindings) = self
-            .instantiate(plugin, options, async |s| pre.instantiate_async(s).await)
-            .await?;
-        Ok(PredictorInstance::new(plugin.name.clone(), store, bindings))
+        Ok(PredictorInstance::new(plugin.name.clone(), store, world))
     }
 
     pub async fn deployer(

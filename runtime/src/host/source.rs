@@ -3,7 +3,9 @@
 use wasmtime::Store;
 
 use super::bindings::source::SourcePlugin;
+use super::bindings::v0_1::source::SourcePlugin as SourcePluginV01;
 use super::bindings::wit;
+use super::v0_1;
 use super::call::guarded;
 use super::error::PluginError;
 use super::state::PluginState;
@@ -23,14 +25,20 @@ pub struct ListPage {
     pub next_cursor: Option<String>,
 }
 
+/// A source of either WIT version.
+pub(crate) enum SourceWorld {
+    Current(SourcePlugin),
+    V01(SourcePluginV01),
+}
+
 pub struct SourceInstance {
     plugin: String,
     store: Store<PluginState>,
-    bindings: SourcePlugin,
+    bindings: SourceWorld,
 }
 
 impl SourceInstance {
-    pub(crate) fn new(plugin: String, store: Store<PluginState>, bindings: SourcePlugin) -> Self {
+    pub(crate) fn new(plugin: String, store: Store<PluginState>, bindings: SourceWorld) -> Self {
         SourceInstance {
             plugin,
             store,
@@ -43,11 +51,24 @@ impl SourceInstance {
         prefix: &str,
         cursor: Option<&str>,
     ) -> Result<ListPage, PluginError> {
-        let source = self.bindings.ferry_plugin_source();
-        let page = guarded(&mut self.store, &self.plugin, "list", async |s| {
-            source.call_list_objects(s, prefix, cursor).await
-        })
-        .await?;
+        let page = match &self.bindings {
+            SourceWorld::Current(b) => {
+                let source = b.ferry_plugin_source();
+                guarded(&mut self.store, &self.plugin, "list", async |s| {
+                    source.call_list_objects(s, prefix, cursor).await
+                })
+                .await?
+            }
+            SourceWorld::V01(b) => {
+                let source = b.ferry_plugin_source();
+                let page = guarded(&mut self.store, &self.plugin, "list", async |s| {
+                    source.call_list_objects(s, prefix, cursor).await
+                })
+                .await?;
+                page.map(|p| v0_1::list_page(p.objects, p.next_cursor))
+                    .map_err(v0_1::error)
+            }
+        };
         let page = page.map_err(|e| self.reported(e))?;
         Ok(ListPage {
             objects: page
@@ -89,11 +110,23 @@ impl SourceInstance {
     }
 
     pub async fn read(&mut self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, PluginError> {
-        let source = self.bindings.ferry_plugin_source();
-        let bytes = guarded(&mut self.store, &self.plugin, "read", async |s| {
-            source.call_read(s, key, offset, len).await
-        })
-        .await?;
+        let bytes = match &self.bindings {
+            SourceWorld::Current(b) => {
+                let source = b.ferry_plugin_source();
+                guarded(&mut self.store, &self.plugin, "read", async |s| {
+                    source.call_read(s, key, offset, len).await
+                })
+                .await?
+            }
+            SourceWorld::V01(b) => {
+                let source = b.ferry_plugin_source();
+                let bytes = guarded(&mut self.store, &self.plugin, "read", async |s| {
+                    source.call_read(s, key, offset, len).await
+                })
+                .await?;
+                bytes.map_err(v0_1::error)
+            }
+        };
         let bytes = bytes.map_err(|e| self.reported(e))?;
         if bytes.len() as u64 > len {
             return Err(PluginError::InvalidOutput {

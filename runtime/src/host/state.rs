@@ -46,6 +46,8 @@ pub struct PluginState {
     plugin: Arc<str>,
     step: Arc<str>,
     pub(crate) progress: (u64, Option<u64>),
+    /// The object a file parser is reading (see `object.rs`); `None` for every other plugin.
+    pub(crate) object: Option<super::object::OpenObject>,
 }
 
 impl PluginState {
@@ -89,6 +91,7 @@ impl PluginState {
             plugin,
             step,
             progress: (0, None),
+            object: None,
         })
     }
 

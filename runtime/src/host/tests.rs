@@ -37,22 +37,22 @@ fn a_plugin_for_another_wit_version_is_refused() {
     let (dir, host) = host();
     let path = write(
         &dir,
-        "v2.wat",
-        r#"(component (instance $i) (export "ferry:plugin/parser@0.2.0" (instance $i)))"#,
+        "v3.wat",
+        r#"(component (instance $i) (export "ferry:plugin/parser@0.3.0" (instance $i)))"#,
     );
-    let err = host.load("v2", &path, PluginKind::Parser).err().unwrap();
+    let err = host.load("v3", &path, PluginKind::Parser).err().unwrap();
     assert!(
         matches!(err, PluginError::IncompatibleVersion { .. }),
         "{err}"
     );
     assert!(
         err.to_string()
-            .contains("built for ferry:plugin/parser@0.2.0"),
+            .contains("built for ferry:plugin/parser@0.3.0"),
         "{err}"
     );
     assert!(
         err.to_string()
-            .contains("supports ferry:plugin/parser@0.1.0"),
+            .contains("supports ferry:plugin/parser@0.2.0 (and ferry:plugin/parser@0.1.0)"),
         "{err}"
     );
 }
@@ -63,13 +63,13 @@ fn a_plugin_of_the_wrong_kind_is_refused() {
     let path = write(
         &dir,
         "src.wat",
-        r#"(component (instance $i) (export "ferry:plugin/source@0.1.0" (instance $i)))"#,
+        r#"(component (instance $i) (export "ferry:plugin/source@0.2.0" (instance $i)))"#,
     );
     let err = host.load("src", &path, PluginKind::Parser).err().unwrap();
     assert!(matches!(err, PluginError::WrongWorld { .. }), "{err}");
     assert!(
         err.to_string()
-            .contains("does not export ferry:plugin/parser@0.1.0"),
+            .contains("does not export ferry:plugin/parser@0.2.0"),
         "{err}"
     );
 }
@@ -80,7 +80,7 @@ fn compiled_artifacts_are_cached_on_disk() {
     let path = write(
         &dir,
         "p.wat",
-        r#"(component (instance $i) (export "ferry:plugin/parser@0.1.0" (instance $i)))"#,
+        r#"(component (instance $i) (export "ferry:plugin/parser@0.2.0" (instance $i)))"#,
     );
     // The export has the right name but not the right functions, so linking fails — after
     // compilation, which is what this test is about.
@@ -89,4 +89,21 @@ fn compiled_artifacts_are_cached_on_disk() {
         .unwrap()
         .collect();
     assert_eq!(cached.len(), 1);
+}
+
+#[test]
+fn a_deployer_for_0_1_is_refused_naming_both_versions() {
+    let (dir, host) = host();
+    let path = write(
+        &dir,
+        "d.wat",
+        r#"(component (instance $i) (export "ferry:plugin/deployer@0.1.0" (instance $i)))"#,
+    );
+    let err = host.load("d", &path, PluginKind::Deployer).err().unwrap();
+    assert!(
+        err.to_string().contains(
+            "built for ferry:plugin/deployer@0.1.0, but this ferry supports ferry:plugin/deployer@0.2.0"
+        ),
+        "{err}"
+    );
 }

@@ -156,6 +156,24 @@ impl Mapping {
         })
     }
 
+    /// The input columns this mapping reads, so that a file parser can skip the others; `None`
+    /// when it cannot say (every column passes, or prefixes pick them by name).
+    pub fn input_columns(&self) -> Option<Vec<String>> {
+        if self.passthrough || !self.prefixes.is_empty() {
+            return None;
+        }
+        let mut names: Vec<String> = self
+            .roles
+            .iter()
+            .map(|r| r.source.clone())
+            .chain(self.columns.keys().cloned())
+            .chain(self.filter.iter().map(|c| c.column.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        Some(names)
+    }
+
     /// The output rules for a batch with these input columns.
     fn rules(&self, input: &Schema) -> Vec<Rule> {
         if self.passthrough {

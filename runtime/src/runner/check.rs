@@ -20,6 +20,9 @@ impl Runner<'_> {
         };
         let mut stored = self.declared_infra_problems(workflow);
         stored.extend(self.stored_infra_problems(workflow).await?);
+        if let Ok(prepared) = &prepared {
+            stored.extend(self.described_setting_problems(prepared).await);
+        }
         match (prepared, stored.is_empty()) {
             (Ok(prepared), true) => Ok(prepared),
             (Ok(_), false) => Err(EngineError::Plugins(stored)),
@@ -28,6 +31,29 @@ impl Runner<'_> {
                 Err(EngineError::Plugins(problems))
             }
         }
+    }
+
+    /// The import step's settings against what its source and parser say they take. A plugin
+    /// that cannot describe itself (a 0.1 plugin) still checks its settings when it starts.
+    async fn described_setting_problems(&self, prepared: &Prepared) -> Vec<Problem> {
+        let workflow = &prepared.workflow;
+        let step = &workflow.import;
+        let mut problems = Vec::new();
+        for (plugin, settings, key) in [
+            (&prepared.source, &step.source_settings, "source_settings"),
+            (&prepared.parser, &step.parser_settings, "parser_settings"),
+        ] {
+            let found = match self.host.describe(plugin).await {
+                Ok(Some(description)) => super::settings::problems(&description, settings),
+                Ok(None) => continue,
+                Err(e) => vec![format!("`{}` cannot describe itself: {e}", plugin.name)],
+            };
+            problems.extend(found.into_iter().map(|message| Problem {
+                location: workflow.location(&step.name, key),
+                message,
+            }));
+        }
+        problems
     }
 
     /// The deploy step's infra when this file declares it: its plugin loads, its grants and

@@ -4,6 +4,7 @@
 
 mod check;
 mod lease;
+mod settings;
 mod steps;
 
 use uuid::Uuid;

@@ -25,7 +25,7 @@ use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 pub use commit::{AppTxn, WriteMode};
 pub use error::TableError;
 pub use read::read_table;
-pub use schema::storable_column_name;
+pub use schema::{storable_column_name, storable_type};
 pub use writer::{StagedFiles, TableWriter};
 
 /// A Delta table in a local directory, which may not exist yet: the first commit creates it.

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
 
 use super::error::TableError;
 
@@ -83,6 +83,34 @@ fn describe(field: &Field) -> String {
         field.data_type().to_string()
     } else {
         format!("{} NOT NULL", field.data_type())
+    }
+}
+
+/// The type a column of type `ty` is stored as, when Delta has no such type: Delta keeps
+/// timestamps as microseconds in UTC (`timestamp`), so other units and zones are converted
+/// (the instant is kept; a timestamp without zone is taken as UTC), and it has no fixed-size
+/// list, so an embedding vector is stored as a list (its length is the validate step's
+/// concern). Nested types are converted inside. `None` when `ty` is stored as it is.
+pub fn storable_type(ty: &DataType) -> Option<DataType> {
+    let utc = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let item = |field: &FieldRef| -> FieldRef {
+        match storable_type(field.data_type()) {
+            Some(ty) => Arc::new(field.as_ref().clone().with_data_type(ty)),
+            None => field.clone(),
+        }
+    };
+    match ty {
+        DataType::Timestamp(TimeUnit::Microsecond, Some(zone)) if zone.as_ref() == "UTC" => None,
+        DataType::Timestamp(..) => Some(utc()),
+        DataType::FixedSizeList(field, _) => Some(DataType::List(item(field))),
+        DataType::List(field) => {
+            storable_type(field.data_type()).map(|_| DataType::List(item(field)))
+        }
+        DataType::Struct(fields) => fields
+            .iter()
+            .any(|f| storable_type(f.data_type()).is_some())
+            .then(|| DataType::Struct(fields.iter().map(item).collect())),
+        _ => None,
     }
 }
 
