@@ -7,6 +7,7 @@
 //! schema per column: a batch may have tens of thousands of columns, and a scan per column made
 //! mapping such a batch quadratic.
 
+mod embedding;
 mod filter;
 mod timestamp;
 
@@ -54,6 +55,7 @@ pub struct Mapping {
     prefixes: Vec<(String, Option<DataType>)>,
     columns: BTreeMap<String, (DataType, bool)>,
     filter: Vec<Condition>,
+    embeddings: Vec<embedding::Embedding>,
     passthrough: bool,
 }
 
@@ -69,13 +71,21 @@ pub struct Mapped {
     pub diagnostics: Vec<RowDiagnostic>,
 }
 
-pub fn data_type(ty: ColumnType) -> DataType {
+pub fn data_type(ty: &ColumnType) -> DataType {
     match ty {
         ColumnType::Utf8 => DataType::Utf8,
+        ColumnType::Int32 => DataType::Int32,
         ColumnType::Int64 => DataType::Int64,
+        ColumnType::Float32 => DataType::Float32,
         ColumnType::Float64 => DataType::Float64,
         ColumnType::Boolean => DataType::Boolean,
+        ColumnType::Date => DataType::Date32,
         ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        ColumnType::Binary => DataType::Binary,
+        ColumnType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
+        ColumnType::List(item) => {
+            DataType::List(Arc::new(Field::new("item", data_type(item), true)))
+        }
     }
 }
 
@@ -103,7 +113,7 @@ impl Mapping {
             Some(ts) => Some(Rule {
                 source: ts.column().to_owned(),
                 name: "timestamp".into(),
-                ty: Some(data_type(ColumnType::Timestamp)),
+                ty: Some(data_type(&ColumnType::Timestamp)),
                 required: true,
                 timestamp: Some(
                     TimestampFormat::parse(ts.format()).map_err(MappingError::Timestamp)?,
@@ -145,13 +155,18 @@ impl Mapping {
         let columns = step
             .columns
             .iter()
-            .map(|(name, rule)| (name.clone(), (data_type(rule.ty), rule.required)))
+            .map(|(name, rule)| (name.clone(), (data_type(&rule.ty), rule.required)))
             .collect();
         Ok(Mapping {
             roles,
             prefixes,
             columns,
             filter: step.filter.clone(),
+            embeddings: s
+                .embedding_features
+                .iter()
+                .map(|(name, columns)| embedding::Embedding::new(name, columns))
+                .collect(),
             passthrough: false,
         })
     }
@@ -168,6 +183,7 @@ impl Mapping {
             .map(|r| r.source.clone())
             .chain(self.columns.keys().cloned())
             .chain(self.filter.iter().map(|c| c.column.clone()))
+            .chain(self.embeddings.iter().flat_map(|e| e.sources().cloned()))
             .collect();
         names.sort();
         names.dedup();
@@ -337,6 +353,12 @@ impl Mapping {
             arrays.push(converted);
         }
 
+        for feature in &self.embeddings {
+            let (field, array) = feature.column(batch, &input_index, &input.rows, &mut errors)?;
+            fields.push(field);
+            arrays.push(array);
+        }
+
         // Table columns this batch does not have come out null, in the table's order.
         if let Some(table) = table {
             let present: HashSet<String> = fields.iter().map(|f| f.name().clone()).collect();
@@ -409,14 +431,22 @@ fn cast_safely(array: &ArrayRef, to: &DataType) -> ArrayRef {
     cast_with_options(array, to, &options).unwrap_or_else(|_| new_null_array(to, array.len()))
 }
 
-fn type_name(ty: &DataType) -> &'static str {
+fn type_name(ty: &DataType) -> String {
     match ty {
-        DataType::Utf8 => "string",
-        DataType::Int64 => "int64",
-        DataType::Float64 => "float64",
-        DataType::Boolean => "boolean",
-        DataType::Timestamp(..) => "timestamp",
-        _ => "value of the column's type",
+        DataType::Utf8 => "string".into(),
+        DataType::Int32 => "int32".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::Float32 => "float32".into(),
+        DataType::Float64 => "float64".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Date32 => "date".into(),
+        DataType::Timestamp(..) => "timestamp".into(),
+        DataType::Binary => "binary".into(),
+        DataType::Decimal128(p, s) => format!("decimal({p},{s})"),
+        DataType::List(item) | DataType::FixedSizeList(item, _) => {
+            format!("list of {}", type_name(item.data_type()))
+        }
+        _ => "value of the column's type".into(),
     }
 }
 

@@ -133,7 +133,7 @@ fn batches_line_up_with_the_table_schema() {
     let table = Arc::new(Schema::new(vec![
         Field::new("prediction_id", DataType::Utf8, true),
         Field::new("extra", DataType::Float64, true),
-        Field::new("timestamp", data_type(ColumnType::Timestamp), true),
+        Field::new("timestamp", data_type(&ColumnType::Timestamp), true),
         Field::new("prediction_score", DataType::Float64, true),
         Field::new("feature_age", DataType::Float64, true),
         Field::new("tag/env", DataType::Utf8, true),
@@ -228,4 +228,90 @@ fn wide_batches_line_up_with_the_table_by_name() {
         .column(1)
         .as_primitive::<arrow::datatypes::Int64Type>();
     assert_eq!(c4999.value(0), 4_999);
+}
+
+#[test]
+fn embedding_features_are_structs_of_one_dimension_and_typed_columns_parse() {
+    use arrow::array::{Float32Array, Float64Builder, ListBuilder};
+    let mut vectors = ListBuilder::new(Float64Builder::new());
+    vectors.append_value([Some(0.5), Some(1.0)]);
+    vectors.append_value([Some(2.0), Some(3.0), Some(4.0)]);
+    vectors.append_null();
+    vectors.append_value([Some(5.0), Some(6.0)]);
+    let vectors = vectors.finish();
+    let schema = Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("vec", vectors.data_type().clone(), true),
+        Field::new("text", DataType::Utf8, true),
+        Field::new("amount", DataType::Utf8, true),
+    ]);
+    let batch = RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4])),
+            Arc::new(vectors),
+            Arc::new(StringArray::from(vec!["a", "b", "c", "d"])),
+            Arc::new(StringArray::from(vec!["1.25", "2", "x", "123456.789"])),
+        ],
+    )
+    .unwrap();
+    let mut schema = SchemaMapping {
+        prediction_id: Some("id".into()),
+        ..Default::default()
+    };
+    schema.embedding_features.insert(
+        "text_embedding".into(),
+        crate::workflow::EmbeddingFeature {
+            vector: "vec".into(),
+            data: Some("text".into()),
+            link_to_data: None,
+            dimension: None,
+        },
+    );
+    let mut step = step(schema);
+    step.columns.insert(
+        "amount".into(),
+        ColumnRule {
+            ty: "decimal(6,2)".parse().unwrap(),
+            required: false,
+        },
+    );
+    let mapping = Mapping::new(&step).unwrap();
+    assert_eq!(
+        mapping.input_columns().unwrap(),
+        ["amount", "id", "text", "vec"]
+    );
+    let out = mapping
+        .apply(
+            &RowBatch {
+                rows: vec![1, 2, 3, 4],
+                batch,
+            },
+            None,
+        )
+        .unwrap();
+    // Row 2 has a vector of 3 values where the first had 2: skipped, naming the feature.
+    assert_eq!(out.skipped_by_error, 1);
+    let error = &out.diagnostics[0];
+    assert_eq!((error.row, error.code.as_str()), (2, "embedding_dimension"));
+    assert!(error.message.contains("`text_embedding`"), "{}", error.message);
+    // `x` and a value too wide for decimal(6,2) are nulled with a warning each.
+    assert_eq!(out.rows_with_warning, 2);
+    let stored = out.batch.column_by_name("text_embedding").unwrap().as_struct();
+    assert_eq!(stored.len(), 3);
+    assert!(stored.is_null(1));
+    let first = stored.column(0).as_list::<i32>().value(0);
+    assert_eq!(
+        first.as_any().downcast_ref::<Float32Array>().unwrap().values(),
+        &[0.5, 1.0]
+    );
+    assert_eq!(stored.column(1).as_string::<i32>().value(2), "d");
+    let amount = out.batch.column_by_name("amount").unwrap();
+    assert_eq!(amount.data_type(), &DataType::Decimal128(6, 2));
+    assert_eq!(amount.null_count(), 2);
+    assert!("decimal(40,2)".parse::<ColumnType>().is_err());
+    assert_eq!(
+        "list<float32>".parse::<ColumnType>().unwrap().to_string(),
+        "float32[]"
+    );
 }
