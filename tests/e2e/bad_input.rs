@@ -164,13 +164,13 @@ fn validate_rejects_broken_workflows_with_positions_and_exit_78() {
                 "[plugins]\nmine = \"v2.wat\"\n{}",
                 simple_workflow("t", "in", "mine", "", "")
             ),
-            "was built for ferry:plugin/parser@0.2.0",
+            "was built for ferry:plugin/parser@0.3.0",
         ),
     ];
     env.write("core.wat", "(module)");
     env.write(
         "v2.wat",
-        r#"(component (instance $i) (export "ferry:plugin/parser@0.2.0" (instance $i)))"#,
+        r#"(component (instance $i) (export "ferry:plugin/parser@0.3.0" (instance $i)))"#,
     );
     for (name, text, expected) in cases {
         let path = env.write(&format!("{name}.toml"), text);
