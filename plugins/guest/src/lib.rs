@@ -18,6 +18,9 @@
 //!   ```
 //! - [`columns`]: columns in Arrow layout; [`rows`] and [`text_batch`]: rows gathered into
 //!   batches of a set size; [`typing`]: one set of rules for typing text values.
+//! - `arrow_batch` (feature `arrow`, for the parsers that decode through arrow-rs): arrow-rs
+//!   record batches into the WIT `batch`; `batch_json` (feature `testing`): WIT batches read
+//!   back as JSON rows, for tests that compare them with a fixture's expected values.
 //! - [`lines`]: line splitting across chunk boundaries for line-based formats.
 //! - [`http`]: requests over `wasi:http` with retries, behind the [`http::Transport`] trait
 //!   every plugin sends through (so that its calls run natively against a script);
@@ -34,6 +37,10 @@
 //! Everything but [`Settings::load`], [`log`] and the bindings is plain Rust, unit-tested on
 //! the native target (the generated import stubs compile there; they are just never called).
 
+#[cfg(feature = "arrow")]
+pub mod arrow_batch;
+#[cfg(any(test, feature = "testing"))]
+pub mod batch_json;
 pub mod columns;
 pub mod deploy;
 pub mod google;
