@@ -1,14 +1,15 @@
-//! What every deployer shares: the `deployer` interface's records as plain Rust (mapped into
-//! each deployer's bindings with wit-bindgen's `with`, like [`crate::Output`]), the package
-//! manifest as far as deployers read it, and the plugin's own state carried by the host.
+//! What every deployer shares: the `deployer` interface's records as plain Rust (the
+//! interface, not `types`, defines them, so each deployer maps these into its bindings with
+//! wit-bindgen's `with`), the package manifest as far as deployers read it, and the plugin's
+//! own state carried by the host.
 //!
 //! ```text
 //! with: {
-//!     "ferry:plugin/types@0.1.0": ferry_guest::types,
-//!     "ferry:plugin/host@0.1.0": ferry_guest::host,
-//!     "ferry:plugin/deployer@0.1.0/version-ref": ferry_guest::deploy::VersionRef,
-//!     "ferry:plugin/deployer@0.1.0/target": ferry_guest::deploy::Target,
-//!     "ferry:plugin/deployer@0.1.0/operation": ferry_guest::deploy::Operation,
+//!     "ferry:plugin/types@0.2.0": ferry_guest::types,
+//!     "ferry:plugin/host@0.2.0": ferry_guest::host,
+//!     "ferry:plugin/deployer@0.2.0/version-ref": ferry_guest::deploy::VersionRef,
+//!     "ferry:plugin/deployer@0.2.0/target": ferry_guest::deploy::Target,
+//!     "ferry:plugin/deployer@0.2.0/operation": ferry_guest::deploy::Operation,
 //! }
 //! ```
 

@@ -6,7 +6,7 @@
 //! - a line ends at `\n`; a `\r` before it is dropped; a last line without `\n` still counts;
 //! - a blank line (empty, or only ASCII whitespace) is skipped and is no row.
 
-use crate::types::Diagnostic;
+use crate::types::{Diagnostic, Effect};
 
 /// Splits chunks into lines, keeping an unfinished line until the chunk that ends it.
 #[derive(Debug, Default)]
@@ -37,7 +37,14 @@ impl<'a> Line<'a> {
 
     /// A diagnostic that skips this line's row.
     pub fn skip(&self, code: &str, message: impl Into<String>) -> Diagnostic {
-        crate::diagnostic(self.row, Some(self.line), None, code, message)
+        crate::diagnostic(
+            Effect::RowSkipped,
+            self.row,
+            Some(self.line),
+            None,
+            code,
+            message,
+        )
     }
 }
 
@@ -127,8 +134,8 @@ mod tests {
         };
         let d = line.text().unwrap_err();
         assert_eq!(
-            (d.row, d.line, d.code.as_str()),
-            (2, Some(3), "invalid_utf8")
+            (d.row, d.line, d.code.as_str(), d.effect),
+            (2, Some(3), "invalid_utf8", Effect::RowSkipped)
         );
         assert_eq!(d.message, "invalid UTF-8 at byte 3 of the line");
     }

@@ -20,8 +20,9 @@ pub use list::list;
 pub use read::read;
 
 use crate::Settings;
+use crate::about::Setting;
 use crate::http::{Endpoint, Request, Response, Retry, Transport};
-use crate::types::{Error, ObjectInfo};
+use crate::types::{Error, ObjectInfo, SettingType};
 
 /// An object store's bucket as [`list`] and [`read`] need it.
 pub trait Store {
@@ -70,9 +71,29 @@ pub trait Store {
 /// their pages there.
 pub const MAX_PAGE: usize = 1000;
 
-/// The settings every bucket source takes (each adds its own, `region` and `path_style` for
-/// S3).
-pub const SETTINGS: &[&str] = &["bucket", "endpoint", "page_size", "retries"];
+/// `bucket`, which every bucket source requires.
+pub const BUCKET: Setting = Setting::required("bucket", SettingType::String, "the bucket to read");
+
+/// `page_size`, keys per listing page (at most [`MAX_PAGE`], the default).
+pub const PAGE_SIZE: Setting = Setting::with_default(
+    "page_size",
+    SettingType::Integer,
+    "1000",
+    "keys per listing page, at most 1000",
+);
+
+/// `endpoint`, the store's API, `default` when not given.
+pub const fn endpoint(default: &'static str) -> Setting {
+    Setting::with_default(
+        "endpoint",
+        SettingType::String,
+        default,
+        "the store's API (an emulator's URL, say)",
+    )
+}
+
+/// `retries` as every bucket source takes it: 5 attempts per request.
+pub const RETRIES: Setting = Setting::retries("5");
 
 /// The settings every bucket source reads the same way.
 #[derive(Debug, Clone)]
@@ -175,6 +196,18 @@ mod tests {
         };
         assert_eq!(pinned("k", 0, || Ok(fresh.clone())).unwrap(), fresh);
     }
+
+    /// What a source's table holds when its endpoint's default depends on the bucket.
+    const SETTINGS: &[Setting] = &[
+        BUCKET,
+        Setting::optional(
+            "endpoint",
+            SettingType::String,
+            "https://<bucket>.store.test",
+        ),
+        PAGE_SIZE,
+        RETRIES,
+    ];
 
     fn settings(pairs: &[(&str, &str)]) -> Result<BucketSettings, Error> {
         let s = Settings::from_pairs(SETTINGS, pairs)?;

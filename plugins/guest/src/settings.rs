@@ -5,11 +5,17 @@
 //! TOML text (`8192`, `true`), tables as JSON (`{"score":"float64"}`). Each getter here turns
 //! that text into a value (`None` when the setting is not given, so the caller picks the
 //! default) or into an `invalid_setting` error naming the setting and the value.
+//!
+//! The names a plugin takes, their types and defaults are its [`Setting`] table (see
+//! [`crate::about`]), the one its `describe` returns too. A getter reading a setting the table
+//! does not declare, or as another type than declared, is a bug in the plugin: it panics in
+//! debug builds (every native test), so the table and the code cannot drift apart.
 
 use std::collections::BTreeMap;
 
+use crate::about::Setting;
 use crate::http::{Endpoint, Retry};
-use crate::types::Error;
+use crate::types::{Error, SettingType};
 use crate::typing::Kind;
 
 /// The code of every error in this module.
@@ -18,12 +24,13 @@ pub const INVALID_SETTING: &str = "invalid_setting";
 /// Settings of the current plugin instance, read from the host once.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    known: &'static [Setting],
     values: BTreeMap<String, String>,
 }
 
 impl Settings {
     /// Reads the step's settings through `host.setting`, refusing names not in `known`.
-    pub fn load(known: &[&str]) -> Result<Settings, Error> {
+    pub fn load(known: &'static [Setting]) -> Result<Settings, Error> {
         let values = crate::host::setting_names().into_iter().filter_map(|name| {
             let value = crate::host::setting(&name)?;
             Some((name, value))
@@ -33,26 +40,27 @@ impl Settings {
 
     /// Settings from `values`, refusing names not in `known`.
     pub fn new(
-        known: &[&str],
+        known: &'static [Setting],
         values: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, Error> {
         let values: BTreeMap<String, String> = values.into_iter().collect();
+        let names: Vec<&str> = known.iter().map(Setting::name).collect();
         let unknown: Vec<String> = values
             .keys()
-            .filter(|name| !known.contains(&name.as_str()))
-            .map(|name| match suggest(name, known) {
+            .filter(|name| !names.contains(&name.as_str()))
+            .map(|name| match suggest(name, &names) {
                 Some(close) => format!("`{name}` (did you mean `{close}`?)"),
                 None => format!("`{name}`"),
             })
             .collect();
         if unknown.is_empty() {
-            return Ok(Settings { values });
+            return Ok(Settings { known, values });
         }
         let plural = if unknown.len() == 1 { "" } else { "s" };
         let takes = if known.is_empty() {
             "this plugin takes no settings".to_owned()
         } else {
-            format!("this plugin takes: {}", known.join(", "))
+            format!("this plugin takes: {}", names.join(", "))
         };
         Err(crate::error(
             INVALID_SETTING,
@@ -62,14 +70,47 @@ impl Settings {
 
     /// Settings written out as `(name, value)` pairs, refusing names not in `known`: what a
     /// plugin's tests give its `from_settings`.
-    pub fn from_pairs(known: &[&str], pairs: &[(&str, &str)]) -> Result<Settings, Error> {
+    pub fn from_pairs(
+        known: &'static [Setting],
+        pairs: &[(&str, &str)],
+    ) -> Result<Settings, Error> {
         let values = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
         Settings::new(known, values)
     }
 
-    /// The raw text of a setting.
+    /// The raw text of a setting, whatever its type (a table or an array as JSON).
     pub fn string(&self, name: &str) -> Option<&str> {
+        self.declared(name, None);
         self.values.get(name).map(String::as_str)
+    }
+
+    /// The table this plugin's settings are checked against.
+    pub fn known(&self) -> &'static [Setting] {
+        self.known
+    }
+
+    /// The raw text of a setting declared as `ty`.
+    fn typed(&self, name: &str, ty: SettingType) -> Option<&str> {
+        self.declared(name, Some(ty));
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Checks, in debug builds, that the plugin reads only what its table declares (and as
+    /// the declared type, when `ty` is given).
+    fn declared(&self, name: &str, ty: Option<SettingType>) {
+        if cfg!(debug_assertions) {
+            let setting = self.known.iter().find(|s| s.name() == name);
+            let Some(setting) = setting else {
+                panic!("setting `{name}` is read but not in the plugin's settings table");
+            };
+            if let Some(ty) = ty {
+                assert_eq!(
+                    setting.ty(),
+                    ty,
+                    "setting `{name}` is read as another type than its table declares"
+                );
+            }
+        }
     }
 
     /// A setting that must be given and not blank; `what` says what it is for the message.
@@ -87,7 +128,7 @@ impl Settings {
 
     /// `true` or `false`, in any case.
     pub fn bool(&self, name: &str) -> Result<Option<bool>, Error> {
-        self.parse(name, "true or false", |v| {
+        self.parse(name, SettingType::Boolean, "true or false", |v| {
             match v.to_ascii_lowercase().as_str() {
                 "true" => Some(true),
                 "false" => Some(false),
@@ -98,19 +139,22 @@ impl Settings {
 
     /// A whole number, zero included.
     pub fn usize(&self, name: &str) -> Result<Option<usize>, Error> {
-        self.parse(name, "a whole number", |v| v.parse().ok())
+        self.parse(name, SettingType::Integer, "a whole number", |v| {
+            v.parse().ok()
+        })
     }
 
     /// A whole number of at least 1, such as a batch or page size.
     pub fn positive(&self, name: &str) -> Result<Option<usize>, Error> {
-        self.parse(name, "a whole number of at least 1", |v| {
+        let expected = "a whole number of at least 1";
+        self.parse(name, SettingType::Integer, expected, |v| {
             v.parse().ok().filter(|n| *n > 0)
         })
     }
 
     /// A service's base URL (`endpoint`, `s3_endpoint`…), `default` when not given.
     pub fn endpoint(&self, name: &str, default: &str) -> Result<Endpoint, Error> {
-        let url = self.string(name).unwrap_or(default);
+        let url = self.typed(name, SettingType::String).unwrap_or(default);
         Endpoint::parse(url)
             .map_err(|m| crate::error(INVALID_SETTING, format!("setting `{name}`: {m}")))
     }
@@ -132,7 +176,7 @@ impl Settings {
     /// two characters `\t` (what a TOML literal string `'\t'` holds).
     pub fn ascii_char(&self, name: &str) -> Result<Option<u8>, Error> {
         let expected = "a single ASCII character (a tab may be written `\\t`)";
-        self.parse(name, expected, |v| match v {
+        self.parse(name, SettingType::Character, expected, |v| match v {
             "\\t" => Some(b'\t'),
             _ if v.len() == 1 && v.is_ascii() => Some(v.as_bytes()[0]),
             _ => None,
@@ -142,7 +186,7 @@ impl Settings {
     /// A table of column name → declared type name, given in the workflow as a TOML table
     /// (`input_schema = { score = "float64" }`), which reaches the plugin as JSON.
     pub fn schema(&self, name: &str) -> Result<Vec<(String, Kind)>, Error> {
-        let Some(json) = self.string(name) else {
+        let Some(json) = self.typed(name, SettingType::Table) else {
             return Ok(Vec::new());
         };
         let table = match serde_json::from_str::<serde_json::Value>(json) {
@@ -157,7 +201,7 @@ impl Settings {
                         INVALID_SETTING,
                         format!(
                             "setting `{name}`: column `{column}` has type {ty}, expected one of {}",
-                            Kind::NAMES.join(", ")
+                            Kind::DECLARABLE
                         ),
                     )
                 })?;
@@ -170,10 +214,11 @@ impl Settings {
     fn parse<T>(
         &self,
         name: &str,
+        ty: SettingType,
         expected: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<T>, Error> {
-        self.string(name)
+        self.typed(name, ty)
             .map(|text| parse(text).ok_or_else(|| invalid(name, text, expected)))
             .transpose()
     }
@@ -212,7 +257,12 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    const KNOWN: &[&str] = &["delimiter", "header", "batch_size", "input_schema"];
+    const KNOWN: &[Setting] = &[
+        Setting::with_default("delimiter", SettingType::Character, ",", "between fields"),
+        Setting::with_default("header", SettingType::Boolean, "true", "a header line"),
+        Setting::with_default("batch_size", SettingType::Integer, "8192", "rows per batch"),
+        Setting::optional("input_schema", SettingType::Table, "declared types"),
+    ];
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, Error> {
         Settings::from_pairs(KNOWN, pairs)
@@ -302,7 +352,11 @@ mod tests {
 
     #[test]
     fn endpoints_and_retries() {
-        let known = &["endpoint", "retries"];
+        const KNOWN: &[Setting] = &[
+            Setting::optional("endpoint", SettingType::String, "the API"),
+            Setting::retries("5"),
+        ];
+        let known = KNOWN;
         let s = Settings::new(known, [("retries".into(), "3".into())]).unwrap();
         assert_eq!(s.retry(5).unwrap().attempts, 3);
         assert_eq!(
@@ -331,6 +385,40 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "setting `colour` is read but not in the plugin's settings table")]
+    fn reading_an_undeclared_setting_is_a_bug() {
+        let _ = settings(&[]).unwrap().string("colour");
+    }
+
+    #[test]
+    #[should_panic(expected = "setting `header` is read as another type than its table declares")]
+    fn reading_a_setting_as_another_type_is_a_bug() {
+        let _ = settings(&[]).unwrap().positive("header");
+    }
+
+    #[test]
+    fn declared_schemas_take_every_declarable_type() {
+        let s = settings(&[(
+            "input_schema",
+            r#"{"d":"date","n":"int32","f":"float32","price":"decimal(10,2)","t":"timestamp"}"#,
+        )])
+        .unwrap();
+        let mut schema = s.schema("input_schema").unwrap();
+        schema.sort_by(|a, b| a.0.cmp(&b.0));
+        let kinds: Vec<String> = schema.iter().map(|(c, k)| format!("{c}:{k}")).collect();
+        assert_eq!(
+            kinds,
+            [
+                "d:date32",
+                "f:float32",
+                "n:int32",
+                "price:decimal(10,2)",
+                "t:timestamp"
+            ]
+        );
+    }
+
+    #[test]
     fn schemas_arrive_as_json() {
         let s = settings(&[("input_schema", r#"{"score":"float64","id":"string"}"#)]).unwrap();
         let mut schema = s.schema("input_schema").unwrap();
@@ -347,7 +435,8 @@ mod tests {
         assert_eq!(
             s.schema("input_schema").unwrap_err().message,
             "setting `input_schema`: column `score` has type \"float\", \
-             expected one of utf8, string, int64, float64, boolean"
+             expected one of utf8, string, boolean, int32, int64, float32, float64, date, \
+             date32, timestamp, decimal(p,s) (p 1 to 38, s 0 to p)"
         );
         let s = settings(&[("input_schema", "score")]).unwrap();
         assert_eq!(

@@ -1,9 +1,8 @@
-//! The state behind a WIT resource such as a parser's `decoder`.
+//! The state behind a WIT resource such as a parser's `decoder` or a file parser's `reader`.
 //!
-//! A WIT constructor cannot fail, yet building a decoder can (a bad setting). The resource
-//! then holds the error and every call returns it, so the host reports it from the first
-//! `push`. A call that fails leaves the resource failed too: a decoder that gave up halfway
-//! through an object must not carry on as if nothing happened.
+//! A resource is built by a fallible `open`, which returns its errors itself; after that, a
+//! call that fails leaves the resource failed: a decoder that gave up halfway through an
+//! object must not carry on as if nothing happened, so every later call returns that error.
 
 use std::cell::RefCell;
 
@@ -13,8 +12,8 @@ use crate::types::Error;
 pub struct StateCell<T>(RefCell<Result<T, Error>>);
 
 impl<T> StateCell<T> {
-    pub fn new(state: Result<T, Error>) -> Self {
-        StateCell(RefCell::new(state))
+    pub fn new(state: T) -> Self {
+        StateCell(RefCell::new(Ok(state)))
     }
 
     /// Runs `call` on the state, or returns the error the state is stuck with.
@@ -26,6 +25,21 @@ impl<T> StateCell<T> {
         }
         result
     }
+
+    /// Runs `call` as the state's last, whatever it returns: every call after it returns
+    /// `after` (or the call's own error).
+    pub fn last<R>(
+        &self,
+        after: Error,
+        call: impl FnOnce(&mut T) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let result = self.with(call);
+        let mut state = self.0.borrow_mut();
+        if state.is_ok() {
+            *state = Err(after);
+        }
+        result
+    }
 }
 
 #[cfg(test)]
@@ -33,15 +47,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_failed_setup_fails_every_call() {
-        let cell: StateCell<u32> = StateCell::new(Err(crate::error("invalid_setting", "bad")));
-        assert_eq!(cell.with(|n| Ok(*n)).unwrap_err().code, "invalid_setting");
-        assert_eq!(cell.with(|n| Ok(*n)).unwrap_err().code, "invalid_setting");
-    }
-
-    #[test]
     fn a_failed_call_sticks() {
-        let cell = StateCell::new(Ok(0u32));
+        let cell = StateCell::new(0u32);
         assert_eq!(
             cell.with(|n| {
                 *n += 1;
@@ -56,6 +63,26 @@ mod tests {
         assert_eq!(
             cell.with(|n| Ok(*n)).unwrap_err().code,
             "unterminated_quote"
+        );
+    }
+
+    #[test]
+    fn nothing_runs_after_the_last_call() {
+        let cell = StateCell::new(5u32);
+        assert_eq!(
+            cell.last(crate::error("finished", "done"), |n| Ok(*n)),
+            Ok(5)
+        );
+        assert_eq!(cell.with(|n| Ok(*n)).unwrap_err().code, "finished");
+        let failed = StateCell::new(0u32);
+        let e = failed.last(crate::error("finished", "done"), |_| {
+            Err::<(), _>(crate::error("bad", "x"))
+        });
+        assert_eq!(e.unwrap_err().code, "bad");
+        assert_eq!(
+            failed.with(|n| Ok(*n)).unwrap_err().code,
+            "bad",
+            "its own error sticks"
         );
     }
 }

@@ -1,11 +1,16 @@
 //! What plugins' native tests share: [`Script`], a [`Transport`] that answers from a script,
 //! so that a source's listing and reads, or a deployer's whole call sequence, run without a
-//! network and fail on the first request that is not the one expected; and the deployers'
-//! test targets with a package on disk.
+//! network and fail on the first request that is not the one expected; the deployers' test
+//! targets with a package on disk; and [`check_settings`], which holds a plugin's settings
+//! table to what its code reads.
 //!
 //! Built for this crate's own tests and, through the `testing` feature, for the plugins'
 //! (`ferry-guest = { workspace = true, features = ["testing"] }` under `[dev-dependencies]`),
 //! never into a component.
+
+mod table;
+
+pub use table::check_settings;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use crate::columns::{ColumnBuilder, batch};
 use crate::rows::RowBuffer;
-use crate::types::{Batch, Column, Diagnostic};
+use crate::types::{Batch, Column, Diagnostic, Effect};
 use crate::typing::{self, ConvertError, Kind};
 
 /// Where one value lies in the batch's text.
@@ -41,6 +41,7 @@ impl InvalidValue {
     pub fn diagnostic(&self, row: u64, line: Option<u64>) -> Diagnostic {
         // The diagnostic names the column; the message says what is wrong with the value.
         crate::diagnostic(
+            Effect::RowSkipped,
             row,
             line,
             Some(&self.column),
@@ -183,7 +184,7 @@ fn typed_column<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ColumnValues, Utf8Buffer};
+    use crate::types::{ByteBuffer, ColumnValues};
 
     #[test]
     fn columns_are_typed_per_batch() {
@@ -198,7 +199,7 @@ mod tests {
         assert_eq!(first.columns[0].validity, Some(vec![0b01]));
         assert_eq!(
             first.columns[1].values,
-            ColumnValues::Utf8(Utf8Buffer {
+            ColumnValues::Utf8(ByteBuffer {
                 offsets: vec![0, 1, 1],
                 bytes: b"x".to_vec()
             })
@@ -222,8 +223,8 @@ mod tests {
         assert_eq!(err.column, "score");
         let d = err.diagnostic(2, Some(3));
         assert_eq!(
-            (d.row, d.line, d.code.as_str()),
-            (2, Some(3), "invalid_value")
+            (d.row, d.line, d.code.as_str(), d.effect),
+            (2, Some(3), "invalid_value", Effect::RowSkipped)
         );
         assert_eq!(d.column.as_deref(), Some("score"));
         assert_eq!(d.message, "`high` is not a valid float64");
@@ -236,6 +237,42 @@ mod tests {
             ColumnValues::Float64(vec![0.5, 0.0])
         );
         assert_eq!(batch.columns[1].validity, Some(vec![0b01]));
+    }
+
+    #[test]
+    fn declared_dates_and_decimals_are_typed_exactly() {
+        let money = Kind::from_name("decimal(5,2)").unwrap();
+        let mut b = TextBatch::new(
+            10,
+            vec![("price".into(), money), ("day".into(), Kind::Date32)],
+        );
+        let (price, day) = (b.column("price"), b.column("day"));
+        b.push_row(1, [(price, "123.45"), (day, "2024-08-19")])
+            .unwrap();
+        let err = b
+            .push_row(2, [(price, "1234.5"), (day, "2024-08-19")])
+            .unwrap_err();
+        let d = err.diagnostic(2, Some(3));
+        assert_eq!(
+            (d.row, d.column.as_deref(), d.code.as_str()),
+            (2, Some("price"), "invalid_value")
+        );
+        assert_eq!(
+            d.message,
+            "`1234.5` is not a valid decimal(5,2): more than 3 digits before the point"
+        );
+        b.push_row(3, [(price, ""), (day, "1970-01-01")]).unwrap();
+        let batch = b.take().unwrap();
+        assert_eq!(batch.row_numbers, [1, 3]);
+        let ColumnValues::Decimal128(prices) = &batch.columns[0].values else {
+            panic!("{:?}", batch.columns[0].values)
+        };
+        assert_eq!(prices.values[..16], 12345i128.to_le_bytes());
+        assert_eq!(batch.columns[0].validity, Some(vec![0b01]));
+        assert_eq!(
+            batch.columns[1].values,
+            ColumnValues::Date32(vec![19_954, 0])
+        );
     }
 
     #[test]

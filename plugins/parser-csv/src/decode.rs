@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
-use ferry_guest::types::Error;
+use ferry_guest::types::{Effect, Error};
 use ferry_guest::{Kind, Output, TextBatch, diagnostic, error};
 
 use crate::header;
@@ -14,7 +14,7 @@ use crate::scan::{RecordInfo, Scanner};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The code of the row-0 warning for a header name that was replaced.
+/// The code of the row-0 warning (effect `warning`) for a header name that was replaced.
 pub const RENAMED: &str = "renamed_column";
 
 #[derive(Debug, Clone)]
@@ -177,7 +177,14 @@ impl Decoder {
                     let (names, renamed) = header::unique_names(header_names(&self.record, info)?);
                     for r in renamed {
                         // Row 0 is the header: a warning that skips no row.
-                        let d = diagnostic(0, Some(line), Some(&r.name), RENAMED, r.message());
+                        let d = diagnostic(
+                            Effect::Warning,
+                            0,
+                            Some(line),
+                            Some(&r.name),
+                            RENAMED,
+                            r.message(),
+                        );
                         out.diagnostics.push(d);
                     }
                     names
@@ -210,14 +217,26 @@ impl Decoder {
         let row = self.row;
         if bad_quote {
             let message = "text after the closing quote of a quoted field";
-            out.diagnostics
-                .push(diagnostic(row, Some(line), None, "bad_quote", message));
+            out.diagnostics.push(diagnostic(
+                Effect::RowSkipped,
+                row,
+                Some(line),
+                None,
+                "bad_quote",
+                message,
+            ));
             return Ok(());
         }
         if self.record.count() != width {
             let message = format!("expected {width} fields, found {}", self.record.count());
-            out.diagnostics
-                .push(diagnostic(row, Some(line), None, "ragged_row", message));
+            out.diagnostics.push(diagnostic(
+                Effect::RowSkipped,
+                row,
+                Some(line),
+                None,
+                "ragged_row",
+                message,
+            ));
             return Ok(());
         }
         let mut values = Vec::with_capacity(width);
@@ -229,6 +248,7 @@ impl Decoder {
                         format!("invalid UTF-8 at byte {} of the field", e.valid_up_to() + 1);
                     let column = Some(self.batch.names()[i].as_str());
                     out.diagnostics.push(diagnostic(
+                        Effect::RowSkipped,
                         row,
                         Some(line),
                         column,

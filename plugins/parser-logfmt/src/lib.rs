@@ -5,60 +5,97 @@
 //! A token that is not `key=value` skips its line with an `invalid_pair` diagnostic; a key
 //! given twice in a line keeps its last value. No settings.
 
+use ferry_guest::about::Setting;
 use ferry_guest::lines::{Line, Lines};
-use ferry_guest::types::Error;
-use ferry_guest::{Output, Settings, StateCell, TextBatch};
+use ferry_guest::types::{Description, Error};
+use ferry_guest::{Decode, DecoderState, Output, Settings, TextBatch};
 
-// Bindings for the world this component implements. The shared types, the host functions and
-// the parser's output record come from ferry-guest, so its helpers build them directly.
+// Bindings for the world this component implements. The shared types (the output record and
+// the description among them) and the host functions come from ferry-guest, so its helpers
+// build them directly.
 wit_bindgen::generate!({
     world: "parser-plugin",
     path: "../../wit",
     with: {
-        "ferry:plugin/types@0.1.0": ferry_guest::types,
-        "ferry:plugin/host@0.1.0": ferry_guest::host,
-        "ferry:plugin/parser@0.1.0/output": ferry_guest::Output,
+        "ferry:plugin/types@0.2.0": ferry_guest::types,
+        "ferry:plugin/host@0.2.0": ferry_guest::host,
     },
 });
 
-use exports::ferry::plugin::parser::{Guest, GuestDecoder};
+use exports::ferry::plugin::{about, parser};
+
+/// Every setting the plugin takes: none, so any setting is refused as a likely mistake.
+const SETTINGS: &[Setting] = &[];
 
 const BATCH_SIZE: usize = 8192;
 
 struct Logfmt;
 
-impl Guest for Logfmt {
-    type Decoder = Decoder;
+impl about::Guest for Logfmt {
+    fn describe() -> Description {
+        ferry_guest::describe!(
+            Parser,
+            "logfmt lines (key=value) into typed columnar batches",
+            SETTINGS
+        )
+    }
+}
+
+impl parser::Guest for Logfmt {
+    type Decoder = LogfmtDecoder;
 }
 
 export!(Logfmt);
 
-/// The `decoder` resource, one per object: the unfinished last line and the batch being
-/// gathered. (A WIT constructor cannot fail, so `StateCell` holds a settings error for the
-/// first call to return.)
-struct Decoder(StateCell<(Lines, TextBatch)>);
+/// The `decoder` resource, one per object.
+struct LogfmtDecoder(DecoderState<Rows>);
 
-impl GuestDecoder for Decoder {
-    fn new(_object_key: String) -> Self {
-        let empty = |_| (Lines::default(), TextBatch::new(BATCH_SIZE, Vec::new()));
-        Decoder(StateCell::new(Settings::load(&[]).map(empty)))
+impl parser::GuestDecoder for LogfmtDecoder {
+    fn open(_object_key: String) -> Result<parser::Decoder, Error> {
+        Settings::load(SETTINGS)?;
+        Ok(parser::Decoder::new(LogfmtDecoder(DecoderState::new(
+            Rows::default(),
+        ))))
     }
 
     fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
-        self.0.with(|(lines, rows)| {
-            let mut out = Output::default();
-            lines.push(&chunk, |line| add(rows, line, &mut out));
-            Ok(out)
-        })
+        self.0.push(&chunk)
     }
 
     fn finish(&self) -> Result<Output, Error> {
-        self.0.with(|(lines, rows)| {
-            let mut out = Output::default();
-            lines.finish(|line| add(rows, line, &mut out));
-            out.batches.extend(rows.take());
-            Ok(out)
-        })
+        self.0.finish()
+    }
+}
+
+/// One object's decoding: the unfinished last line and the batch being gathered.
+struct Rows {
+    lines: Lines,
+    batch: TextBatch,
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows {
+            lines: Lines::default(),
+            batch: TextBatch::new(BATCH_SIZE, Vec::new()),
+        }
+    }
+}
+
+impl Decode for Rows {
+    fn push(&mut self, chunk: &[u8]) -> Result<Output, Error> {
+        let mut out = Output::default();
+        let batch = &mut self.batch;
+        self.lines.push(chunk, |line| add(batch, line, &mut out));
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Result<Output, Error> {
+        let mut out = Output::default();
+        let batch = &mut self.batch;
+        self.lines.finish(|line| add(batch, line, &mut out));
+        out.batches.extend(batch.take());
+        Ok(out)
     }
 }
 
@@ -115,7 +152,7 @@ fn unquote(quoted: &str) -> Option<(String, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_guest::types::ColumnValues;
+    use ferry_guest::types::{ColumnValues, Effect, PluginKind};
 
     #[test]
     fn pairs_take_quoted_and_bare_values() {
@@ -139,6 +176,45 @@ mod tests {
     }
 
     #[test]
+    fn describes_a_parser_with_no_settings() {
+        let d = <Logfmt as about::Guest>::describe();
+        assert_eq!(
+            (d.name.as_str(), d.kind),
+            ("parser-logfmt", PluginKind::Parser)
+        );
+        assert!(d.settings.is_empty());
+        assert_eq!(
+            Settings::from_pairs(SETTINGS, &[("batch_size", "10")])
+                .unwrap_err()
+                .message,
+            "unknown setting `batch_size`; this plugin takes no settings"
+        );
+    }
+
+    #[test]
+    fn chunks_split_anywhere_decode_the_same() {
+        let input = b"a=1 msg=\"x y\"\nbad\na=2.5\n";
+        let whole = {
+            let mut rows = Rows::default();
+            let mut out = rows.push(input).unwrap();
+            out.batches.extend(rows.finish().unwrap().batches);
+            out
+        };
+        assert_eq!(whole.batches[0].row_numbers, [1, 3]);
+        for size in 1..input.len() {
+            let mut rows = Rows::default();
+            let mut out = Output::default();
+            for chunk in input.chunks(size) {
+                let more = rows.push(chunk).unwrap();
+                out.batches.extend(more.batches);
+                out.diagnostics.extend(more.diagnostics);
+            }
+            out.batches.extend(rows.finish().unwrap().batches);
+            assert_eq!(out, whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
     fn lines_become_typed_rows() {
         let (mut lines, mut rows, mut out) = (
             Lines::default(),
@@ -152,8 +228,8 @@ mod tests {
         out.batches.extend(rows.take());
         let d = &out.diagnostics[0];
         assert_eq!(
-            (d.row, d.line, d.code.as_str()),
-            (2, Some(3), "invalid_pair")
+            (d.row, d.line, d.code.as_str(), d.effect),
+            (2, Some(3), "invalid_pair", Effect::RowSkipped)
         );
         let first = &out.batches[0];
         assert_eq!(first.row_numbers, [1, 3]);

@@ -1,4 +1,5 @@
-use ferry_guest::types::{Batch, ColumnValues, Diagnostic};
+use ferry_guest::types::Effect::{RowSkipped, Warning};
+use ferry_guest::types::{Batch, ColumnValues, Diagnostic, Effect};
 
 use super::*;
 
@@ -26,14 +27,21 @@ fn rows(batches: &[Batch]) -> Vec<Vec<String>> {
                     .is_none_or(|v| v[r / 8] & (1 << (r % 8)) != 0);
                 row.push(match &col.values {
                     _ if !valid => "null".to_owned(),
+                    ColumnValues::Int32(v) | ColumnValues::Date32(v) => v[r].to_string(),
                     ColumnValues::Int64(v) => v[r].to_string(),
+                    ColumnValues::Float32(v) => v[r].to_string(),
                     ColumnValues::Float64(v) => v[r].to_string(),
                     ColumnValues::Boolean(v) => v[r].to_string(),
-                    ColumnValues::TimestampMicros(v) => v[r].to_string(),
+                    ColumnValues::Timestamp(t) => t.values[r].to_string(),
+                    ColumnValues::Decimal128(d) => {
+                        let bytes: [u8; 16] = d.values[16 * r..16 * r + 16].try_into().unwrap();
+                        i128::from_le_bytes(bytes).to_string()
+                    }
                     ColumnValues::Utf8(u) => {
                         let (start, end) = (u.offsets[r] as usize, u.offsets[r + 1] as usize);
                         String::from_utf8(u.bytes[start..end].to_vec()).unwrap()
                     }
+                    other => panic!("a CSV column of {other:?}"),
                 });
             }
             rows.push(row);
@@ -62,10 +70,18 @@ fn decode(
     Ok((out.batches, out.diagnostics))
 }
 
-fn codes(diagnostics: &[Diagnostic]) -> Vec<(u64, Option<u64>, &str, Option<&str>)> {
+fn codes(diagnostics: &[Diagnostic]) -> Vec<(u64, Option<u64>, &str, Option<&str>, Effect)> {
     diagnostics
         .iter()
-        .map(|d| (d.row, d.line, d.code.as_str(), d.column.as_deref()))
+        .map(|d| {
+            (
+                d.row,
+                d.line,
+                d.code.as_str(),
+                d.column.as_deref(),
+                d.effect,
+            )
+        })
         .collect()
 }
 
@@ -107,10 +123,10 @@ fn every_chunk_boundary_gives_the_same_rows() {
 fn every_chunk_boundary_gives_the_same_diagnostics() {
     let input = b"a,b\n1,2\n3\n\"x\"y,4\n5,\xff\n\n6,\"7\r\nq\"\n\"8\",\"9\"\n10,\xe9t\n11,12\n";
     let expected = [
-        (2, Some(3), "ragged_row", None),
-        (3, Some(4), "bad_quote", None),
-        (4, Some(5), "invalid_utf8", Some("b")),
-        (7, Some(10), "invalid_utf8", Some("b")),
+        (2, Some(3), "ragged_row", None, RowSkipped),
+        (3, Some(4), "bad_quote", None, RowSkipped),
+        (4, Some(5), "invalid_utf8", Some("b"), RowSkipped),
+        (7, Some(10), "invalid_utf8", Some("b"), RowSkipped),
     ];
     for size in 1..=input.len() {
         let (batches, diagnostics) = decode(input, size, options()).unwrap();
@@ -190,7 +206,7 @@ fn declared_types_reject_values_and_others_are_inferred() {
     let (batches, diagnostics) = decode(input, 7, o).unwrap();
     assert_eq!(
         codes(&diagnostics),
-        [(2, Some(3), "invalid_value", Some("score"))]
+        [(2, Some(3), "invalid_value", Some("score"), RowSkipped)]
     );
     assert_eq!(diagnostics[0].message, "`high` is not a valid float64");
     assert_eq!(
@@ -218,6 +234,58 @@ fn declared_types_reject_values_and_others_are_inferred() {
         kinds[2],
         std::mem::discriminant(&ColumnValues::Boolean(vec![]))
     );
+}
+
+#[test]
+fn declared_dates_timestamps_decimals_and_narrow_numbers() {
+    let mut o = options();
+    o.schema = [
+        "day:date",
+        "at:timestamp",
+        "price:decimal(10,2)",
+        "n:int32",
+        "x:float32",
+    ]
+    .iter()
+    .map(|d| {
+        let (name, ty) = d.split_once(':').unwrap();
+        (name.to_owned(), Kind::from_name(ty).unwrap())
+    })
+    .collect();
+    let input = b"day,at,price,n,x\n\
+        2024-08-19,2024-08-19T10:00:00Z,12.30,7,0.5\n\
+        2024-02-30,2024-08-19T10:00:00Z,1,1,1\n\
+        1970-01-01,2024-08-19 12:00:00+02:00,123456789.5,1,1\n\
+        1970-01-02,1970-01-01T00:00:00.000001Z,-0.05,,\n";
+    let (batches, diagnostics) = decode(input, 5, o).unwrap();
+    assert_eq!(
+        codes(&diagnostics),
+        [
+            (2, Some(3), "invalid_value", Some("day"), RowSkipped),
+            (3, Some(4), "invalid_value", Some("price"), RowSkipped),
+        ]
+    );
+    assert_eq!(
+        diagnostics[1].message,
+        "`123456789.5` is not a valid decimal(10,2): more than 8 digits before the point"
+    );
+    assert_eq!(
+        rows(&batches),
+        [
+            ["1", "19954", "1724061600000000", "1230", "7", "0.5"],
+            ["4", "1", "1", "-5", "null", "null"],
+        ]
+    );
+    let values = &batches[0].columns;
+    assert!(matches!(values[0].values, ColumnValues::Date32(_)));
+    assert!(
+        matches!(&values[1].values, ColumnValues::Timestamp(t) if t.timezone.as_deref() == Some("UTC"))
+    );
+    assert!(
+        matches!(&values[2].values, ColumnValues::Decimal128(d) if (d.precision, d.scale) == (10, 2))
+    );
+    assert!(matches!(values[3].values, ColumnValues::Int32(_)));
+    assert!(matches!(values[4].values, ColumnValues::Float32(_)));
 }
 
 #[test]
@@ -270,8 +338,8 @@ fn empty_and_repeated_header_names_are_generated_with_a_row_0_warning() {
         assert_eq!(
             codes(&diagnostics),
             [
-                (0, Some(1), "renamed_column", Some("column_1")),
-                (0, Some(1), "renamed_column", Some("x_2")),
+                (0, Some(1), "renamed_column", Some("column_1"), Warning),
+                (0, Some(1), "renamed_column", Some("x_2"), Warning),
             ],
             "chunks of {size}"
         );
@@ -291,8 +359,8 @@ fn generated_header_names_never_take_written_ones() {
     assert_eq!(
         codes(&diagnostics),
         [
-            (0, Some(3), "renamed_column", Some("column_2_2")),
-            (0, Some(3), "renamed_column", Some("x_3")),
+            (0, Some(3), "renamed_column", Some("column_2_2"), Warning),
+            (0, Some(3), "renamed_column", Some("x_3"), Warning),
         ]
     );
     assert_eq!(rows(&batches), [["1", "1", "2", "3", "4", "5"]]);
@@ -324,8 +392,8 @@ fn forty_thousand_columns_decode() {
     assert_eq!(
         codes(&diagnostics),
         [
-            (0, Some(1), "renamed_column", Some("column_1")),
-            (0, Some(1), "renamed_column", Some("c1_2")),
+            (0, Some(1), "renamed_column", Some("column_1"), Warning),
+            (0, Some(1), "renamed_column", Some("c1_2"), Warning),
         ]
     );
     let columns = &batches[0].columns;
@@ -355,7 +423,10 @@ fn without_a_header_columns_are_numbered() {
     assert_eq!(batches[0].columns[0].name, "column_1");
     assert_eq!(batches[0].columns[1].name, "column_2");
     assert_eq!(rows(&batches), [["1", "x", "1"], ["2", "y", "2"]]);
-    assert_eq!(codes(&diagnostics), [(3, Some(3), "ragged_row", None)]);
+    assert_eq!(
+        codes(&diagnostics),
+        [(3, Some(3), "ragged_row", None, RowSkipped)]
+    );
 }
 
 #[test]
