@@ -25,6 +25,9 @@
 //!   struct columns, which a batch carries depth-first; [`rows`] and [`text_batch`]: rows
 //!   gathered into batches of a set size; [`typing`]: one set of rules for typing text
 //!   values; [`calendar`]: days and dates.
+//! - `arrow_batch` (feature `arrow`, for the parsers that decode through arrow-rs): arrow-rs
+//!   record batches into the WIT `batch`; `batch_json` (feature `testing`): WIT batches read
+//!   back as JSON rows, for tests that compare them with a fixture's expected values.
 //! - [`decoder`]: what every streaming parser's `decoder` resource does around its format;
 //!   [`lines`]: line splitting across chunk boundaries for line-based formats; [`object`]: the
 //!   object a file parser reads, as `Read + Seek`.
@@ -45,6 +48,10 @@
 //! just never called).
 
 pub mod about;
+#[cfg(feature = "arrow")]
+pub mod arrow_batch;
+#[cfg(any(test, feature = "testing"))]
+pub mod batch_json;
 pub mod calendar;
 pub mod columns;
 pub mod decoder;
