@@ -38,7 +38,6 @@ impl Home {
     }
 
     /// Compiled plugin artifacts, keyed by content hash and engine compatibility.
-
     pub fn compile_cache(&self) -> PathBuf {
         self.root.join("cache").join("compiled")
     }

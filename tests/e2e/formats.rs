@@ -70,24 +70,31 @@ fn parquet_avro_and_arrow_files_are_stored_value_for_value() {
 }
 
 #[test]
-fn a_file_parser_reads_only_the_columns_the_mapping_needs() {
+fn a_validate_step_over_parquet_keeps_its_typed_columns() {
     let env = Env::new();
     let files = env.path("files");
     run_python(&["write", files.to_str().unwrap()]);
     let dir = files.join("parquet");
+    let import = simple_workflow("t", dir.to_str().unwrap(), "parser-parquet", "", "");
+    let (import, _ingest) = import.split_at(import.find("[[steps]]\nname = \"ingest\"").unwrap());
     let wf = env.write(
         "wf.toml",
         format!(
-            r#"{}
+            r#"{import}
 [[steps]]
 name = "validate"
 kind = "validate"
 input = "import"
 schema.prediction_id = "id"
-schema.columns = {{ emb = "float32[]", day = "date" }}
-"#,
-            simple_workflow("t", dir.to_str().unwrap(), "parser-parquet", "", "")
-                .replace("input = \"import\"\ntable", "input = \"validate\"\ntable")
+schema.prediction_score = "score"
+columns = {{ emb = {{ type = "float32[]" }}, day = {{ type = "date" }} }}
+
+[[steps]]
+name = "ingest"
+kind = "ingest"
+input = "validate"
+table = "t"
+"#
         ),
     );
     let (code, job) = env.json(&["run", wf.to_str().unwrap()]);
@@ -96,7 +103,21 @@ schema.columns = {{ emb = "float32[]", day = "date" }}
     let schema = batches[0].schema();
     let mut names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     names.sort();
-    assert_eq!(names, ["day", "emb", "prediction_id"], "{schema:?}");
+    assert_eq!(
+        names,
+        ["day", "emb", "prediction_id", "prediction_score"],
+        "{schema:?}"
+    );
+    use arrow::datatypes::DataType;
+    let ty = |name: &str| schema.field_with_name(name).unwrap().data_type().clone();
+    assert_eq!(ty("day"), DataType::Date32);
+    assert!(
+        matches!(ty("emb"), DataType::List(ref item) if item.data_type() == &DataType::Float32),
+        "{:?}",
+        ty("emb")
+    );
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 5000);
 }
 
 #[test]
@@ -109,7 +130,8 @@ fn broken_files_fail_alone_and_say_where() {
     std::fs::copy(good.join("parquet/a.parquet"), bad.join("good.parquet")).unwrap();
     for (parser, file, code) in [
         ("parser-parquet", "footer.parquet", "invalid_parquet"),
-        ("parser-parquet", "cut.parquet", "invalid_parquet"),
+        ("parser-parquet", "cut.parquet", "truncated_file"),
+        ("parser-parquet", "zstd.parquet", "unsupported_codec"),
         ("parser-avro", "sync.avro", "invalid_avro"),
         ("parser-arrow", "cut.arrows", "truncated_file"),
     ] {

@@ -195,7 +195,9 @@ async fn read_whole(
     out.flush().map_err(disk)?;
     drop(out);
     let columns = ctx.mapping.input_columns();
-    parser.open_file(key, copy.path(), columns.as_deref()).await?;
+    parser
+        .open_file(key, copy.path(), columns.as_deref())
+        .await?;
     while let Some(part) = parser.next().await? {
         absorb(part, ctx, sink, report).await?;
     }
@@ -319,7 +321,9 @@ fn storable_types(batch: RecordBatch) -> Result<RecordBatch, FileFailure> {
                         row: None,
                     })
                 })?;
-                fields.push(std::sync::Arc::new(field.as_ref().clone().with_data_type(ty)));
+                fields.push(std::sync::Arc::new(
+                    field.as_ref().clone().with_data_type(ty),
+                ));
                 columns.push(cast);
             }
         }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Date32Array, Decimal128Array,
-    FixedSizeListArray, Float32Array, Float64Array, Int32Array, Int64Array, ListArray,
-    RecordBatch, RecordBatchOptions, StringArray, StructArray, TimestampMicrosecondArray,
+    FixedSizeListArray, Float32Array, Float64Array, Int32Array, Int64Array, ListArray, RecordBatch,
+    RecordBatchOptions, StringArray, StructArray, TimestampMicrosecondArray,
     TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
 };
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
@@ -140,18 +140,19 @@ fn read_column(
             let values = ScalarBuffer::from(values);
             let zone = timezone.map(Arc::<str>::from);
             match unit {
-                TimeUnit::Second => Arc::new(
-                    TimestampSecondArray::new(values, nulls).with_timezone_opt(zone),
-                ) as ArrayRef,
-                TimeUnit::Millisecond => Arc::new(
-                    TimestampMillisecondArray::new(values, nulls).with_timezone_opt(zone),
-                ),
-                TimeUnit::Microsecond => Arc::new(
-                    TimestampMicrosecondArray::new(values, nulls).with_timezone_opt(zone),
-                ),
-                TimeUnit::Nanosecond => Arc::new(
-                    TimestampNanosecondArray::new(values, nulls).with_timezone_opt(zone),
-                ),
+                TimeUnit::Second => {
+                    Arc::new(TimestampSecondArray::new(values, nulls).with_timezone_opt(zone))
+                        as ArrayRef
+                }
+                TimeUnit::Millisecond => {
+                    Arc::new(TimestampMillisecondArray::new(values, nulls).with_timezone_opt(zone))
+                }
+                TimeUnit::Microsecond => {
+                    Arc::new(TimestampMicrosecondArray::new(values, nulls).with_timezone_opt(zone))
+                }
+                TimeUnit::Nanosecond => {
+                    Arc::new(TimestampNanosecondArray::new(values, nulls).with_timezone_opt(zone))
+                }
             }
         }
         ColumnValues::Decimal128(DecimalValues {
@@ -274,7 +275,10 @@ fn checked_offsets(
     Ok(OffsetBuffer::new(offsets))
 }
 
-fn offsets_and_bytes(buffer: ByteBuffer, len: usize) -> Result<(OffsetBuffer<i32>, Buffer), String> {
+fn offsets_and_bytes(
+    buffer: ByteBuffer,
+    len: usize,
+) -> Result<(OffsetBuffer<i32>, Buffer), String> {
     let ByteBuffer { offsets, bytes } = buffer;
     let offsets = checked_offsets(offsets, len, Some(bytes.len()))?;
     Ok((offsets, Buffer::from_vec(bytes)))
@@ -312,7 +316,10 @@ fn write_column(
         TimestampSecondType,
     };
     if depth > MAX_DEPTH {
-        return Err(problem(name, format!("nested more than {MAX_DEPTH} levels deep")));
+        return Err(problem(
+            name,
+            format!("nested more than {MAX_DEPTH} levels deep"),
+        ));
     }
     let validity = array
         .logical_nulls()
@@ -343,22 +350,34 @@ fn write_column(
             ArrowUnit::Second => timestamp(
                 TimeUnit::Second,
                 zone,
-                array.as_primitive::<TimestampSecondType>().values().to_vec(),
+                array
+                    .as_primitive::<TimestampSecondType>()
+                    .values()
+                    .to_vec(),
             ),
             ArrowUnit::Millisecond => timestamp(
                 TimeUnit::Millisecond,
                 zone,
-                array.as_primitive::<TimestampMillisecondType>().values().to_vec(),
+                array
+                    .as_primitive::<TimestampMillisecondType>()
+                    .values()
+                    .to_vec(),
             ),
             ArrowUnit::Microsecond => timestamp(
                 TimeUnit::Microsecond,
                 zone,
-                array.as_primitive::<TimestampMicrosecondType>().values().to_vec(),
+                array
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .values()
+                    .to_vec(),
             ),
             ArrowUnit::Nanosecond => timestamp(
                 TimeUnit::Nanosecond,
                 zone,
-                array.as_primitive::<TimestampNanosecondType>().values().to_vec(),
+                array
+                    .as_primitive::<TimestampNanosecondType>()
+                    .values()
+                    .to_vec(),
             ),
         },
         DataType::Decimal128(precision, scale) => ColumnValues::Decimal128(DecimalValues {
@@ -386,7 +405,12 @@ fn write_column(
             out.push(Column {
                 name: name.to_owned(),
                 validity,
-                values: ColumnValues::List(offsets.iter().map(|o| (*o as usize - first) as u32).collect()),
+                values: ColumnValues::List(
+                    offsets
+                        .iter()
+                        .map(|o| (*o as usize - first) as u32)
+                        .collect(),
+                ),
             });
             let field = match list.data_type() {
                 DataType::List(field) => field.clone(),
@@ -622,7 +646,10 @@ mod tests {
         let sliced = batch.slice(1, 2);
         let wit = from_record_batch(&sliced, &[7, 9]).unwrap();
         let kinds: Vec<&str> = wit.columns.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(kinds, ["id", "emb", "item", "tags", "item", "pos", "x", "at"]);
+        assert_eq!(
+            kinds,
+            ["id", "emb", "item", "tags", "item", "pos", "x", "at"]
+        );
         let back = to_record_batch(wit).unwrap();
         assert_eq!(back.rows, vec![7, 9]);
         assert_eq!(back.batch, sliced);

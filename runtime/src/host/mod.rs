@@ -31,9 +31,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 pub use batch::RowBatch;
-pub use bindings::wit::{
-    Description, PluginKind as DescribedKind, SettingInfo, SettingType,
-};
+pub use bindings::wit::{Description, PluginKind as DescribedKind, SettingInfo, SettingType};
 pub use catalog::Catalog;
 pub use deployer::{
     CloudResource, DeployHealth, DeployerInstance, Operation, Target, TargetStatus, VersionRef,
@@ -57,11 +55,11 @@ use bindings::source::SourcePluginPre;
 use bindings::v0_1::parser::ParserPluginPre as ParserPluginPreV01;
 use bindings::v0_1::predictor::PredictorPluginPre as PredictorPluginPreV01;
 use bindings::v0_1::source::SourcePluginPre as SourcePluginPreV01;
+use cache::CompileCache;
+use limits::{EpochTicker, Guard};
 use parser::ParserWorld;
 use predictor::PredictorWorld;
 use source::SourceWorld;
-use cache::CompileCache;
-use limits::{EpochTicker, Guard};
 use state::PluginState;
 
 /// The WIT package version this host implements. Plugins built for any semver-compatible
@@ -219,10 +217,12 @@ impl PluginHost {
             _,
             HasSelf<PluginState>,
         >(&mut linker, |s| s))?;
-        link(bindings::file_parser::ferry::plugin::object::add_to_linker::<
-            _,
-            HasSelf<PluginState>,
-        >(&mut linker, |s| s))?;
+        link(
+            bindings::file_parser::ferry::plugin::object::add_to_linker::<_, HasSelf<PluginState>>(
+                &mut linker,
+                |s| s,
+            ),
+        )?;
         link(bindings::v0_1::source::SourcePlugin::add_to_linker::<
             _,
             HasSelf<PluginState>,
@@ -350,8 +350,7 @@ impl PluginHost {
         if matches(WIT_VERSION) {
             return Ok((Version::Current, found));
         }
-        if matches(WIT_VERSION_V01) && v0_1::KINDS.contains(&kind) && found == kind.interface()
-        {
+        if matches(WIT_VERSION_V01) && v0_1::KINDS.contains(&kind) && found == kind.interface() {
             return Ok((Version::V01, found));
         }
         let supported = if v0_1::KINDS.contains(&kind) {

@@ -204,7 +204,10 @@ impl ParserInstance {
         }
     }
 
-    fn convert(&self, output: Result<wit::Output, wit::Error>) -> Result<ParserOutput, PluginError> {
+    fn convert(
+        &self,
+        output: Result<wit::Output, wit::Error>,
+    ) -> Result<ParserOutput, PluginError> {
         let output = output.map_err(|e| reported(&self.plugin, e))?;
         let batches = output
             .batches

@@ -25,11 +25,7 @@ pub struct PredictorInstance {
 }
 
 impl PredictorInstance {
-    pub(crate) fn new(
-        plugin: String,
-        store: Store<PluginState>,
-        bindings: PredictorWorld,
-    ) -> Self {
+    pub(crate) fn new(plugin: String, store: Store<PluginState>, bindings: PredictorWorld) -> Self {
         PredictorInstance {
             plugin,
             store,

@@ -5,10 +5,10 @@ use wasmtime::Store;
 use super::bindings::source::SourcePlugin;
 use super::bindings::v0_1::source::SourcePlugin as SourcePluginV01;
 use super::bindings::wit;
-use super::v0_1;
 use super::call::guarded;
 use super::error::PluginError;
 use super::state::PluginState;
+use super::v0_1;
 
 /// One object as a source describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

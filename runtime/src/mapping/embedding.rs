@@ -24,7 +24,7 @@ pub(super) struct Embedding {
 
 /// The stored type of every embedding feature.
 pub(super) fn fields() -> Fields {
-    let vector = DataType::List(Arc::new(Field::new("item", DataType::Float32, true)));
+    let vector = DataType::List(Arc::new(Field::new("element", DataType::Float32, true)));
     Fields::from(vec![
         Field::new("vector", vector, true),
         Field::new("data", DataType::Utf8, true),
@@ -119,14 +119,14 @@ impl Embedding {
             }
         };
         let list = vectors.as_list::<i32>();
-        for i in 0..n {
+        for (i, slot) in errors.iter_mut().enumerate().take(n) {
             if list.is_null(i) {
                 continue;
             }
             let len = list.value_length(i) as usize;
             let want = *self.dimension.get_or_init(|| len);
             if len != want {
-                errors[i].get_or_insert_with(|| {
+                slot.get_or_insert_with(|| {
                     diag(
                         i,
                         "embedding_dimension",

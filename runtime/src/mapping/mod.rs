@@ -84,7 +84,7 @@ pub fn data_type(ty: &ColumnType) -> DataType {
         ColumnType::Binary => DataType::Binary,
         ColumnType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
         ColumnType::List(item) => {
-            DataType::List(Arc::new(Field::new("item", data_type(item), true)))
+            DataType::List(Arc::new(Field::new("element", data_type(item), true)))
         }
     }
 }

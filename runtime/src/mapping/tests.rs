@@ -294,15 +294,27 @@ fn embedding_features_are_structs_of_one_dimension_and_typed_columns_parse() {
     assert_eq!(out.skipped_by_error, 1);
     let error = &out.diagnostics[0];
     assert_eq!((error.row, error.code.as_str()), (2, "embedding_dimension"));
-    assert!(error.message.contains("`text_embedding`"), "{}", error.message);
+    assert!(
+        error.message.contains("`text_embedding`"),
+        "{}",
+        error.message
+    );
     // `x` and a value too wide for decimal(6,2) are nulled with a warning each.
     assert_eq!(out.rows_with_warning, 2);
-    let stored = out.batch.column_by_name("text_embedding").unwrap().as_struct();
+    let stored = out
+        .batch
+        .column_by_name("text_embedding")
+        .unwrap()
+        .as_struct();
     assert_eq!(stored.len(), 3);
     assert!(stored.is_null(1));
     let first = stored.column(0).as_list::<i32>().value(0);
     assert_eq!(
-        first.as_any().downcast_ref::<Float32Array>().unwrap().values(),
+        first
+            .as_any()
+            .downcast_ref::<Float32Array>()
+            .unwrap()
+            .values(),
         &[0.5, 1.0]
     );
     assert_eq!(stored.column(1).as_string::<i32>().value(2), "d");

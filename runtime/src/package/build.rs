@@ -57,9 +57,7 @@ pub async fn build(
                 }
                 let types =
                     |m: &std::collections::BTreeMap<String, crate::workflow::ColumnType>| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), v.to_string()))
-                            .collect()
+                        m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()
                     };
                 endpoints.push(Endpoint::Prediction {
                     name: name.clone(),

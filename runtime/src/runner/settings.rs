@@ -15,10 +15,7 @@ pub fn problems(description: &Description, settings: &toml::Table) -> Vec<String
             let hint = match did_you_mean(name, known()) {
                 Some(close) => format!(" (did you mean `{close}`?)"),
                 None if description.settings.is_empty() => " (it takes no settings)".into(),
-                None => format!(
-                    " (it takes: {})",
-                    known().collect::<Vec<_>>().join(", ")
-                ),
+                None => format!(" (it takes: {})", known().collect::<Vec<_>>().join(", ")),
             };
             problems.push(format!("`{plugin}` has no setting `{name}`{hint}"));
             continue;
@@ -110,6 +107,9 @@ mod tests {
             ]
         );
         let missing = super::problems(&csv(), &toml::Table::new());
-        assert_eq!(missing, ["`parser-csv` needs the setting `bucket` (the bucket)"]);
+        assert_eq!(
+            missing,
+            ["`parser-csv` needs the setting `bucket` (the bucket)"]
+        );
     }
 }

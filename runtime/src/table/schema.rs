@@ -93,26 +93,34 @@ fn describe(field: &Field) -> String {
 /// concern). Nested types are converted inside. `None` when `ty` is stored as it is.
 pub fn storable_type(ty: &DataType) -> Option<DataType> {
     let utc = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    let item = |field: &FieldRef| -> FieldRef {
+    let converted = |field: &FieldRef| -> FieldRef {
         match storable_type(field.data_type()) {
             Some(ty) => Arc::new(field.as_ref().clone().with_data_type(ty)),
             None => field.clone(),
         }
     };
+    // A list's items are called `element`, as Delta and Parquet call them: Arrow writers say
+    // `item`, and the table would otherwise see two list types that differ only in that name.
+    let element = |field: &FieldRef| -> FieldRef {
+        Arc::new(converted(field).as_ref().clone().with_name(LIST_ITEM))
+    };
     match ty {
         DataType::Timestamp(TimeUnit::Microsecond, Some(zone)) if zone.as_ref() == "UTC" => None,
         DataType::Timestamp(..) => Some(utc()),
-        DataType::FixedSizeList(field, _) => Some(DataType::List(item(field))),
-        DataType::List(field) => {
-            storable_type(field.data_type()).map(|_| DataType::List(item(field)))
-        }
+        DataType::FixedSizeList(field, _) => Some(DataType::List(element(field))),
+        DataType::List(field) => (field.name() != LIST_ITEM
+            || storable_type(field.data_type()).is_some())
+        .then(|| DataType::List(element(field))),
         DataType::Struct(fields) => fields
             .iter()
             .any(|f| storable_type(f.data_type()).is_some())
-            .then(|| DataType::Struct(fields.iter().map(item).collect())),
+            .then(|| DataType::Struct(fields.iter().map(converted).collect())),
         _ => None,
     }
 }
+
+/// What the items of a stored list are called.
+const LIST_ITEM: &str = "element";
 
 /// Characters Spark and Delta (without column mapping) refuse in a column name; with control
 /// characters (a NUL byte among them) no reader can open a table that has one.

@@ -130,7 +130,8 @@ impl std::str::FromStr for ColumnType {
             return Ok(ColumnType::List(Box::new(item.parse()?)));
         }
         if let Some(args) = t.strip_prefix("decimal(").and_then(|r| r.strip_suffix(')')) {
-            let bad = || format!("`{text}`: a decimal is decimal(P,S) with 1 <= P <= 38 and 0 <= S <= P");
+            let bad =
+                || format!("`{text}`: a decimal is decimal(P,S) with 1 <= P <= 38 and 0 <= S <= P");
             let (p, s) = args.split_once(',').ok_or_else(bad)?;
             let precision: u8 = p.trim().parse().map_err(|_| bad())?;
             let scale: i8 = s.trim().parse().map_err(|_| bad())?;
