@@ -306,6 +306,10 @@ fn sliced_arrays_are_written_from_their_first_row() {
         ColumnValues::Int64(vec![2, 0, 4, 5, 6, 7, 8])
     );
     assert_eq!(column.validity, Some(vec![0b0111_1101]));
+    // Cut at a byte boundary the bitmap is the parent's own bytes: the bits of rows past the
+    // slice are cleared, not left as the rows after it had them.
+    let head = only(convert(vec![("n", ints(&values).slice(0, 5))]));
+    assert_eq!(head.validity, Some(vec![0b1_0111]));
 
     let strings = StringArray::from(vec!["a", "bb", "ccc", "dddd"]).slice(1, 2);
     let column = only(convert(vec![("s", Arc::new(strings))]));
