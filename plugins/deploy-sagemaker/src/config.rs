@@ -1,23 +1,62 @@
 //! The infra's settings, checked and defaulted once per call: where SageMaker and the model
 //! bucket are, and what every endpoint of the infra runs on.
 
+use ferry_guest::about::Setting;
 use ferry_guest::http::{Endpoint, Retry};
 use ferry_guest::settings::INVALID_SETTING;
-use ferry_guest::types::Error;
+use ferry_guest::types::{Error, SettingType};
 use ferry_guest::{Settings, error};
 
 /// Every setting the plugin takes; anything else is refused as a likely typo.
-pub const KNOWN: &[&str] = &[
-    "region",
-    "endpoint",
-    "s3_endpoint",
-    "bucket",
-    "prefix",
-    "image",
-    "role_arn",
-    "instance_type",
-    "instance_count",
-    "retries",
+pub const SETTINGS: &[Setting] = &[
+    Setting::with_default("region", SettingType::String, "us-east-1", "the AWS region"),
+    Setting::optional(
+        "endpoint",
+        SettingType::String,
+        "the SageMaker API, and where clients invoke endpoints when given (an emulator's URL; \
+         default https://api.sagemaker.<region>.amazonaws.com, clients invoking \
+         https://runtime.sagemaker.<region>.amazonaws.com)",
+    ),
+    Setting::optional(
+        "s3_endpoint",
+        SettingType::String,
+        "the S3 API the model data goes to (default https://s3.<region>.amazonaws.com)",
+    ),
+    Setting::required(
+        "bucket",
+        SettingType::String,
+        "the S3 bucket SageMaker reads model data from",
+    ),
+    Setting::with_default(
+        "prefix",
+        SettingType::String,
+        "ferry",
+        "the key prefix of model data in the bucket",
+    ),
+    Setting::required(
+        "image",
+        SettingType::String,
+        "the inference container image URI",
+    ),
+    Setting::required(
+        "role_arn",
+        SettingType::String,
+        "the endpoint's execution role ARN",
+    ),
+    Setting::with_default(
+        "instance_type",
+        SettingType::String,
+        "ml.m5.large",
+        "the instance type every variant runs on",
+    ),
+    Setting::with_default(
+        "instance_count",
+        SettingType::Integer,
+        "1",
+        "instances per variant",
+    ),
+    // Cloud calls are few and small; a short retry keeps a failing apply quick to report.
+    Setting::retries("3"),
 ];
 
 #[derive(Debug, Clone)]
@@ -43,13 +82,11 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Config, Error> {
-        Config::from_settings(&Settings::load(KNOWN)?)
+        Config::from_settings(&Settings::load(SETTINGS)?)
     }
 
     pub fn from_settings(s: &Settings) -> Result<Config, Error> {
-        let required = |name: &str, what: &str| s.required(name, what);
         let region = s.string("region").unwrap_or("us-east-1").to_owned();
-        // Cloud calls are few and small; a short retry keeps a failing apply quick to report.
         let retry = s.retry(3)?;
         let api = s.endpoint(
             "endpoint",
@@ -68,10 +105,10 @@ impl Config {
             api,
             runtime,
             s3,
-            bucket: required("bucket", "the S3 bucket SageMaker reads model data from")?,
+            bucket: s.required("bucket")?,
             prefix: s.string("prefix").unwrap_or("ferry").to_owned(),
-            image: required("image", "the inference container image URI")?,
-            role_arn: required("role_arn", "the endpoint's execution role ARN")?,
+            image: s.required("image")?,
+            role_arn: s.required("role_arn")?,
             instance_type: s
                 .string("instance_type")
                 .unwrap_or("ml.m5.large")
@@ -94,12 +131,17 @@ impl Config {
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
+    Config::from_settings(&Settings::from_pairs(SETTINGS, pairs)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_settings_table_is_what_the_config_reads() {
+        ferry_guest::testing::check_settings(SETTINGS, REQUIRED, Config::from_settings);
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Config, Error> {
         for_tests(pairs)

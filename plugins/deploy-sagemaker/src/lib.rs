@@ -33,7 +33,7 @@ mod tests;
 
 use ferry_guest::deploy::{Operation, Target};
 use ferry_guest::http::Wasi;
-use ferry_guest::types::Error;
+use ferry_guest::types::{Description, Error};
 
 use config::Config;
 
@@ -41,19 +41,30 @@ wit_bindgen::generate!({
     world: "deployer-plugin",
     path: "../../wit",
     with: {
-        "ferry:plugin/types@0.1.0": ferry_guest::types,
-        "ferry:plugin/host@0.1.0": ferry_guest::host,
-        "ferry:plugin/deployer@0.1.0/version-ref": ferry_guest::deploy::VersionRef,
-        "ferry:plugin/deployer@0.1.0/target": ferry_guest::deploy::Target,
-        "ferry:plugin/deployer@0.1.0/operation": ferry_guest::deploy::Operation,
+        "ferry:plugin/types@0.2.0": ferry_guest::types,
+        "ferry:plugin/host@0.2.0": ferry_guest::host,
+        "ferry:plugin/deployer@0.2.0/version-ref": ferry_guest::deploy::VersionRef,
+        "ferry:plugin/deployer@0.2.0/target": ferry_guest::deploy::Target,
+        "ferry:plugin/deployer@0.2.0/operation": ferry_guest::deploy::Operation,
     },
 });
 
-use exports::ferry::plugin::deployer::{Guest, Observed};
+use exports::ferry::plugin::about;
+use exports::ferry::plugin::deployer::{self, Observed};
 
 struct SageMaker;
 
-impl Guest for SageMaker {
+impl about::Guest for SageMaker {
+    fn describe() -> Description {
+        ferry_guest::describe!(
+            Deployer,
+            "serves service packages on an Amazon SageMaker real-time endpoint, one production variant per version",
+            config::SETTINGS
+        )
+    }
+}
+
+impl deployer::Guest for SageMaker {
     fn apply(target: Target) -> Result<Operation, Error> {
         let cfg = Config::load()?;
         driver::apply(&cfg, &Wasi(cfg.retry), &target)

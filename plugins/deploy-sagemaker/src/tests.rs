@@ -375,3 +375,33 @@ fn status_reads_the_endpoint_and_its_variants() {
     assert_eq!(seen.messages, ["endpoint `churn` does not exist"]);
     assert!(seen.resources.is_empty());
 }
+
+#[test]
+fn describes_a_deployer_and_its_settings() {
+    use ferry_guest::types::PluginKind;
+    let d = <crate::SageMaker as crate::about::Guest>::describe();
+    assert_eq!(
+        (d.name.as_str(), d.kind),
+        ("deploy-sagemaker", PluginKind::Deployer)
+    );
+    let settings: Vec<(&str, bool, Option<&str>)> = d
+        .settings
+        .iter()
+        .map(|s| (s.name.as_str(), s.required, s.default.as_deref()))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("region", false, Some("\"us-east-1\"")),
+            ("endpoint", false, None),
+            ("s3_endpoint", false, None),
+            ("bucket", true, None),
+            ("prefix", false, Some("\"ferry\"")),
+            ("image", true, None),
+            ("role_arn", true, None),
+            ("instance_type", false, Some("\"ml.m5.large\"")),
+            ("instance_count", false, Some("1")),
+            ("retries", false, Some("3")),
+        ]
+    );
+}

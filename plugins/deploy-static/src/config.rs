@@ -1,12 +1,21 @@
 //! The infra's settings: the configured nodes, and how hard to try each.
 
+use ferry_guest::about::Setting;
 use ferry_guest::http::{Endpoint, Retry};
 use ferry_guest::settings::INVALID_SETTING;
-use ferry_guest::types::Error;
+use ferry_guest::types::{Error, SettingType};
 use ferry_guest::{Settings, error};
 
 /// Every setting the plugin takes; anything else is refused as a likely typo.
-pub const KNOWN: &[&str] = &["nodes", "retries"];
+pub const SETTINGS: &[Setting] = &[
+    Setting::required(
+        "nodes",
+        SettingType::Array,
+        "the API nodes' base URLs, [\"http://10.0.0.5:8080\", …]",
+    ),
+    // A node that is down is reported, not waited on.
+    Setting::retries("2"),
+];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -18,7 +27,7 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Config, Error> {
-        Config::from_settings(&Settings::load(KNOWN)?)
+        Config::from_settings(&Settings::load(SETTINGS)?)
     }
 
     pub fn from_settings(s: &Settings) -> Result<Config, Error> {
@@ -47,12 +56,18 @@ impl Config {
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
+    Config::from_settings(&Settings::from_pairs(SETTINGS, pairs)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_settings_table_is_what_the_config_reads() {
+        let nodes = &[("nodes", r#"["http://a:1"]"#)];
+        ferry_guest::testing::check_settings(SETTINGS, nodes, Config::from_settings);
+    }
 
     #[test]
     fn nodes_are_a_list_of_urls() {

@@ -214,3 +214,22 @@ fn status_asks_every_node_what_it_serves() {
     let statuses: Vec<&str> = seen.resources.iter().map(|r| r.status.as_str()).collect();
     assert_eq!(statuses, ["serving v2", "unreachable", "removing"]);
 }
+
+#[test]
+fn describes_a_deployer_and_its_settings() {
+    use ferry_guest::types::PluginKind;
+    let d = <crate::StaticDeployer as crate::about::Guest>::describe();
+    assert_eq!(
+        (d.name.as_str(), d.kind),
+        ("deploy-static", PluginKind::Deployer)
+    );
+    let settings: Vec<(&str, bool, Option<&str>)> = d
+        .settings
+        .iter()
+        .map(|s| (s.name.as_str(), s.required, s.default.as_deref()))
+        .collect();
+    assert_eq!(
+        settings,
+        [("nodes", true, None), ("retries", false, Some("2"))]
+    );
+}

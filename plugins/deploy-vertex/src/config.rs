@@ -1,22 +1,64 @@
 //! The plugin's settings, checked and defaulted once per call.
 
+use ferry_guest::about::Setting;
 use ferry_guest::http::{Endpoint, Retry};
-use ferry_guest::types::Error;
+use ferry_guest::types::{Error, SettingType};
 use ferry_guest::{Settings, error};
 
 /// Every setting the plugin takes; anything else is refused as a likely typo.
-pub const KNOWN: &[&str] = &[
-    "project",
-    "location",
-    "endpoint",
-    "gcs_endpoint",
-    "bucket",
-    "prefix",
-    "image",
-    "machine_type",
-    "min_replicas",
-    "max_replicas",
-    "retries",
+pub const SETTINGS: &[Setting] = &[
+    Setting::required("project", SettingType::String, "the GCP project id"),
+    Setting::with_default(
+        "location",
+        SettingType::String,
+        "us-central1",
+        "the Vertex AI region",
+    ),
+    Setting::optional(
+        "endpoint",
+        SettingType::String,
+        "the Vertex AI API (default https://<location>-aiplatform.googleapis.com)",
+    ),
+    Setting::with_default(
+        "gcs_endpoint",
+        SettingType::String,
+        "https://storage.googleapis.com",
+        "the GCS JSON API the model artifacts go to",
+    ),
+    Setting::required(
+        "bucket",
+        SettingType::String,
+        "the GCS bucket model artifacts are uploaded to",
+    ),
+    Setting::with_default(
+        "prefix",
+        SettingType::String,
+        "ferry",
+        "the object name prefix of model artifacts in the bucket",
+    ),
+    Setting::required(
+        "image",
+        SettingType::String,
+        "the serving container's image URI",
+    ),
+    Setting::with_default(
+        "machine_type",
+        SettingType::String,
+        "n1-standard-2",
+        "the machine type of every deployed model",
+    ),
+    Setting::with_default(
+        "min_replicas",
+        SettingType::Integer,
+        "1",
+        "the fewest replicas of a deployed model",
+    ),
+    Setting::optional(
+        "max_replicas",
+        SettingType::Integer,
+        "the most replicas of a deployed model (default min_replicas)",
+    ),
+    Setting::retries("5"),
 ];
 
 #[derive(Debug, Clone)]
@@ -40,14 +82,13 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Config, Error> {
-        Config::from_settings(&Settings::load(KNOWN)?)
+        Config::from_settings(&Settings::load(SETTINGS)?)
     }
 
     pub fn from_settings(s: &Settings) -> Result<Config, Error> {
-        let required = |name: &str, what: &str| s.required(name, what);
-        let project = required("project", "the GCP project id")?;
-        let bucket = required("bucket", "the GCS bucket model artifacts are uploaded to")?;
-        let image = required("image", "the serving container's image URI")?;
+        let project = s.required("project")?;
+        let bucket = s.required("bucket")?;
+        let image = s.required("image")?;
         let location = s.string("location").unwrap_or("us-central1").to_owned();
         let api = s.endpoint(
             "endpoint",
@@ -115,12 +156,17 @@ impl Config {
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
+    Config::from_settings(&Settings::from_pairs(SETTINGS, pairs)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_settings_table_is_what_the_config_reads() {
+        ferry_guest::testing::check_settings(SETTINGS, MINIMAL, Config::from_settings);
+    }
 
     const MINIMAL: &[(&str, &str)] = &[
         ("project", "proj1"),

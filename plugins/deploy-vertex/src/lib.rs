@@ -35,7 +35,7 @@ mod tests;
 
 use ferry_guest::deploy::{Operation, Target};
 use ferry_guest::http::Wasi;
-use ferry_guest::types::Error;
+use ferry_guest::types::{Description, Error};
 
 use config::Config;
 use plan::Goal;
@@ -44,19 +44,30 @@ wit_bindgen::generate!({
     world: "deployer-plugin",
     path: "../../wit",
     with: {
-        "ferry:plugin/types@0.1.0": ferry_guest::types,
-        "ferry:plugin/host@0.1.0": ferry_guest::host,
-        "ferry:plugin/deployer@0.1.0/version-ref": ferry_guest::deploy::VersionRef,
-        "ferry:plugin/deployer@0.1.0/target": ferry_guest::deploy::Target,
-        "ferry:plugin/deployer@0.1.0/operation": ferry_guest::deploy::Operation,
+        "ferry:plugin/types@0.2.0": ferry_guest::types,
+        "ferry:plugin/host@0.2.0": ferry_guest::host,
+        "ferry:plugin/deployer@0.2.0/version-ref": ferry_guest::deploy::VersionRef,
+        "ferry:plugin/deployer@0.2.0/target": ferry_guest::deploy::Target,
+        "ferry:plugin/deployer@0.2.0/operation": ferry_guest::deploy::Operation,
     },
 });
 
-use exports::ferry::plugin::deployer::{Guest, Observed};
+use exports::ferry::plugin::about;
+use exports::ferry::plugin::deployer::{self, Observed};
 
 struct VertexDeployer;
 
-impl Guest for VertexDeployer {
+impl about::Guest for VertexDeployer {
+    fn describe() -> Description {
+        ferry_guest::describe!(
+            Deployer,
+            "serves service packages on a Vertex AI endpoint, traffic split by version",
+            config::SETTINGS
+        )
+    }
+}
+
+impl deployer::Guest for VertexDeployer {
     fn apply(target: Target) -> Result<Operation, Error> {
         let cfg = Config::load()?;
         driver::start(&cfg, &Wasi(cfg.retry), &target, Goal::Apply)

@@ -386,3 +386,38 @@ fn an_endpoint_deleted_outside_ferry_is_made_again() {
         Some(&*format!("{P}/endpoints/9"))
     );
 }
+
+#[test]
+fn describes_a_deployer_and_its_settings() {
+    use ferry_guest::types::PluginKind;
+    let d = <crate::VertexDeployer as crate::about::Guest>::describe();
+    assert_eq!(
+        (d.name.as_str(), d.kind),
+        ("deploy-vertex", PluginKind::Deployer)
+    );
+    let settings: Vec<(&str, bool, Option<&str>)> = d
+        .settings
+        .iter()
+        .map(|s| (s.name.as_str(), s.required, s.default.as_deref()))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("project", true, None),
+            ("location", false, Some("\"us-central1\"")),
+            ("endpoint", false, None),
+            (
+                "gcs_endpoint",
+                false,
+                Some("\"https://storage.googleapis.com\"")
+            ),
+            ("bucket", true, None),
+            ("prefix", false, Some("\"ferry\"")),
+            ("image", true, None),
+            ("machine_type", false, Some("\"n1-standard-2\"")),
+            ("min_replicas", false, Some("1")),
+            ("max_replicas", false, None),
+            ("retries", false, Some("5")),
+        ]
+    );
+}

@@ -114,7 +114,7 @@ impl BucketSettings {
         s: &Settings,
         default_endpoint: impl FnOnce(&str) -> String,
     ) -> Result<BucketSettings, Error> {
-        let bucket = s.required("bucket", "the bucket to read")?;
+        let bucket = s.required("bucket")?;
         Ok(BucketSettings {
             endpoint: s.endpoint("endpoint", &default_endpoint(&bucket))?,
             bucket,

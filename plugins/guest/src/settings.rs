@@ -113,16 +113,23 @@ impl Settings {
         }
     }
 
-    /// A setting that must be given and not blank; `what` says what it is for the message.
-    pub fn required(&self, name: &str, what: &str) -> Result<String, Error> {
+    /// A setting that must be given and not blank; the message says what it is for with its
+    /// table's doc.
+    pub fn required(&self, name: &str) -> Result<String, Error> {
+        let doc = self
+            .known
+            .iter()
+            .find(|s| s.name() == name)
+            .map(Setting::doc);
         self.string(name)
             .filter(|v| !v.trim().is_empty())
             .map(str::to_owned)
             .ok_or_else(|| {
-                crate::error(
-                    INVALID_SETTING,
-                    format!("the `{name}` setting is required ({what})"),
-                )
+                let message = match doc {
+                    Some(doc) => format!("the `{name}` setting is required ({doc})"),
+                    None => format!("the `{name}` setting is required"),
+                };
+                crate::error(INVALID_SETTING, message)
             })
     }
 

@@ -1,24 +1,22 @@
 //! NDJSON bytes in, batches out: one JSON object per line, lines split anywhere across chunks.
-//! Each batch names its own columns (the keys its rows hold, in order of first appearance) and
-//! types each column from the JSON values themselves:
-//!
-//! - only integers → int64; integers and other numbers → float64; only booleans → boolean;
-//!   only strings → utf8; anything else (mixed, arrays, unflattened objects) → utf8 holding
-//!   strings as they are and every other value as JSON text;
-//! - `null` and a missing key are null.
+//! Each batch names its own columns (the keys its rows hold, in order of first appearance,
+//! nested objects flattened to `outer.inner` unless `flatten` is off) and types each column
+//! from the JSON values themselves ([`crate::shape`]).
 //!
 //! Free of WIT calls, so it is tested natively.
 
 use ferry_guest::lines::{Line, Lines};
 use ferry_guest::rows::RowBuffer;
-use ferry_guest::types::{Batch, Column, Diagnostic};
-use ferry_guest::{ColumnBuilder, Kind, Output, batch};
+use ferry_guest::types::{Batch, Diagnostic, Error};
+use ferry_guest::{Decode, Output, batch};
 use serde_json::{Map, Value};
+
+use crate::shape::{self, Shape};
 
 #[derive(Debug, Clone)]
 pub struct Options {
     pub batch_size: usize,
-    /// Nested objects become columns `outer.inner`; otherwise they are kept as JSON text.
+    /// Nested objects become columns `outer.inner`; otherwise struct columns.
     pub flatten: bool,
 }
 
@@ -43,19 +41,22 @@ impl Decoder {
             },
         }
     }
+}
 
-    pub fn push(&mut self, chunk: &[u8]) -> Output {
+/// Nothing in NDJSON fails a whole object: every bad line is its own row's problem.
+impl Decode for Decoder {
+    fn push(&mut self, chunk: &[u8]) -> Result<Output, Error> {
         let mut out = Output::default();
         self.lines
             .push(chunk, |line| self.rows.line(line, &mut out));
-        out
+        Ok(out)
     }
 
-    pub fn finish(&mut self) -> Output {
+    fn finish(&mut self) -> Result<Output, Error> {
         let mut out = Output::default();
         self.lines.finish(|line| self.rows.line(line, &mut out));
         out.batches.extend(self.rows.take());
-        out
+        Ok(out)
     }
 }
 
@@ -91,11 +92,13 @@ impl JsonRows {
     fn take(&mut self) -> Option<Batch> {
         let rows = self.buffer.take()?;
         self.buffer.clear_columns();
-        let columns = rows
-            .columns
-            .into_iter()
-            .map(|(name, values)| column(name, &values))
-            .collect();
+        let mut columns = Vec::with_capacity(rows.columns.len());
+        for (name, values) in rows.columns {
+            let values: Vec<&Value> = values.iter().collect();
+            let shape = Shape::of(&values);
+            let values: Vec<Option<&Value>> = values.into_iter().map(Some).collect();
+            columns.extend(shape::columns(name, &shape, &values));
+        }
         Some(batch(rows.row_numbers, columns))
     }
 }
@@ -117,41 +120,6 @@ fn flatten(
             Value::Object(inner) if deep => flatten(Some(&name), inner, deep, out),
             value => out.push((name, value)),
         }
-    }
-}
-
-fn column(name: String, values: &[Value]) -> Column {
-    let kind = kind_of(values);
-    let mut column = ColumnBuilder::with_capacity(name, kind, values.len());
-    for value in values {
-        match (kind, value) {
-            (_, Value::Null) => column.push_null(),
-            (Kind::Boolean, Value::Bool(b)) => column.push_bool(*b),
-            (Kind::Int64, Value::Number(n)) => {
-                column.push_i64(n.as_i64().expect("int64 columns hold only i64 numbers"))
-            }
-            (Kind::Float64, Value::Number(n)) => {
-                column.push_f64(n.as_f64().expect("JSON numbers are finite"))
-            }
-            (_, Value::String(s)) => column.push_str(s),
-            (_, other) => column.push_str(&other.to_string()),
-        }
-    }
-    column.finish()
-}
-
-fn kind_of(values: &[Value]) -> Kind {
-    let present = || values.iter().filter(|v| !v.is_null());
-    if present().next().is_none() {
-        Kind::Utf8
-    } else if present().all(Value::is_i64) {
-        Kind::Int64
-    } else if present().all(Value::is_number) {
-        Kind::Float64
-    } else if present().all(Value::is_boolean) {
-        Kind::Boolean
-    } else {
-        Kind::Utf8
     }
 }
 

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ferry_guest::columns::is_valid;
 use ferry_guest::types::{Batch, ColumnValues, Error};
-use ferry_guest::{ColumnBuilder, Kind, batch, error};
+use ferry_guest::{ColumnBuilder, Kind, batch, error, nested};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -50,9 +51,9 @@ impl Model {
         let rows = input.num_rows as usize;
         let mut sums: Vec<Option<f64>> = vec![Some(self.intercept); rows];
         for (feature, weight) in &self.weights {
-            let column = input
-                .columns
-                .iter()
+            // Only a top-level column is a feature: a struct's field of the same name is not.
+            let column = nested::top_level(&input.columns)
+                .map(|(column, _)| column)
                 .find(|c| &c.name == feature)
                 .ok_or_else(|| {
                     error(
@@ -60,16 +61,12 @@ impl Model {
                         format!("input has no column `{feature}`"),
                     )
                 })?;
-            let valid = |i: usize| {
-                column
-                    .validity
-                    .as_ref()
-                    .is_none_or(|bits| bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0))
-            };
             for (i, sum) in sums.iter_mut().enumerate() {
                 let value = match &column.values {
                     ColumnValues::Float64(v) => v.get(i).copied(),
+                    ColumnValues::Float32(v) => v.get(i).map(|x| f64::from(*x)),
                     ColumnValues::Int64(v) => v.get(i).map(|x| *x as f64),
+                    ColumnValues::Int32(v) => v.get(i).map(|x| f64::from(*x)),
                     ColumnValues::Boolean(v) => v.get(i).map(|b| f64::from(u8::from(*b))),
                     _ => {
                         return Err(error(
@@ -78,7 +75,7 @@ impl Model {
                         ));
                     }
                 };
-                *sum = match (*sum, value, valid(i)) {
+                *sum = match (*sum, value, is_valid(column, i)) {
                     (Some(s), Some(x), true) => Some(s + weight * x),
                     _ => None,
                 };
@@ -150,6 +147,51 @@ mod tests {
         };
         let text = String::from_utf8(labels.bytes.clone()).unwrap();
         assert_eq!(text, "churnstay");
+    }
+
+    #[test]
+    fn narrow_numbers_are_features_too() {
+        let mut tenure = ColumnBuilder::new("tenure", Kind::Int32);
+        tenure.push_i32(10);
+        tenure.push_null();
+        let mut monthly = ColumnBuilder::new("monthly", Kind::Float32);
+        monthly.push_f32(0.5);
+        monthly.push_f32(2.0);
+        let input = batch(vec![4, 9], vec![tenure.finish(), monthly.finish()]);
+        let model =
+            Model::parse(r#"{"kind":"linear","intercept":1,"weights":{"tenure":2,"monthly":4}}"#)
+                .unwrap();
+        let out = model.predict(&input).unwrap();
+        assert_eq!(out.row_numbers, [4, 9]);
+        assert_eq!(
+            out.columns[0].values,
+            ColumnValues::Float64(vec![23.0, 0.0])
+        );
+        assert_eq!(out.columns[0].validity, Some(vec![0b01]));
+    }
+
+    #[test]
+    fn a_struct_field_is_no_feature() {
+        let mut field = ColumnBuilder::new("age", Kind::Int64);
+        field.push_i64(40);
+        let mut valid = ferry_guest::columns::Validity::default();
+        valid.push(true);
+        let mut columns = nested::structure("profile", valid, vec![vec![field.finish()]]);
+        let mut age = ColumnBuilder::new("age_years", Kind::Int64);
+        age.push_i64(3);
+        columns.push(age.finish());
+        let input = batch(vec![1], columns);
+        let model = Model::parse(r#"{"kind":"linear","weights":{"age":1}}"#).unwrap();
+        assert_eq!(model.predict(&input).unwrap_err().code, "missing_feature");
+        let model = Model::parse(r#"{"kind":"linear","weights":{"profile":1}}"#).unwrap();
+        let e = model.predict(&input).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            (
+                "invalid_feature",
+                "feature `profile` must be numeric or boolean"
+            )
+        );
     }
 
     #[test]

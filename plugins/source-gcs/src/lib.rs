@@ -22,7 +22,7 @@ mod tests;
 
 use ferry_guest::http::Wasi;
 use ferry_guest::remote;
-use ferry_guest::types::Error;
+use ferry_guest::types::{Description, Error};
 
 use bucket::Bucket;
 
@@ -30,16 +30,27 @@ wit_bindgen::generate!({
     world: "source-plugin",
     path: "../../wit",
     with: {
-        "ferry:plugin/types@0.1.0": ferry_guest::types,
-        "ferry:plugin/host@0.1.0": ferry_guest::host,
+        "ferry:plugin/types@0.2.0": ferry_guest::types,
+        "ferry:plugin/host@0.2.0": ferry_guest::host,
     },
 });
 
-use exports::ferry::plugin::source::{Guest, ListPage};
+use exports::ferry::plugin::about;
+use exports::ferry::plugin::source::{self, ListPage};
 
 struct Gcs;
 
-impl Guest for Gcs {
+impl about::Guest for Gcs {
+    fn describe() -> Description {
+        ferry_guest::describe!(
+            Source,
+            "objects in a Google Cloud Storage bucket, read in ranges pinned to one generation",
+            config::SETTINGS
+        )
+    }
+}
+
+impl source::Guest for Gcs {
     fn list_objects(prefix: String, cursor: Option<String>) -> Result<ListPage, Error> {
         let cfg = config::load()?;
         let transport = Wasi(cfg.retry);

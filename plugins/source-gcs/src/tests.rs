@@ -184,3 +184,32 @@ fn a_server_that_ignores_range_is_read_from_the_whole_object() {
     assert_eq!(e.code, "short_read");
     script.finished();
 }
+
+#[test]
+fn describes_a_source_and_its_settings() {
+    use ferry_guest::types::{PluginKind, SettingType};
+    let d = <crate::Gcs as crate::about::Guest>::describe();
+    assert_eq!(
+        (d.name.as_str(), d.kind),
+        ("source-gcs", PluginKind::Source)
+    );
+    let settings: Vec<(&str, SettingType, bool, Option<&str>)> = d
+        .settings
+        .iter()
+        .map(|s| (s.name.as_str(), s.type_, s.required, s.default.as_deref()))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("bucket", SettingType::String, true, None),
+            (
+                "endpoint",
+                SettingType::String,
+                false,
+                Some("\"https://storage.googleapis.com\"")
+            ),
+            ("page_size", SettingType::Integer, false, Some("1000")),
+            ("retries", SettingType::Integer, false, Some("5")),
+        ]
+    );
+}

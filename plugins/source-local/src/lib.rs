@@ -12,27 +12,49 @@ mod timestamp;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use ferry_guest::types::Error;
+use ferry_guest::about::Setting;
+use ferry_guest::types::{Description, Error, SettingType};
 use ferry_guest::{Settings, error};
 
 wit_bindgen::generate!({
     world: "source-plugin",
     path: "../../wit",
     with: {
-        "ferry:plugin/types@0.1.0": ferry_guest::types,
-        "ferry:plugin/host@0.1.0": ferry_guest::host,
+        "ferry:plugin/types@0.2.0": ferry_guest::types,
+        "ferry:plugin/host@0.2.0": ferry_guest::host,
     },
 });
 
-use exports::ferry::plugin::source::{Guest, ListPage};
+use exports::ferry::plugin::about;
+use exports::ferry::plugin::source::{self, ListPage};
 
+/// Every setting the plugin takes; anything else is refused as a likely typo.
+const SETTINGS: &[Setting] = &[
+    Setting::with_default(
+        "root",
+        SettingType::String,
+        "/data",
+        "where the step's granted directory is mounted",
+    ),
+    Setting::with_default(
+        "page_size",
+        SettingType::Integer,
+        "1000",
+        "keys per listing page",
+    ),
+];
+
+#[derive(Debug)]
 struct Config {
     root: PathBuf,
     page_size: usize,
 }
 
 fn config() -> Result<Config, Error> {
-    let settings = Settings::load(&["root", "page_size"])?;
+    from_settings(&Settings::load(SETTINGS)?)
+}
+
+fn from_settings(settings: &Settings) -> Result<Config, Error> {
     Ok(Config {
         root: PathBuf::from(settings.string("root").unwrap_or("/data")),
         page_size: settings.positive("page_size")?.unwrap_or(1000),
@@ -51,7 +73,17 @@ fn io_error(what: &str, e: std::io::Error) -> Error {
 
 struct LocalFiles;
 
-impl Guest for LocalFiles {
+impl about::Guest for LocalFiles {
+    fn describe() -> Description {
+        ferry_guest::describe!(
+            Source,
+            "the files under a directory granted to the step (uploads)",
+            SETTINGS
+        )
+    }
+}
+
+impl source::Guest for LocalFiles {
     fn list_objects(prefix: String, cursor: Option<String>) -> Result<ListPage, Error> {
         let config = config()?;
         let page = listing::page(&config.root, &prefix, cursor.as_deref(), config.page_size)?;
@@ -71,6 +103,29 @@ export!(LocalFiles);
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
+
+    use ferry_guest::types::PluginKind;
+
+    use super::*;
+
+    #[test]
+    fn the_settings_table_is_what_the_config_reads() {
+        ferry_guest::testing::check_settings(SETTINGS, &[], from_settings);
+        let d = <LocalFiles as about::Guest>::describe();
+        assert_eq!(
+            (d.name.as_str(), d.kind),
+            ("source-local", PluginKind::Source)
+        );
+        let names: Vec<(&str, Option<&str>)> = d
+            .settings
+            .iter()
+            .map(|s| (s.name.as_str(), s.default.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [("root", Some("\"/data\"")), ("page_size", Some("1000"))]
+        );
+    }
 
     /// A directory of files for a test, removed when dropped.
     pub struct TempDir(PathBuf);

@@ -1,11 +1,11 @@
 //! Modification times as the `object-info` record carries them: nanoseconds for the etag,
-//! RFC 3339 (UTC, whole seconds) for `last-modified`. One calendar conversion does not call
-//! for a date-time crate: days to a civil date is Howard Hinnant's `civil_from_days`.
+//! RFC 3339 (UTC, whole seconds) for `last-modified`, its date from ferry-guest's calendar.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ferry_guest::calendar::{SECONDS_PER_DAY, civil_from_days};
+
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
-const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Nanoseconds since the Unix epoch, negative before it.
 pub fn epoch_nanos(time: SystemTime) -> i128 {
@@ -29,25 +29,6 @@ pub fn rfc3339(nanos: i128) -> String {
         second_of_day % 60,
     );
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -1,18 +1,33 @@
 //! The plugin's settings, checked and defaulted once per call.
 
 use ferry_guest::Settings;
+use ferry_guest::about::Setting;
 use ferry_guest::http::{Endpoint, Retry};
-use ferry_guest::remote::BucketSettings;
-use ferry_guest::types::Error;
+use ferry_guest::remote::{self, BucketSettings};
+use ferry_guest::types::{Error, SettingType};
 
 /// Every setting the plugin takes; anything else is refused as a likely typo.
-pub const KNOWN: &[&str] = &[
-    "bucket",
-    "region",
-    "endpoint",
-    "path_style",
-    "page_size",
-    "retries",
+pub const SETTINGS: &[Setting] = &[
+    remote::BUCKET,
+    Setting::with_default(
+        "region",
+        SettingType::String,
+        "us-east-1",
+        "the bucket's AWS region",
+    ),
+    Setting::optional(
+        "endpoint",
+        SettingType::String,
+        "the S3 API, any S3-compatible store's (default https://s3.<region>.amazonaws.com)",
+    ),
+    Setting::optional(
+        "path_style",
+        SettingType::Boolean,
+        "/bucket/key URLs rather than the bucket in the host name \
+         (default true with a custom endpoint, else false)",
+    ),
+    remote::PAGE_SIZE,
+    remote::RETRIES,
 ];
 
 #[derive(Debug, Clone)]
@@ -27,7 +42,7 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Config, Error> {
-        Config::from_settings(&Settings::load(KNOWN)?)
+        Config::from_settings(&Settings::load(SETTINGS)?)
     }
 
     pub fn from_settings(s: &Settings) -> Result<Config, Error> {
@@ -60,12 +75,21 @@ impl Config {
 
 #[cfg(test)]
 pub(crate) fn for_tests(pairs: &[(&str, &str)]) -> Result<Config, Error> {
-    Config::from_settings(&Settings::from_pairs(KNOWN, pairs)?)
+    Config::from_settings(&Settings::from_pairs(SETTINGS, pairs)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_settings_table_is_what_the_config_reads() {
+        ferry_guest::testing::check_settings(
+            SETTINGS,
+            &[("bucket", "logs")],
+            Config::from_settings,
+        );
+    }
 
     #[test]
     fn aws_is_virtual_hosted_and_a_custom_endpoint_path_style() {

@@ -23,7 +23,7 @@ mod tests;
 
 use ferry_guest::http::Wasi;
 use ferry_guest::remote;
-use ferry_guest::types::Error;
+use ferry_guest::types::{Description, Error};
 
 use bucket::Bucket;
 use config::Config;
@@ -32,16 +32,27 @@ wit_bindgen::generate!({
     world: "source-plugin",
     path: "../../wit",
     with: {
-        "ferry:plugin/types@0.1.0": ferry_guest::types,
-        "ferry:plugin/host@0.1.0": ferry_guest::host,
+        "ferry:plugin/types@0.2.0": ferry_guest::types,
+        "ferry:plugin/host@0.2.0": ferry_guest::host,
     },
 });
 
-use exports::ferry::plugin::source::{Guest, ListPage};
+use exports::ferry::plugin::about;
+use exports::ferry::plugin::source::{self, ListPage};
 
 struct S3;
 
-impl Guest for S3 {
+impl about::Guest for S3 {
+    fn describe() -> Description {
+        ferry_guest::describe!(
+            Source,
+            "objects in an S3 (or S3-compatible) bucket, read in ranges pinned to one ETag",
+            config::SETTINGS
+        )
+    }
+}
+
+impl source::Guest for S3 {
     fn list_objects(prefix: String, cursor: Option<String>) -> Result<ListPage, Error> {
         let cfg = Config::load()?;
         let transport = Wasi(cfg.retry);

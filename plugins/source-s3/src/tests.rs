@@ -198,3 +198,26 @@ fn an_object_without_an_etag_is_read_unpinned() {
     );
     assert_eq!(header(&script.request("GET"), "if-match"), None);
 }
+
+#[test]
+fn describes_a_source_and_its_settings() {
+    use ferry_guest::types::{PluginKind, SettingType};
+    let d = <crate::S3 as crate::about::Guest>::describe();
+    assert_eq!((d.name.as_str(), d.kind), ("source-s3", PluginKind::Source));
+    let settings: Vec<(&str, SettingType, bool, Option<&str>)> = d
+        .settings
+        .iter()
+        .map(|s| (s.name.as_str(), s.type_, s.required, s.default.as_deref()))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("bucket", SettingType::String, true, None),
+            ("region", SettingType::String, false, Some("\"us-east-1\"")),
+            ("endpoint", SettingType::String, false, None),
+            ("path_style", SettingType::Boolean, false, None),
+            ("page_size", SettingType::Integer, false, Some("1000")),
+            ("retries", SettingType::Integer, false, Some("5")),
+        ]
+    );
+}

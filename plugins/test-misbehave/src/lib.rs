@@ -10,24 +10,44 @@
 //! - `slow`: busy-waits setting `ms` milliseconds (default 100) in every `push`, then acts
 //!   like `ok`;
 //! - `ok` (default): one batch at `finish`, column `n` (int64) holding each chunk's size.
+//!
+//! A bad setting fails `open`, as in every parser.
 
 use std::time::{Duration, Instant};
 
-use ferry_guest::types::{Batch, Error};
-use ferry_guest::{ColumnBuilder, Kind, Output, Settings, StateCell, batch, error};
+use ferry_guest::about::Setting;
+use ferry_guest::types::{Batch, Description, Error, SettingType};
+use ferry_guest::{ColumnBuilder, Decode, DecoderState, Kind, Output, Settings, batch, error};
 
 wit_bindgen::generate!({
     world: "parser-plugin",
     path: "../../wit",
     with: {
-        "ferry:plugin/types@0.1.0": ferry_guest::types,
-        "ferry:plugin/host@0.1.0": ferry_guest::host,
-        "ferry:plugin/parser@0.1.0/output": ferry_guest::Output,
+        "ferry:plugin/types@0.2.0": ferry_guest::types,
+        "ferry:plugin/host@0.2.0": ferry_guest::host,
     },
 });
 
-use exports::ferry::plugin::parser::{Guest, GuestDecoder};
+use exports::ferry::plugin::{about, parser};
 
+/// Every setting the plugin takes.
+const SETTINGS: &[Setting] = &[
+    Setting::with_default(
+        "mode",
+        SettingType::String,
+        "ok",
+        "how to misbehave: loop, trap, oom, open, slow or ok",
+    ),
+    Setting::optional("path", SettingType::String, "the file mode `open` reads"),
+    Setting::with_default(
+        "ms",
+        SettingType::Integer,
+        "100",
+        "milliseconds mode `slow` busy-waits in every push",
+    ),
+];
+
+#[derive(Debug)]
 enum Mode {
     Loop,
     Trap,
@@ -39,8 +59,7 @@ enum Mode {
 
 const MODES: &str = "loop, trap, oom, open, slow, ok";
 
-fn mode() -> Result<Mode, Error> {
-    let settings = Settings::load(&["mode", "path", "ms"])?;
+fn mode(settings: &Settings) -> Result<Mode, Error> {
     Ok(match settings.string("mode").unwrap_or("ok") {
         "loop" => Mode::Loop,
         "trap" => Mode::Trap,
@@ -71,7 +90,14 @@ struct Misbehave {
 }
 
 impl Misbehave {
-    fn push(&mut self, chunk: &[u8]) -> Result<Vec<Batch>, Error> {
+    fn new(mode: Mode) -> Self {
+        Misbehave {
+            mode,
+            sizes: Vec::new(),
+        }
+    }
+
+    fn batches(&mut self, chunk: &[u8]) -> Result<Vec<Batch>, Error> {
         match &self.mode {
             Mode::Loop => spin_forever(),
             Mode::Trap => panic!(
@@ -98,7 +124,7 @@ impl Misbehave {
         }
     }
 
-    fn finish(&mut self) -> Vec<Batch> {
+    fn last_batches(&mut self) -> Vec<Batch> {
         if self.sizes.is_empty() {
             return Vec::new();
         }
@@ -136,36 +162,55 @@ fn busy_wait(duration: Duration) {
     }
 }
 
-struct Decoder(StateCell<Misbehave>);
-
-impl GuestDecoder for Decoder {
-    fn new(_object_key: String) -> Self {
-        Decoder(StateCell::new(mode().map(|mode| Misbehave {
-            mode,
-            sizes: Vec::new(),
-        })))
-    }
-
-    fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
-        let batches = self.0.with(|state| state.push(&chunk))?;
+impl Decode for Misbehave {
+    fn push(&mut self, chunk: &[u8]) -> Result<Output, Error> {
         Ok(Output {
-            batches,
+            batches: self.batches(chunk)?,
             diagnostics: Vec::new(),
         })
     }
 
-    fn finish(&self) -> Result<Output, Error> {
-        let batches = self.0.with(|state| Ok(state.finish()))?;
+    fn finish(&mut self) -> Result<Output, Error> {
         Ok(Output {
-            batches,
+            batches: self.last_batches(),
             diagnostics: Vec::new(),
         })
     }
 }
 
+/// The `decoder` resource.
+struct Decoder(DecoderState<Misbehave>);
+
+impl parser::GuestDecoder for Decoder {
+    fn open(_object_key: String) -> Result<parser::Decoder, Error> {
+        let mode = mode(&Settings::load(SETTINGS)?)?;
+        Ok(parser::Decoder::new(Decoder(DecoderState::new(
+            Misbehave::new(mode),
+        ))))
+    }
+
+    fn push(&self, chunk: Vec<u8>) -> Result<Output, Error> {
+        self.0.push(&chunk)
+    }
+
+    fn finish(&self) -> Result<Output, Error> {
+        self.0.finish()
+    }
+}
+
 struct TestMisbehave;
 
-impl Guest for TestMisbehave {
+impl about::Guest for TestMisbehave {
+    fn describe() -> Description {
+        ferry_guest::describe!(
+            Parser,
+            "a parser that misbehaves on request, for the host's sandbox tests",
+            SETTINGS
+        )
+    }
+}
+
+impl parser::Guest for TestMisbehave {
     type Decoder = Decoder;
 }
 
@@ -178,50 +223,63 @@ mod tests {
 
     #[test]
     fn ok_counts_the_bytes_of_every_chunk() {
-        let mut state = Misbehave {
-            mode: Mode::Ok,
-            sizes: Vec::new(),
-        };
-        state.push(b"abc").unwrap();
-        state.push(b"").unwrap();
-        state.push(b"hello").unwrap();
-        let batches = state.finish();
+        let mut state = Misbehave::new(Mode::Ok);
+        state.batches(b"abc").unwrap();
+        state.batches(b"").unwrap();
+        state.batches(b"hello").unwrap();
+        let batches = state.last_batches();
         assert_eq!(batches[0].row_numbers, [1, 2, 3]);
         assert_eq!(batches[0].columns[0].name, "n");
         assert_eq!(
             batches[0].columns[0].values,
             ColumnValues::Int64(vec![3, 0, 5])
         );
-        assert!(state.finish().is_empty());
+        assert!(state.last_batches().is_empty());
     }
 
     #[test]
     fn slow_waits_then_counts() {
-        let mut state = Misbehave {
-            mode: Mode::Slow(Duration::from_millis(30)),
-            sizes: Vec::new(),
-        };
+        let mut state = Misbehave::new(Mode::Slow(Duration::from_millis(30)));
         let start = Instant::now();
-        state.push(b"xy").unwrap();
+        state.batches(b"xy").unwrap();
         assert!(start.elapsed() >= Duration::from_millis(30));
         assert_eq!(
-            state.finish()[0].columns[0].values,
+            state.last_batches()[0].columns[0].values,
             ColumnValues::Int64(vec![2])
         );
     }
 
     #[test]
     fn open_reports_the_path_and_the_os_error() {
-        let mut state = Misbehave {
-            mode: Mode::Open("/no/such/ferry/file".into()),
-            sizes: Vec::new(),
-        };
-        let err = state.push(b"x").unwrap_err();
+        let mut state = Misbehave::new(Mode::Open("/no/such/ferry/file".into()));
+        let err = state.batches(b"x").unwrap_err();
         assert_eq!(err.code, "open_failed");
         assert!(
             err.message.starts_with("/no/such/ferry/file: "),
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn the_settings_table_is_what_the_mode_reads() {
+        ferry_guest::testing::check_settings(SETTINGS, &[], mode);
+    }
+
+    #[test]
+    fn bad_modes_fail_the_open() {
+        let mode = |pairs| Settings::from_pairs(SETTINGS, pairs).and_then(|s| mode(&s));
+        assert_eq!(
+            mode(&[("mode", "open")]).unwrap_err().message,
+            "mode `open` needs setting `path`"
+        );
+        assert_eq!(
+            mode(&[("mode", "nap")]).unwrap_err().message,
+            "setting `mode` = `nap`: expected one of loop, trap, oom, open, slow, ok"
+        );
+        assert!(matches!(
+            mode(&[("mode", "slow"), ("ms", "5")]),
+            Ok(Mode::Slow(d)) if d == Duration::from_millis(5)
+        ));
     }
 }

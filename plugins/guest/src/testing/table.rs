@@ -98,7 +98,7 @@ mod tests {
 
     fn read(s: &Settings) -> Result<Config, Error> {
         Ok(Config {
-            bucket: s.required("bucket", "the bucket")?,
+            bucket: s.required("bucket")?,
             size: s.positive("size")?.unwrap_or(10),
         })
     }

@@ -70,7 +70,10 @@ fn decode(
     Ok((out.batches, out.diagnostics))
 }
 
-fn codes(diagnostics: &[Diagnostic]) -> Vec<(u64, Option<u64>, &str, Option<&str>, Effect)> {
+/// Row, line, code, column and effect of a diagnostic.
+type Code<'a> = (u64, Option<u64>, &'a str, Option<&'a str>, Effect);
+
+fn codes(diagnostics: &[Diagnostic]) -> Vec<Code<'_>> {
     diagnostics
         .iter()
         .map(|d| {

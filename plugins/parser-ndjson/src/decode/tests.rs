@@ -1,4 +1,4 @@
-use ferry_guest::types::{ColumnValues, Utf8Buffer};
+use ferry_guest::types::{ByteBuffer, Column, ColumnValues, Effect};
 
 use super::*;
 
@@ -6,11 +6,11 @@ fn decode(input: &[u8], size: usize, options: Options) -> Output {
     let mut decoder = Decoder::new(options);
     let mut out = Output::default();
     for chunk in input.chunks(size) {
-        let more = decoder.push(chunk);
+        let more = decoder.push(chunk).unwrap();
         out.batches.extend(more.batches);
         out.diagnostics.extend(more.diagnostics);
     }
-    let last = decoder.finish();
+    let last = decoder.finish().unwrap();
     out.batches.extend(last.batches);
     out.diagnostics.extend(last.diagnostics);
     out
@@ -30,7 +30,7 @@ fn utf8(values: &[&str]) -> ColumnValues {
         bytes.extend_from_slice(v.as_bytes());
         offsets.push(bytes.len() as u32);
     }
-    ColumnValues::Utf8(Utf8Buffer { offsets, bytes })
+    ColumnValues::Utf8(ByteBuffer { offsets, bytes })
 }
 
 #[test]
@@ -85,19 +85,123 @@ fn integers_stay_integers() {
     assert_eq!(out.batches[0].columns[0].validity, Some(vec![0b011]));
 }
 
+fn names(columns: &[Column]) -> Vec<&str> {
+    columns.iter().map(|c| c.name.as_str()).collect()
+}
+
+fn unflattened() -> Options {
+    Options {
+        batch_size: 10,
+        flatten: false,
+    }
+}
+
 #[test]
-fn without_flatten_objects_are_json_text() {
+fn without_flatten_objects_are_structs() {
+    let input = b"{\"geo\":{\"city\":\"Oslo\",\"loc\":{\"lat\":59.9}},\"n\":1}\n\
+        {\"geo\":null,\"n\":2}\n\
+        {\"geo\":{\"tags\":[\"a\",\"b\"],\"city\":\"Rome\"}}\n";
+    let whole = decode(input, input.len(), unflattened());
+    let b = &whole.batches[0];
+    assert_eq!(
+        names(&b.columns),
+        ["geo", "city", "loc", "lat", "tags", "item", "n"],
+        "each struct is followed by its fields, depth first"
+    );
+    let [geo, city, loc, lat, tags, item, n] = &b.columns[..] else {
+        panic!("{:?}", b.columns)
+    };
+    assert_eq!(geo.values, ColumnValues::Struct(3));
+    assert_eq!(geo.validity, Some(vec![0b101]));
+    assert_eq!(city.values, utf8(&["Oslo", "", "Rome"]));
+    assert_eq!(city.validity, Some(vec![0b101]));
+    assert_eq!(loc.values, ColumnValues::Struct(1));
+    assert_eq!(
+        loc.validity,
+        Some(vec![0b001]),
+        "absent from the third object"
+    );
+    assert_eq!(lat.values, ColumnValues::Float64(vec![59.9, 0.0, 0.0]));
+    assert_eq!(tags.values, ColumnValues::List(vec![0, 0, 0, 2]));
+    assert_eq!(tags.validity, Some(vec![0b100]));
+    assert_eq!(item.values, utf8(&["a", "b"]));
+    assert_eq!(n.values, ColumnValues::Int64(vec![1, 2, 0]));
+    for size in 1..input.len() {
+        assert_eq!(
+            decode(input, size, unflattened()),
+            whole,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn without_flatten_irregular_objects_are_json_text() {
     let out = decode(
-        b"{\"geo\":{\"city\":\"Oslo\"},\"n\":1}\n",
+        b"{\"geo\":{\"city\":\"Oslo\"},\"e\":{}}\n{\"geo\":\"unknown\",\"e\":{}}\n",
         5,
-        Options {
-            batch_size: 10,
-            flatten: false,
-        },
+        unflattened(),
     );
     let b = &out.batches[0];
-    assert_eq!(b.columns[0].name, "geo");
-    assert_eq!(b.columns[0].values, utf8(&["{\"city\":\"Oslo\"}"]));
+    assert_eq!(names(&b.columns), ["geo", "e"]);
+    assert_eq!(
+        b.columns[0].values,
+        utf8(&["{\"city\":\"Oslo\"}", "unknown"])
+    );
+    assert_eq!(
+        b.columns[1].values,
+        utf8(&["{}", "{}"]),
+        "a struct needs a field"
+    );
+    assert!(out.diagnostics.is_empty());
+}
+
+#[test]
+fn arrays_of_one_kind_are_lists() {
+    let input = b"{\"v\":[1,2],\"s\":[\"x\"],\"f\":[1,0.5]}\n{\"v\":[],\"s\":null}\n\
+        {\"v\":null,\"f\":[]}\n{}\n{\"v\":[3,null],\"s\":[\"y\",\"z\"]}\n";
+    let out = decode(input, 7, options());
+    assert!(out.diagnostics.is_empty());
+    let b = &out.batches[0];
+    assert_eq!(names(&b.columns), ["v", "item", "s", "item", "f", "item"]);
+    assert_eq!(
+        b.columns[0].values,
+        ColumnValues::List(vec![0, 2, 2, 2, 2, 4])
+    );
+    assert_eq!(b.columns[0].validity, Some(vec![0b10011]));
+    assert_eq!(b.columns[1].values, ColumnValues::Int64(vec![1, 2, 3, 0]));
+    assert_eq!(b.columns[1].validity, Some(vec![0b0111]), "a null item");
+    assert_eq!(
+        b.columns[2].values,
+        ColumnValues::List(vec![0, 1, 1, 1, 1, 3])
+    );
+    assert_eq!(b.columns[3].values, utf8(&["x", "y", "z"]));
+    assert_eq!(
+        b.columns[4].values,
+        ColumnValues::List(vec![0, 2, 2, 2, 2, 2])
+    );
+    assert_eq!(b.columns[4].validity, Some(vec![0b00101]));
+    assert_eq!(b.columns[5].values, ColumnValues::Float64(vec![1.0, 0.5]));
+}
+
+#[test]
+fn irregular_arrays_are_json_text_without_a_diagnostic() {
+    let out = decode(
+        b"{\"t\":[1,\"x\"],\"m\":[[1]],\"o\":[{\"a\":1}],\"k\":[1]}\n{\"k\":\"one\"}\n",
+        3,
+        options(),
+    );
+    assert!(out.diagnostics.is_empty());
+    let b = &out.batches[0];
+    assert_eq!(names(&b.columns), ["t", "m", "o", "k"]);
+    assert_eq!(b.columns[0].values, utf8(&["[1,\"x\"]", ""]));
+    assert_eq!(b.columns[1].values, utf8(&["[[1]]", ""]));
+    assert_eq!(b.columns[2].values, utf8(&["[{\"a\":1}]", ""]));
+    assert_eq!(
+        b.columns[3].values,
+        utf8(&["[1]", "one"]),
+        "a list here, a string there"
+    );
 }
 
 #[test]
@@ -130,6 +234,11 @@ fn bad_lines_are_skipped_with_row_and_line() {
     let input = b"{\"a\":1}\n\n{\"a\":\n[1,2]\n{\"a\":\"\xff\"}\n\"s\"\n{\"a\":1} x\n{\"a\":3}\n";
     for size in 1..=input.len() {
         let out = decode(input, size, options());
+        assert!(
+            out.diagnostics
+                .iter()
+                .all(|d| d.effect == Effect::RowSkipped)
+        );
         let got: Vec<(u64, Option<u64>, &str, &str)> = out
             .diagnostics
             .iter()
