@@ -7,8 +7,8 @@
 //! `batch_size` rows, numbered across the object. Arrow types the WIT lacks are cast to the
 //! nearest or refused by [`ferry_guest::arrow_batch`].
 //!
-//! Failures name the object and, past the schema, the record batch, with its first row as the
-//! error's `row`: `invalid_arrow` (neither format, a message that does not decode),
+//! Failures name the object and, past the schema, the record batch (counted from 0), with its
+//! first row as the error's `row`: `invalid_arrow` (neither format, a message that does not decode),
 //! `truncated_file` (a file without its footer, a stream cut inside a message; a stream cut
 //! exactly between two messages cannot be told from one that ended there), and
 //! `unsupported_codec`.

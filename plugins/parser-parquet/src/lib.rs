@@ -8,8 +8,8 @@
 //! (dictionary-encoded columns as their values); the rest are cast or refused by
 //! [`ferry_guest::arrow_batch`].
 //!
-//! Failures name the object and, past the footer, the row group, with the row group's first
-//! row as the error's `row`: `invalid_parquet` (not Parquet, a corrupt footer or page),
+//! Failures name the object and, past the footer, the row group (counted from 0, as Parquet
+//! tools count them), with the row group's first row as the error's `row`: `invalid_parquet` (not Parquet, a corrupt footer or page),
 //! `truncated_file` (the file ends before its own structure does), `unsupported_codec`,
 //! `unsupported_parquet` (a feature parquet-rs does not implement).
 //!

@@ -5,9 +5,10 @@ use arrow_array::builder::{
 };
 use arrow_array::types::{Int32Type, UInt64Type};
 use arrow_array::{
-    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, DictionaryArray,
-    FixedSizeListArray, Float32Array, Float64Array, Int8Array, Int32Array, Int64Array,
-    LargeListArray, LargeStringArray, ListArray, NullArray, PrimitiveArray, StringArray,
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal64Array, Decimal128Array,
+    DictionaryArray, FixedSizeBinaryArray, FixedSizeListArray, Float16Array, Float32Array,
+    Float64Array, Int8Array, Int32Array, Int64Array, LargeBinaryArray, LargeListArray,
+    LargeStringArray, ListArray, NullArray, PrimitiveArray, StringArray, StringViewArray,
     StructArray, Time64MicrosecondArray, TimestampMicrosecondArray, TimestampMillisecondArray,
     UInt64Array, make_array,
 };
@@ -306,6 +307,10 @@ fn sliced_arrays_are_written_from_their_first_row() {
         ColumnValues::Int64(vec![2, 0, 4, 5, 6, 7, 8])
     );
     assert_eq!(column.validity, Some(vec![0b0111_1101]));
+    // Cut at a byte boundary the bitmap is the parent's own bytes: the bits of rows past the
+    // slice are cleared, not left as the rows after it had them.
+    let head = only(convert(vec![("n", ints(&values).slice(0, 5))]));
+    assert_eq!(head.validity, Some(vec![0b1_0111]));
 
     let strings = StringArray::from(vec!["a", "bb", "ccc", "dddd"]).slice(1, 2);
     let column = only(convert(vec![("s", Arc::new(strings))]));
@@ -357,7 +362,7 @@ fn an_all_valid_column_has_no_bitmap_even_when_its_parent_has_nulls() {
 }
 
 #[test]
-fn types_without_a_wit_variant_are_cast_to_the_nearest() {
+fn types_without_a_wit_variant_go_to_the_nearest() {
     let dictionary: DictionaryArray<Int32Type> = vec![Some("x"), None, Some("y"), Some("x")]
         .into_iter()
         .collect();
@@ -397,16 +402,85 @@ fn types_without_a_wit_variant_are_cast_to_the_nearest() {
 }
 
 #[test]
-fn a_value_its_cast_cannot_hold_is_an_error() {
+fn views_fixed_binaries_half_floats_and_narrow_decimals_go_to_the_nearest_too() {
+    let views = StringViewArray::from(vec![
+        Some("a string longer than twelve bytes"),
+        None,
+        Some("b"),
+    ]);
+    let fixed = FixedSizeBinaryArray::try_from_iter(vec![b"ab", b"cd", b"ef", b"gh"].into_iter())
+        .unwrap()
+        .slice(1, 3);
+    let columns = convert(vec![
+        ("view", Arc::new(views)),
+        ("fixed", Arc::new(fixed)),
+        (
+            "half",
+            // The bits of 0.5, -2.0 and 0.0 as IEEE half floats.
+            Arc::new(Float16Array::new(
+                ScalarBuffer::new(Buffer::from_vec(vec![0x3800u16, 0xc000, 0]), 0, 3),
+                None,
+            )),
+        ),
+        (
+            "money",
+            Arc::new(
+                Decimal64Array::from(vec![Some(-125), None, Some(7)])
+                    .with_precision_and_scale(12, 2)
+                    .unwrap(),
+            ),
+        ),
+        (
+            "blob",
+            Arc::new(LargeBinaryArray::from(vec![&b"w"[..], b"x", b"", b"yz"]).slice(1, 3)),
+        ),
+    ]);
+    assert_eq!(
+        columns[0].values,
+        utf8(&[0, 33, 33, 34], "a string longer than twelve bytesb")
+    );
+    assert_eq!(columns[0].validity, Some(vec![0b101]));
+    assert_eq!(
+        columns[1].values,
+        ColumnValues::Binary(ByteBuffer {
+            offsets: vec![0, 2, 4, 6],
+            bytes: b"cdefgh".to_vec(),
+        })
+    );
+    assert_eq!(
+        columns[2].values,
+        ColumnValues::Float32(vec![0.5, -2.0, 0.0])
+    );
+    let mut money = (-125i128).to_le_bytes().to_vec();
+    money.extend(0i128.to_le_bytes());
+    money.extend(7i128.to_le_bytes());
+    assert_eq!(
+        columns[3].values,
+        ColumnValues::Decimal128(DecimalValues {
+            precision: 12,
+            scale: 2,
+            values: money,
+        })
+    );
+    assert_eq!(columns[3].validity, Some(vec![0b101]));
+    assert_eq!(
+        columns[4].values,
+        ColumnValues::Binary(ByteBuffer {
+            offsets: vec![0, 1, 1, 3],
+            bytes: b"xyz".to_vec(),
+        })
+    );
+}
+
+#[test]
+fn a_value_the_nearest_type_cannot_hold_is_an_error() {
     let big: PrimitiveArray<UInt64Type> = vec![u64::MAX].into();
     let record = record(vec![("big", Arc::new(big) as ArrayRef)]);
     let err = numbered(&record, 1).unwrap_err();
     assert_eq!(err.code, VALUE_OUT_OF_RANGE);
-    assert!(
-        err.message
-            .starts_with("column `big`: a UInt64 value does not fit Int64"),
-        "{}",
-        err.message
+    assert_eq!(
+        err.message,
+        "column `big`: a uint64 value does not fit int64"
     );
 }
 

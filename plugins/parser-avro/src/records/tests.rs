@@ -73,6 +73,24 @@ fn a_codec_left_out_of_the_build_is_refused_at_open() {
 }
 
 #[test]
+fn zstandard_is_refused_unless_built_in() {
+    let opened = open("events_zstandard.avro", None, 8192);
+    if cfg!(feature = "zstandard") {
+        let (batches, error) = read_all(&mut opened.unwrap());
+        assert_eq!(error, None);
+        assert_eq!(rows(&batches), expected());
+    } else {
+        let Err(error) = opened else { panic!("opened") };
+        assert_eq!(error.code, UNSUPPORTED_CODEC);
+        assert!(
+            error.message.contains("compressed with zstandard"),
+            "{}",
+            error.message
+        );
+    }
+}
+
+#[test]
 fn batches_hold_at_most_batch_size_records_numbered_from_one() {
     let (batches, error) = read_all(&mut open("events_deflate.avro", None, 3).unwrap());
     assert_eq!(error, None);

@@ -1,10 +1,10 @@
 """Writes the Avro fixtures of parser-avro's tests with an independent writer.
 
-    python3 -m venv /tmp/pq && /tmp/pq/bin/pip install fastavro==1.13.1 cramjam
+    python3 -m venv /tmp/pq && /tmp/pq/bin/pip install fastavro==1.13.1 cramjam backports.zstd
     /tmp/pq/bin/python make.py
 
-Ten records in blocks of at most three (a tiny sync interval), with deflate, snappy and no
-compression. `events.json` holds the values as the tests read the batches back: dates as
+Ten records in blocks of two (a tiny sync interval), uncompressed and with each codec fastavro
+writes (snappy through cramjam, zstandard through backports.zstd). `events.json` holds the values as the tests read the batches back: dates as
 days, timestamps as counts of their unit, decimals as fixed-point text, bytes as hex, UUIDs as
 text. `bad_sync.avro` has the sync marker after its second block overwritten; `blocks.json`
 says which record each block starts at.
@@ -120,7 +120,7 @@ def write(path, codec, schema=SCHEMA, data=None):
 
 
 def main():
-    for codec in ["null", "deflate", "snappy", "bzip2", "xz"]:
+    for codec in ["null", "deflate", "snappy", "bzip2", "xz", "zstandard"]:
         write(HERE / f"events_{codec}.avro", codec)
     (HERE / "events.json").write_text(json.dumps([expected(r) for r in records()], indent=1) + "\n")
 
