@@ -112,6 +112,21 @@ fn only_the_columns_asked_for_are_decoded() {
 }
 
 #[test]
+fn no_column_asked_for_still_counts_the_rows() {
+    for name in ["types.arrow", "types.arrows"] {
+        let (batches, error) = read_all(&mut open(name, Some(&[]), 8192).unwrap());
+        assert_eq!(error, None, "{name}");
+        let batches: Vec<&Batch> = batches.iter().flatten().collect();
+        assert!(batches.iter().all(|b| b.columns.is_empty()), "{name}");
+        assert_eq!(
+            batches.iter().map(|b| b.num_rows).sum::<u32>(),
+            10,
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn a_stream_cut_short_fails_at_its_batch_after_the_batches_before() {
     let (batches, error) = read_all(&mut open("cut.arrows", None, 8192).unwrap());
     assert_eq!(rows(&batches), expected()[..4]);

@@ -150,6 +150,15 @@ fn only_the_fields_asked_for_are_built() {
 }
 
 #[test]
+fn no_field_asked_for_still_counts_the_records() {
+    let (batches, error) = read_all(&mut open("events_deflate.avro", Some(&[]), 4).unwrap());
+    assert_eq!(error, None);
+    assert!(batches.iter().all(|b| b.columns.is_empty()));
+    let sizes: Vec<u32> = batches.iter().map(|b| b.num_rows).collect();
+    assert_eq!(sizes, [4, 4, 2]);
+}
+
+#[test]
 fn a_bad_sync_marker_stops_at_its_block_after_the_records_before() {
     let (batches, error) = read_all(&mut open("bad_sync.avro", None, 8192).unwrap());
     let before = (second_block() - 1) as usize;
