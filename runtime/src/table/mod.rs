@@ -35,7 +35,6 @@ pub use writer::{StagedFiles, TableWriter};
 /// [`TableError::Conflict`] when it cannot be reconciled.
 pub struct Table {
     path: PathBuf,
-    url: url::Url,
     delta: DeltaTable,
     /// The Arrow form of the table's schema, `None` before the first commit.
     schema: Option<SchemaRef>,
@@ -57,7 +56,7 @@ impl Table {
             path: abs.clone(),
             message: "not a usable directory path".into(),
         })?;
-        let mut delta = DeltaTableBuilder::from_url(url.clone())
+        let mut delta = DeltaTableBuilder::from_url(url)
             .and_then(|b| b.build())
             .map_err(|source| delta_error(&abs, "open", source))?;
         // Asking first keeps the kernel from logging an error for a table that is simply new,
@@ -74,7 +73,6 @@ impl Table {
         }
         let mut table = Table {
             path: abs,
-            url,
             delta,
             schema: None,
             txns: HashMap::new(),
@@ -127,7 +125,7 @@ impl Table {
         target_file_bytes: u64,
     ) -> Result<TableWriter, TableError> {
         let columns = schema::merge(&self.path, self.schema.as_ref(), &schema)?;
-        TableWriter::new(self.path.clone(), &self.url, columns, target_file_bytes)
+        TableWriter::new(self.path.clone(), columns, target_file_bytes)
     }
 
     /// Reads the table's log again (another writer committed since this handle last looked).
