@@ -94,9 +94,10 @@ pub fn prepare(
     };
     let step = &workflow.import;
     let mut load = |name: &str, key: &str, kind: PluginKind| -> Option<Arc<LoadedPlugin>> {
-        let result = catalog
-            .resolve(name, &workflow.plugins)
-            .and_then(|path| host.load(name, &path, kind));
+        let result = catalog.resolve(name, &workflow.plugins).and_then(|path| {
+            let pin = workflow.plugin_digests.get(name).map(String::as_str);
+            host.load_pinned(name, &path, kind, pin)
+        });
         match result {
             Ok(p) => Some(p),
             Err(e) => {

@@ -27,6 +27,17 @@ impl CompileCache {
         }
     }
 
+    /// Where the compiled form of `bytes` is kept.
+    fn artifact(&self, bytes: &[u8]) -> PathBuf {
+        let digest = sha256_hex(bytes);
+        self.dir.join(format!("{digest}-{}.cwasm", self.engine_key))
+    }
+
+    /// Whether `bytes` were compiled by an engine like this one before (`ferry plugin inspect`).
+    pub fn contains(&self, bytes: &[u8]) -> bool {
+        self.artifact(bytes).is_file()
+    }
+
     /// Loads `bytes` (read from `path`) as a component, compiling it only on a cache miss.
     pub fn load(
         &self,
@@ -34,8 +45,7 @@ impl CompileCache {
         path: &Path,
         bytes: &[u8],
     ) -> Result<Component, PluginError> {
-        let digest = hex::encode(Sha256::digest(bytes));
-        let artifact = self.dir.join(format!("{digest}-{}.cwasm", self.engine_key));
+        let artifact = self.artifact(bytes);
         if artifact.exists() {
             // SAFETY: the artifact was written by `precompile_component` of an engine with the
             // same compatibility hash (it is in the file name), into ferry's own state dir.
@@ -66,6 +76,11 @@ impl CompileCache {
             message: first_line(&e),
         })
     }
+}
+
+/// SHA-256 of `bytes`, lowercase hex: the cache key, and what `[plugins]` pins.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Writes to a temporary file and renames it, so a concurrent reader never sees half a file.

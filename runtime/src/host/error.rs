@@ -39,6 +39,13 @@ pub enum PluginError {
         found: String,
         supported: String,
     },
+    #[error("plugin `{plugin}` ({}) changed since it was pinned: the workflow pins sha256 {expected}, the file has {found}", path.display())]
+    DigestMismatch {
+        plugin: String,
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
     #[error("plugin `{plugin}` cannot be linked: {message}")]
     Link { plugin: String, message: String },
     #[error("plugin `{plugin}` exceeded its time limit of {}s in `{call}`", limit.as_secs_f64())]
@@ -109,6 +116,7 @@ impl PluginError {
             PluginError::Compile { .. } => "plugin_compile",
             PluginError::WrongWorld { .. } => "plugin_wrong_kind",
             PluginError::IncompatibleVersion { .. } => "plugin_incompatible",
+            PluginError::DigestMismatch { .. } => "plugin_digest_mismatch",
             PluginError::Link { .. } => "plugin_link",
             PluginError::Timeout { .. } => "plugin_timeout",
             PluginError::OutOfMemory { .. } => "plugin_out_of_memory",

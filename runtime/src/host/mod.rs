@@ -13,6 +13,7 @@ mod catalog;
 mod deployer;
 mod error;
 mod grants;
+mod inspect;
 mod limits;
 mod object;
 mod outbound;
@@ -38,6 +39,7 @@ pub use deployer::{
 };
 pub use error::PluginError;
 pub use grants::HostGrants;
+pub use inspect::Inspection;
 pub use limits::{CallLimits, CancelToken};
 pub use outbound::{CredentialUse, GrantProblem, OutboundPolicy};
 pub use parser::{ParserInstance, ParserOutput};
@@ -121,6 +123,8 @@ enum Version {
 pub struct LoadedPlugin {
     pub name: String,
     pub path: PathBuf,
+    /// SHA-256 of the component file as loaded, lowercase hex (what a workflow pins).
+    pub sha256: String,
     pre: Pre,
     /// The same component bound as "anything that exports `about`" (0.2 plugins only).
     described: Option<DescribedPre<PluginState>>,
@@ -247,14 +251,50 @@ impl PluginHost {
         path: &Path,
         kind: PluginKind,
     ) -> Result<Arc<LoadedPlugin>, PluginError> {
+        self.load_pinned(name, path, kind, None)
+    }
+
+    /// As [`PluginHost::load`], and refuses the file unless its SHA-256 is `sha256` (a
+    /// workflow's `[plugins] name = { path, sha256 }`). The digest is taken of the very bytes
+    /// that are compiled, so a file swapped after the check cannot slip through.
+    pub fn load_pinned(
+        &self,
+        name: &str,
+        path: &Path,
+        kind: PluginKind,
+        sha256: Option<&str>,
+    ) -> Result<Arc<LoadedPlugin>, PluginError> {
         let key = (path.to_owned(), kind);
+        let pinned = |plugin: &LoadedPlugin| match sha256 {
+            Some(expected) if !expected.eq_ignore_ascii_case(&plugin.sha256) => {
+                Err(PluginError::DigestMismatch {
+                    plugin: name.to_owned(),
+                    path: path.to_owned(),
+                    expected: expected.to_ascii_lowercase(),
+                    found: plugin.sha256.clone(),
+                })
+            }
+            _ => Ok(()),
+        };
         if let Some(p) = self.loaded.lock().expect("plugin map lock").get(&key) {
+            pinned(p)?;
             return Ok(p.clone());
         }
         let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
             path: path.to_owned(),
             source,
         })?;
+        let digest = cache::sha256_hex(&bytes);
+        if let Some(expected) = sha256
+            && !expected.eq_ignore_ascii_case(&digest)
+        {
+            return Err(PluginError::DigestMismatch {
+                plugin: name.to_owned(),
+                path: path.to_owned(),
+                expected: expected.to_ascii_lowercase(),
+                found: digest,
+            });
+        }
         check_header(path, &bytes)?;
         let component = self.cache.load(&self.engine, path, &bytes)?;
         let (version, interface) = self.check_exports(name, &component, kind)?;
@@ -303,6 +343,7 @@ impl PluginHost {
         let plugin = Arc::new(LoadedPlugin {
             name: name.to_owned(),
             path: path.to_owned(),
+            sha256: digest,
             pre,
             described,
         });

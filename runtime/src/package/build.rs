@@ -47,7 +47,8 @@ pub async fn build(
                     .resolve(predictor, &workflow.plugins)
                     .map_err(plugin_error)?;
                 // Refuse anything that is not a predictor now rather than at deployment.
-                host.load(predictor, &path, PluginKind::Predictor)
+                let pin = workflow.plugin_digests.get(predictor).map(String::as_str);
+                host.load_pinned(predictor, &path, PluginKind::Predictor, pin)
                     .map_err(plugin_error)?;
                 let component = format!("plugins/{predictor}.wasm");
                 contents.add(&component, std::fs::read(&path)?)?;

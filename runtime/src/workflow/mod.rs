@@ -33,6 +33,10 @@ pub struct Workflow {
     pub text: String,
     /// Custom plugins by name, paths made absolute.
     pub plugins: BTreeMap<String, PathBuf>,
+    /// The SHA-256 each pinned custom plugin must have (lowercase hex).
+    pub plugin_digests: BTreeMap<String, String>,
+    /// `[[tests]]`, for `ferry test`.
+    pub tests: Vec<TestCase>,
     /// Declared credentials by name (no secret values).
     pub credentials: BTreeMap<String, CredentialSpec>,
     pub import: ImportStep,

@@ -139,12 +139,26 @@ impl<'a> Checker<'a> {
         }
         let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
         let infras = self.decode_infras();
-        let plugins = self
-            .raw
-            .plugins
-            .iter()
-            .map(|(k, v)| (k.clone(), dir.join(v)))
-            .collect();
+        let mut plugins = BTreeMap::new();
+        let mut plugin_digests = BTreeMap::new();
+        for (name, plugin) in self.raw.plugins.clone() {
+            let path = match plugin {
+                RawPlugin::Path(path) => path,
+                RawPlugin::Pinned(PinnedPlugin { path, sha256 }) => {
+                    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        let at = self.src.top_key_span(&name).unwrap_or(0..0);
+                        self.problem(
+                            at,
+                            format!("plugin `{name}`: sha256 must be 64 hex digits (`ferry plugin inspect FILE` prints it)"),
+                        );
+                    }
+                    plugin_digests.insert(name.clone(), sha256.to_ascii_lowercase());
+                    path
+                }
+            };
+            plugins.insert(name, dir.join(path));
+        }
+        let tests = self.check_tests(&dir);
 
         if !self.problems.is_empty() {
             return Err(WorkflowError::Invalid(self.problems));
@@ -182,6 +196,8 @@ impl<'a> Checker<'a> {
             path: self.src.path.to_owned(),
             text: self.src.text.to_owned(),
             plugins,
+            plugin_digests,
+            tests,
             credentials: self.raw.credentials.clone(),
             import: import.expect("wiring check guarantees an import step"),
             validate,
@@ -193,6 +209,56 @@ impl<'a> Checker<'a> {
             deploy,
             step_spans,
         })
+    }
+
+    /// `[[tests]]`: names unique, exactly one of `text` and `file`, something to expect.
+    fn check_tests(&mut self, dir: &Path) -> Vec<TestCase> {
+        let raw = std::mem::take(&mut self.raw.tests);
+        let mut names = std::collections::BTreeSet::new();
+        let mut tests = Vec::new();
+        for spanned in raw {
+            let span = spanned.span();
+            let case = spanned.into_inner();
+            if !names.insert(case.name.clone()) {
+                self.problem(span.clone(), format!("two tests are named `{}`", case.name));
+            }
+            let input = match (case.input.text, case.input.file) {
+                (Some(text), None) => TestInput::Text(text),
+                (None, Some(file)) => TestInput::File(dir.join(file)),
+                _ => {
+                    self.problem(
+                        span,
+                        format!(
+                            "test `{}`: give the input as exactly one of `text` or `file`",
+                            case.name
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let e = &case.expect;
+            if e.rows.is_none() && e.count.is_none() && e.diagnostics.is_none() && e.error.is_none()
+            {
+                self.problem(
+                    span,
+                    format!("test `{}` expects nothing: give expect.rows, expect.count, expect.diagnostics or expect.error", case.name),
+                );
+                continue;
+            }
+            let key = case.input.key.unwrap_or_else(|| match &input {
+                TestInput::File(f) => f
+                    .file_name()
+                    .map_or("input".into(), |n| n.to_string_lossy().into_owned()),
+                TestInput::Text(_) => "input".into(),
+            });
+            tests.push(TestCase {
+                name: case.name,
+                key,
+                input,
+                expect: case.expect,
+            });
+        }
+        tests
     }
 
     fn decode_step(

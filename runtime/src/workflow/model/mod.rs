@@ -5,12 +5,14 @@ mod deploy;
 mod import;
 mod ingest;
 mod service;
+mod test_case;
 mod validate;
 
 pub use deploy::*;
 pub use import::*;
 pub use ingest::*;
 pub use service::*;
+pub use test_case::*;
 pub use validate::*;
 
 use std::collections::BTreeMap;
@@ -31,7 +33,7 @@ pub(crate) struct RawWorkflow {
     pub name: Option<String>,
     pub description: Option<String>,
     #[serde(default)]
-    pub plugins: BTreeMap<String, PathBuf>,
+    pub plugins: BTreeMap<String, RawPlugin>,
     #[serde(default)]
     pub credentials: BTreeMap<String, CredentialSpec>,
     /// The API service a `package` step packages.
@@ -45,6 +47,24 @@ pub(crate) struct RawWorkflow {
     pub infras: BTreeMap<String, toml::Table>,
     #[serde(default)]
     pub steps: Vec<toml::Spanned<toml::Table>>,
+    #[serde(default)]
+    pub tests: Vec<toml::Spanned<RawTestCase>>,
+}
+
+/// A custom plugin: `name = "path.wasm"`, or pinned, `name = { path = "…", sha256 = "…" }`
+/// (a file whose digest differs is refused; `ferry plugin inspect` prints the line).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawPlugin {
+    Path(PathBuf),
+    Pinned(PinnedPlugin),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedPlugin {
+    pub path: PathBuf,
+    pub sha256: String,
 }
 
 /// What a ferry TOML file holds, by its top-level `kind` key, so one directory (such as
