@@ -11,6 +11,7 @@
 mod deployments;
 mod jobs;
 mod keys;
+mod plugins;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::host::{Catalog, PluginHost};
 use crate::paths::{NameError, Roots};
 
 pub use jobs::JobReport;
+pub use plugins::{BuildError, PLUGIN_WIT_VERSION, Trial, TrialInput};
 
 /// An opened state directory and what can be done with it.
 #[derive(Clone)]

@@ -82,6 +82,14 @@ impl Downloads {
         }
     }
 
+    /// Lets every download end on its own (each stops at its next chunk, once nobody wants the
+    /// object) and waits for them. Dropping aborts them instead, which is fine mid-job but not
+    /// just before the process exits: a source call cut off in its blocking I/O panics.
+    pub async fn finish(mut self) {
+        self.queue.clear();
+        while self._tasks.join_next().await.is_some() {}
+    }
+
     /// The next object's chunks, or `None` when every object has been handed out.
     pub fn next(&mut self, key: &str) -> Option<ObjectChunks> {
         let (next, chunks) = self.queue.pop_front()?;

@@ -135,6 +135,8 @@ impl Engine<'_> {
             &mut report,
         )
         .await;
+        drop(chunks);
+        downloads.finish().await;
         let error = match result {
             Ok(()) => None,
             Err(FileFailure::File(e)) | Err(FileFailure::TooManyExceptions(e)) => Some(e),
@@ -171,7 +173,8 @@ impl Engine<'_> {
     }
 }
 
-fn to_json_rows(batches: &[RecordBatch]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+/// Rows as JSON objects (arrow's JSON writer: nulls left out).
+pub fn to_json_rows(batches: &[RecordBatch]) -> Vec<serde_json::Map<String, serde_json::Value>> {
     let mut writer = arrow::json::ArrayWriter::new(Vec::new());
     let refs: Vec<&RecordBatch> = batches.iter().collect();
     if writer.write_batches(&refs).is_err() || writer.finish().is_err() {

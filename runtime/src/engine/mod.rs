@@ -16,14 +16,16 @@ mod job;
 mod outcome;
 mod pipeline;
 mod prepare;
+mod workflow_tests;
 
 use uuid::Uuid;
 
-pub use dry_run::{DryRun, DryRunMetrics, ValidationResult};
+pub use dry_run::{DryRun, DryRunMetrics, ValidationResult, to_json_rows as json_rows};
 pub use job::RunOptions;
 pub(crate) use job::error_code;
 pub(crate) use outcome::{Stop, decide};
 pub use prepare::{Prepared, prepare};
+pub use workflow_tests::TestReport;
 
 use crate::context::{Context, OpenError};
 use crate::host::PluginError;
