@@ -17,6 +17,7 @@ pub mod engine;
 pub mod grants;
 pub mod home;
 pub mod host;
+pub mod kit;
 pub mod mapping;
 pub mod package;
 pub mod paths;

@@ -4,6 +4,7 @@
 mod deployments;
 mod jobs;
 mod packages;
+mod plugin;
 mod print;
 mod progress;
 mod run;
@@ -83,6 +84,14 @@ enum Command {
     /// Services served on infras: create, switch versions, enable/disable, update, delete.
     #[command(subcommand)]
     Deployments(deployments::DeploymentsCommand),
+    /// Write, build, inspect and try plugins of your own (Rust or Python).
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Run workflows' `[[tests]]` through their real plugins and mapping, writing nothing.
+    Test {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Entry point of the binary.
@@ -153,6 +162,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         None => SecretSource::environment(),
     };
     let json = cli.json;
+    if let Command::Plugin(cmd) = &cli.command
+        && let Some(code) = plugin::plugin_offline(cmd, json)
+    {
+        return Ok(code);
+    }
     let builder = || App::builder(&cli.home).secrets(secrets.clone());
     let open = || async { builder().open().await };
     match cli.command {
@@ -164,6 +178,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         Command::Packages(cmd) => packages::packages(open().await?, cmd, json).await,
         Command::Infras(cmd) => deployments::infras(open().await?, cmd, json).await,
         Command::Deployments(cmd) => deployments::deployments(open().await?, cmd, json).await,
+        Command::Plugin(cmd) => plugin::plugin(open().await?, cmd, json).await,
+        Command::Test { files } => plugin::test(open().await?, files, json).await,
     }
 }
 
