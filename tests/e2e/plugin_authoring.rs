@@ -430,3 +430,39 @@ fn a_python_predictor_is_packaged_deployed_to_an_api_node_and_scores_by_its_form
     let score = answer["results"][0]["score"].as_f64().unwrap();
     assert!((score - formula(42.0, 114.79)).abs() < 1e-9, "{answer}");
 }
+
+#[test]
+fn the_example_workflows_tests_pass_and_a_wrong_expectation_shows_its_diff() {
+    let env = Env::new();
+    let files: Vec<String> = ["bad-rows", "predictions", "logfmt"]
+        .iter()
+        .map(|w| repo().join(format!("workflows/{w}.toml")).display().to_string())
+        .collect();
+    let mut args = vec!["test"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, report) = env.json(&args);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(report["passed"], 5, "{report}");
+    assert!(!env.home().join("tables").exists(), "ferry test writes no table");
+    let (_, jobs) = env.json(&["jobs", "list"]);
+    assert_eq!(jobs["items"].as_array().map(Vec::len), Some(0), "{jobs}");
+
+    // The logfmt example with one wrong expectation (its data dir made absolute, as a copy).
+    let text = std::fs::read_to_string(repo().join("workflows/logfmt.toml"))
+        .unwrap()
+        .replace(
+            "path = \"data/logs\"",
+            &format!("path = {:?}", repo().join("workflows/data/logs").display().to_string()),
+        )
+        .replace("{ level = \"info\", latency_ms = 8.5, msg = \"ok\" }", "{ level = \"info\", latency_ms = 9, msg = \"ok\" }");
+    let wrong = env.write("logfmt-wrong.toml", text);
+    let out = env.ferry(&["test", wrong.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let printed = stdout(&out);
+    assert!(printed.contains("FAIL"), "{printed}");
+    assert!(printed.contains(r#"  {"latency_ms":12.0,"level":"warn","msg":"scored request 7"}"#), "{printed}");
+    assert!(printed.contains(r#"- {"latency_ms":9,"level":"info","msg":"ok"}"#), "{printed}");
+    assert!(printed.contains(r#"+ {"latency_ms":8.5,"level":"info","msg":"ok"}"#), "{printed}");
+    assert!(printed.contains("0 passed, 1 failed"), "{printed}");
+}
