@@ -210,7 +210,7 @@ fn a_rust_parser_from_plugin_new_builds_tests_and_ingests() {
 
     // Pinning: the right digest runs, a changed file is refused naming both digests.
     let pinned = text.replace(
-        &format!("score-lines = \"build/score_lines.wasm\""),
+        "score-lines = \"build/score_lines.wasm\"",
         &format!("score-lines = {{ path = {:?}, sha256 = \"{sha}\" }}", wasm),
     );
     assert_ne!(pinned, text, "the template names the plugin by path");
@@ -436,7 +436,12 @@ fn the_example_workflows_tests_pass_and_a_wrong_expectation_shows_its_diff() {
     let env = Env::new();
     let files: Vec<String> = ["bad-rows", "predictions", "logfmt"]
         .iter()
-        .map(|w| repo().join(format!("workflows/{w}.toml")).display().to_string())
+        .map(|w| {
+            repo()
+                .join(format!("workflows/{w}.toml"))
+                .display()
+                .to_string()
+        })
         .collect();
     let mut args = vec!["test"];
     args.extend(files.iter().map(String::as_str));
@@ -444,7 +449,10 @@ fn the_example_workflows_tests_pass_and_a_wrong_expectation_shows_its_diff() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["failed"], 0, "{report}");
     assert_eq!(report["passed"], 5, "{report}");
-    assert!(!env.home().join("tables").exists(), "ferry test writes no table");
+    assert!(
+        !env.home().join("tables").exists(),
+        "ferry test writes no table"
+    );
     let (_, jobs) = env.json(&["jobs", "list"]);
     assert_eq!(jobs["items"].as_array().map(Vec::len), Some(0), "{jobs}");
 
@@ -453,16 +461,37 @@ fn the_example_workflows_tests_pass_and_a_wrong_expectation_shows_its_diff() {
         .unwrap()
         .replace(
             "path = \"data/logs\"",
-            &format!("path = {:?}", repo().join("workflows/data/logs").display().to_string()),
+            &format!(
+                "path = {:?}",
+                repo().join("workflows/data/logs").display().to_string()
+            ),
         )
-        .replace("{ level = \"info\", latency_ms = 8.5, msg = \"ok\" }", "{ level = \"info\", latency_ms = 9, msg = \"ok\" }");
+        .replace(
+            "{ level = \"info\", latency_ms = 8.5, msg = \"ok\" }",
+            "{ level = \"info\", latency_ms = 9, msg = \"ok\" }",
+        );
     let wrong = env.write("logfmt-wrong.toml", text);
     let out = env.ferry(&["test", wrong.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let printed = stdout(&out);
     assert!(printed.contains("FAIL"), "{printed}");
-    assert!(printed.contains(r#"  {"latency_ms":12.0,"level":"warn","msg":"scored request 7"}"#), "{printed}");
-    assert!(printed.contains(r#"- {"latency_ms":9,"level":"info","msg":"ok"}"#), "{printed}");
-    assert!(printed.contains(r#"+ {"latency_ms":8.5,"level":"info","msg":"ok"}"#), "{printed}");
+    assert!(
+        printed.contains(r#"  {"latency_ms":12.0,"level":"warn","msg":"scored request 7"}"#),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(r#"- {"latency_ms":9,"level":"info","msg":"ok"}"#),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(r#"+ {"latency_ms":8.5,"level":"info","msg":"ok"}"#),
+        "{printed}"
+    );
     assert!(printed.contains("0 passed, 1 failed"), "{printed}");
 }
