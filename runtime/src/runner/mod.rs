@@ -100,7 +100,11 @@ impl<'a> Runner<'a> {
             Ok(stop) => stop,
             Err(e) => Stop::Failed(ErrorInfo {
                 code: error_code(&e).into(),
-                message: e.to_string(),
+                // The code is beside the message; a plugin's own error would repeat it.
+                message: match &e {
+                    EngineError::Plugin(p) => p.message(),
+                    e => e.to_string(),
+                },
                 row: None,
             }),
         };
