@@ -279,8 +279,16 @@ fn needs(imports: &[String]) -> Vec<&'static str> {
     needs
 }
 
-/// The `[plugins]` line that pins this file.
+/// The line that pins this file: a `[plugins]` entry, or for a deployer the infra's
+/// `deployer` key.
 fn pin_line(inspection: &Inspection) -> String {
+    if inspection.kind == crate::host::PluginKind::Deployer {
+        return format!(
+            "deployer = {{ path = {}, sha256 = \"{}\" }}",
+            toml::Value::String(inspection.path.display().to_string()),
+            inspection.sha256
+        );
+    }
     let name = inspection
         .description
         .as_ref()
@@ -364,7 +372,14 @@ fn print_inspection(i: &Inspection) {
         }
     }
     println!("  imports   {}", i.imports.join(", "));
-    println!("pin it in a workflow:\n  [plugins]\n  {}", pin_line(i));
+    if i.kind == crate::host::PluginKind::Deployer {
+        println!(
+            "use it in an infra ([infras.NAME] of `ferry infras apply`):\n  {}",
+            pin_line(i)
+        );
+    } else {
+        println!("pin it in a workflow:\n  [plugins]\n  {}", pin_line(i));
+    }
 }
 
 /// One section per plugin: its summary, then its settings as a table.

@@ -60,11 +60,23 @@ impl Infra {
         catalog: &Catalog,
         host: &PluginHost,
     ) -> Result<Arc<LoadedPlugin>, DeployError> {
-        let name = self.spec.kind.plugin();
-        catalog
-            .resolve(name, &Default::default())
-            .and_then(|path| host.load(name, &path, PluginKind::Deployer))
-            .map_err(|e| DeployError::Invalid(format!("infra `{}`: {e}", self.name)))
+        let loaded = match &self.spec.deployer {
+            Some(own) => {
+                let name = own
+                    .path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().replace('_', "-"))
+                    .unwrap_or_else(|| "deployer".into());
+                host.load_pinned(&name, &own.path, PluginKind::Deployer, Some(&own.sha256))
+            }
+            None => {
+                let name = self.spec.kind.plugin();
+                catalog
+                    .resolve(name, &Default::default())
+                    .and_then(|path| host.load(name, &path, PluginKind::Deployer))
+            }
+        };
+        loaded.map_err(|e| DeployError::Invalid(format!("infra `{}`: {e}", self.name)))
     }
 
     /// What the deployer may reach and with which credentials; a missing secret is an error
@@ -220,7 +232,13 @@ pub fn read_file(path: &Path) -> Result<Vec<(String, InfraSpec, toml::Table)>, D
         })?;
         crate::paths::check(crate::paths::NameKind::Infra, name)
             .map_err(|e| DeployError::Invalid(format!("{}: {e}", path.display())))?;
-        let (spec, table) = InfraSpec::decode(name, raw, declarations)
+        let mut raw = raw.clone();
+        let base = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_owned))
+            .unwrap_or_default();
+        InfraSpec::resolve_paths(&mut raw, &base);
+        let (spec, table) = InfraSpec::decode(name, &raw, declarations)
             .map_err(|m| DeployError::Invalid(format!("{}: {m}", path.display())))?;
         decoded.push((name.clone(), spec, table));
     }
@@ -250,14 +268,15 @@ pub async fn replace_keeping_grants(
     let (spec, table) = InfraSpec::decode(name, &table, None).map_err(DeployError::Invalid)?;
     let stored = ferry.store.infra(name).await?;
     let grants = |t: Option<&toml::Table>| {
-        ["credentials", "declared_credentials"].map(|k| t.and_then(|t| t.get(k)).cloned())
+        ["credentials", "declared_credentials", "deployer"]
+            .map(|k| t.and_then(|t| t.get(k)).cloned())
     };
     let before: Option<toml::Table> = stored
         .as_ref()
         .and_then(|i| serde_json::from_value(i.spec.clone()).ok());
     if grants(Some(&table)) != grants(before.as_ref()) {
         return Err(DeployError::Forbidden(format!(
-            "infra `{name}`: credentials and the hosts they are sent to can be changed only with `ferry infras apply` on the server"
+            "infra `{name}`: credentials, the hosts they are sent to, and its own deployer can be changed only with `ferry infras apply` on the server"
         )));
     }
     let record = put(ferry, name, &spec, &table).await?;

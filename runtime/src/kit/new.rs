@@ -242,6 +242,48 @@ mod tests {
     }
 
     #[test]
+    fn every_template_fills_in_every_placeholder() {
+        let dir = tempfile::tempdir().unwrap();
+        let sdk = dir.path().join("sdk");
+        let mut made = 0;
+        for lang in [Language::Rust, Language::Python] {
+            for kind in ["source", "parser", "predictor", "deployer"] {
+                let project = dir.path().join(format!("{}-{kind}", lang.name()));
+                match new_project(kind, "my-plugin", lang, &project, &sdk, "0.2.0") {
+                    Ok(p) => {
+                        made += 1;
+                        for file in &p.files {
+                            let text =
+                                std::fs::read_to_string(project.join(file)).unwrap_or_default();
+                            assert!(!text.contains("{{"), "{} {kind}: {file}", lang.name());
+                            assert!(!file.contains("{{"), "{file}");
+                        }
+                        let workflow =
+                            std::fs::read_to_string(project.join("workflow.toml")).unwrap();
+                        assert!(workflow.contains("[[tests]]"), "{} {kind}", lang.name());
+                    }
+                    Err(KitError::NoTemplate { .. }) => {}
+                    Err(e) => panic!("{} {kind}: {e}", lang.name()),
+                }
+            }
+        }
+        assert_eq!(
+            made, 7,
+            "Rust: all four kinds; Python: parser, predictor, source"
+        );
+        let err = new_project(
+            "deployer",
+            "x",
+            Language::Python,
+            &dir.path().join("d"),
+            &sdk,
+            "0.2.0",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("rust deployer"), "{err}");
+    }
+
+    #[test]
     fn bad_names_and_kinds_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let sdk = dir.path().join("sdk");

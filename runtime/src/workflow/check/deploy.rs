@@ -24,6 +24,9 @@ impl Checker<'_> {
             if let Err(e) = paths::check(NameKind::Infra, &name) {
                 self.problem(at.clone(), e.to_string());
             }
+            let mut table = table;
+            let base = self.src.path.parent().unwrap_or(std::path::Path::new("."));
+            InfraSpec::resolve_paths(&mut table, base);
             match InfraSpec::decode(&name, &table, raw_credentials.as_ref()) {
                 Ok(decoded) => {
                     infras.insert(name, decoded);

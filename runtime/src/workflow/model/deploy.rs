@@ -30,6 +30,10 @@ pub struct DeployStep {
 pub struct InfraSpec {
     #[serde(rename = "type")]
     pub kind: InfraKind,
+    /// A deployer of your own instead of the type's built-in one (`ferry plugin new deployer`):
+    /// `deployer = { path = "build/my_deployer.wasm", sha256 = "…" }`, pinned because a stored
+    /// infra runs it later; a relative path is taken from the file that declares the infra.
+    pub deployer: Option<PinnedPlugin>,
     /// `dev`, `prod`, …: shown with deployments and handed to the deployer for naming.
     #[serde(default = "default_stage")]
     pub stage: String,
@@ -87,6 +91,17 @@ impl InfraKind {
 }
 
 impl InfraSpec {
+    /// Makes a relative `deployer.path` of raw infra `table` absolute, from `base` (the
+    /// directory of the file that declares it), so the stored infra stands on its own.
+    pub fn resolve_paths(table: &mut toml::Table, base: &std::path::Path) {
+        if let Some(toml::Value::Table(deployer)) = table.get_mut("deployer")
+            && let Some(toml::Value::String(path)) = deployer.get_mut("path")
+            && std::path::Path::new(path.as_str()).is_relative()
+        {
+            *path = base.join(path.as_str()).display().to_string();
+        }
+    }
+
     /// Decodes infra `name` from its raw table, copying in the declarations of the credentials
     /// it names from `declarations` (a file's raw `[credentials]`). Returns the spec and the
     /// table to store, which then stands on its own.
