@@ -201,3 +201,75 @@ fn every_example_validates_and_the_examples_directory_serves() {
         assert_eq!(item["valid"], true, "{item}");
     }
 }
+
+/// `ferry tables list|show` and `GET /v1/tables[/{name}]` say what a table is from its log.
+#[test]
+fn tables_are_listed_and_shown_on_both_faces() {
+    let env = Env::new();
+    let wf = repo().join("workflows/logfmt.toml");
+    let (code, job) = env.json(&["run", wf.to_str().unwrap()]);
+    assert_eq!(code, 0, "{job}");
+    let (code, list) = env.json(&["tables", "list"]);
+    assert_eq!(code, 0, "{list}");
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    let t = &items[0];
+    assert_eq!(t["name"], "serving_logs");
+    assert_eq!(t["version"], 0);
+    assert_eq!(t["rows"], 30, "from the files' statistics");
+    assert!(
+        t["files"].as_u64().unwrap() >= 1 && t["bytes"].as_u64().unwrap() > 0,
+        "{t}"
+    );
+    assert_eq!(t["lastCommit"]["jobId"], job["id"], "{t}");
+
+    let (code, shown) = env.json(&["tables", "show", "serving_logs"]);
+    assert_eq!(code, 0, "{shown}");
+    let latency = shown["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "latency_ms")
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert_eq!(latency["type"], "Int64");
+    let out = env.ferry(&["tables", "show", "nope"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no table `nope`"), "{}", stderr(&out));
+
+    let viewer = key(&env, "viewer", "ViewJobs");
+    let server = Server::start(&env, &[]);
+    let (code, body) = call(
+        "GET",
+        &format!("{}/v1/tables/serving_logs", server.url),
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["rows"], 30);
+    assert_eq!(body["lastCommit"]["jobId"], job["id"]);
+    let (code, body) = call(
+        "GET",
+        &format!("{}/v1/tables", server.url),
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(
+        (code, body["items"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{body}"
+    );
+    let (code, body) = call(
+        "GET",
+        &format!("{}/v1/tables/nope", server.url),
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(code, 404, "{body}");
+    let (code, _) = call(
+        "GET",
+        &format!("{}/v1/tables/serving_logs", server.url),
+        None,
+        None,
+    );
+    assert_eq!(code, 401);
+}

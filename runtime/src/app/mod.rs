@@ -12,6 +12,7 @@ mod deployments;
 mod jobs;
 mod keys;
 mod plugins;
+mod tables;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

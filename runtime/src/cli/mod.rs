@@ -9,6 +9,7 @@ mod print;
 mod progress;
 mod run;
 mod serve;
+mod tables;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,6 +85,9 @@ enum Command {
     /// Services served on infras: create, switch versions, enable/disable, update, delete.
     #[command(subcommand)]
     Deployments(deployments::DeploymentsCommand),
+    /// The home's Delta tables: list, show (columns, version, files, size, rows, last job).
+    #[command(subcommand)]
+    Tables(tables::TablesCommand),
     /// Write, build, inspect and try plugins of your own (Rust or Python).
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -179,6 +183,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         Command::Infras(cmd) => deployments::infras(open().await?, cmd, json).await,
         Command::Deployments(cmd) => deployments::deployments(open().await?, cmd, json).await,
         Command::Plugin(cmd) => plugin::plugin(open().await?, cmd, json).await,
+        Command::Tables(cmd) => tables::tables(open().await?, cmd, json).await,
         Command::Test { files } => plugin::test(open().await?, files, json).await,
     }
 }

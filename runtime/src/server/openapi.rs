@@ -251,6 +251,11 @@ fn base_document() -> Value {
                 "get": secured(json!({ "summary": "API keys (never their secrets)", "responses": { "200": { "description": "Keys" } } }), "ManageKeys"),
                 "post": secured(json!({ "summary": "Create a key; the answer holds it once", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name", "permissions"], "properties": { "name": { "type": "string" }, "permissions": { "type": "array", "items": { "type": "string" } } } } } } }, "responses": { "201": ok("The key", "ApiKey"), "409": error_response("The name is taken") } }), "ManageKeys")
             },
+            "/v1/tables": { "get": secured(json!({ "summary": "The home's Delta tables: version, files, bytes, rows, last commit", "responses": { "200": { "description": "Tables" } } }), "ViewJobs") },
+            "/v1/tables/{name}": {
+                "parameters": [path_param("name", "Table name", None)],
+                "get": secured(json!({ "summary": "A table: columns, version, files, bytes, rows, last commit and its job", "responses": { "200": { "description": "Table" }, "400": error_response("Not a table name"), "404": error_response("No such table") } }), "ViewJobs")
+            },
             "/v1/services": { "get": secured(json!({ "summary": "Services with packages, and their versions", "responses": { "200": { "description": "Services" } } }), "ViewJobs") },
             "/v1/services/{service}/packages": {
                 "parameters": [path_param("service", "Service id", None)],

@@ -9,6 +9,7 @@
 
 mod commit;
 mod error;
+mod info;
 mod read;
 mod schema;
 mod writer;
@@ -24,6 +25,7 @@ use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 
 pub use commit::{AppTxn, WriteMode};
 pub use error::TableError;
+pub use info::{ColumnInfo, CommitSummary, TableInfo, describe};
 pub use read::read_table;
 pub use schema::{storable_column_name, storable_type};
 pub use writer::{StagedFiles, TableWriter};

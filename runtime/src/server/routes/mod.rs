@@ -10,6 +10,7 @@ mod keys;
 mod node;
 mod packages;
 mod system;
+mod tables;
 mod workflows;
 
 use http::{Method, StatusCode};
@@ -49,6 +50,7 @@ pub enum Handler {
     Jobs(jobs::Action),
     Keys(keys::Action),
     Packages(packages::Action),
+    Tables(tables::Action),
     Node(node::Action),
     Deployments(deployments::Action),
 }
@@ -104,6 +106,7 @@ fn lookup(method: &Method, s: &[&str]) -> Option<Route> {
         .or_else(|| jobs::route(method, s).map(|m| read(m, Handler::Jobs)))
         .or_else(|| keys::route(method, s).map(|m| read(m, Handler::Keys)))
         .or_else(|| packages::route(method, s).map(|m| read(m, Handler::Packages)))
+        .or_else(|| tables::route(method, s).map(|m| read(m, Handler::Tables)))
         .or_else(|| node::route(method, s).map(|m| read(m, Handler::Node)))
         .or_else(|| deployments::route(method, s).map(|m| read(m, Handler::Deployments)))
 }
@@ -120,6 +123,7 @@ pub async fn handle(
         Handler::Jobs(a) => jobs::handle(server, a, request).await,
         Handler::Keys(a) => keys::handle(server, a, request).await,
         Handler::Packages(a) => packages::handle(server, a, request).await,
+        Handler::Tables(a) => tables::handle(server, a).await,
         Handler::Node(a) => node::handle(server, a, request).await,
         Handler::Deployments(a) => deployments::handle(server, a, request).await,
     }
