@@ -27,25 +27,27 @@ impl CompileCache {
         }
     }
 
-    /// Where the compiled form of `bytes` is kept.
-    fn artifact(&self, bytes: &[u8]) -> PathBuf {
-        let digest = sha256_hex(bytes);
+    /// Where the compiled form of the component with SHA-256 `digest` is kept.
+    fn artifact(&self, digest: &str) -> PathBuf {
         self.dir.join(format!("{digest}-{}.cwasm", self.engine_key))
     }
 
-    /// Whether `bytes` were compiled by an engine like this one before (`ferry plugin inspect`).
-    pub fn contains(&self, bytes: &[u8]) -> bool {
-        self.artifact(bytes).is_file()
+    /// Whether the component with SHA-256 `digest` was compiled by an engine like this one
+    /// before (`ferry plugin inspect`).
+    pub fn contains(&self, digest: &str) -> bool {
+        self.artifact(digest).is_file()
     }
 
-    /// Loads `bytes` (read from `path`) as a component, compiling it only on a cache miss.
+    /// Loads `bytes` (read from `path`, SHA-256 `digest`, see [`sha256_hex`]) as a component,
+    /// compiling it only on a cache miss.
     pub fn load(
         &self,
         engine: &Engine,
         path: &Path,
         bytes: &[u8],
+        digest: &str,
     ) -> Result<Component, PluginError> {
-        let artifact = self.artifact(bytes);
+        let artifact = self.artifact(digest);
         if artifact.exists() {
             // SAFETY: the artifact was written by `precompile_component` of an engine with the
             // same compatibility hash (it is in the file name), into ferry's own state dir.

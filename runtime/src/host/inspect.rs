@@ -61,8 +61,9 @@ impl PluginHost {
             source,
         })?;
         check_header(path, &bytes)?;
-        let cached = self.cache.contains(&bytes);
-        let component = self.cache.load(&self.engine, path, &bytes)?;
+        let digest = cache::sha256_hex(&bytes);
+        let cached = self.cache.contains(&digest);
+        let component = self.cache.load(&self.engine, path, &bytes, &digest)?;
         let ty = component.component_type();
         let exports: Vec<String> = ty
             .exports(&self.engine)
@@ -94,12 +95,13 @@ impl PluginHost {
                 exports,
             });
         };
-        let plugin = self.load(&name, path, kind)?;
+        // Linked from the component compiled above: the file is read and hashed once.
+        let plugin = self.link(&name, path, kind, digest, &component)?;
         let description = self.describe(&plugin).await?;
         Ok(Inspection {
             path: path.to_owned(),
             size: bytes.len() as u64,
-            sha256: cache::sha256_hex(&bytes),
+            sha256: plugin.sha256.clone(),
             kind,
             world,
             wit_version,

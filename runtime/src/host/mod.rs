@@ -265,19 +265,8 @@ impl PluginHost {
         sha256: Option<&str>,
     ) -> Result<Arc<LoadedPlugin>, PluginError> {
         let key = (path.to_owned(), kind);
-        let pinned = |plugin: &LoadedPlugin| match sha256 {
-            Some(expected) if !expected.eq_ignore_ascii_case(&plugin.sha256) => {
-                Err(PluginError::DigestMismatch {
-                    plugin: name.to_owned(),
-                    path: path.to_owned(),
-                    expected: expected.to_ascii_lowercase(),
-                    found: plugin.sha256.clone(),
-                })
-            }
-            _ => Ok(()),
-        };
         if let Some(p) = self.loaded.lock().expect("plugin map lock").get(&key) {
-            pinned(p)?;
+            check_pin(name, path, sha256, &p.sha256)?;
             return Ok(p.clone());
         }
         let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
@@ -285,20 +274,25 @@ impl PluginHost {
             source,
         })?;
         let digest = cache::sha256_hex(&bytes);
-        if let Some(expected) = sha256
-            && !expected.eq_ignore_ascii_case(&digest)
-        {
-            return Err(PluginError::DigestMismatch {
-                plugin: name.to_owned(),
-                path: path.to_owned(),
-                expected: expected.to_ascii_lowercase(),
-                found: digest,
-            });
-        }
+        check_pin(name, path, sha256, &digest)?;
         check_header(path, &bytes)?;
-        let component = self.cache.load(&self.engine, path, &bytes)?;
-        let (version, interface) = self.check_exports(name, &component, kind)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| PluginError::Link {
+        let component = self.cache.load(&self.engine, path, &bytes, &digest)?;
+        self.link(name, path, kind, digest, &component)
+    }
+
+    /// Checks that `component` (of the file at `path`, whose SHA-256 is `digest`) is a `kind`
+    /// plugin of a version this host loads, pre-links it, and keeps it for later loads.
+    fn link(
+        &self,
+        name: &str,
+        path: &Path,
+        kind: PluginKind,
+        digest: String,
+        component: &Component,
+    ) -> Result<Arc<LoadedPlugin>, PluginError> {
+        let key = (path.to_owned(), kind);
+        let (version, interface) = self.check_exports(name, component, kind)?;
+        let pre = self.linker.instantiate_pre(component).map_err(|e| PluginError::Link {
             plugin: name.to_owned(),
             message: format!(
                 "{} (a {} plugin may import only wasi:cli, wasi:clocks, wasi:io, wasi:random, wasi:filesystem, wasi:http and ferry:plugin/host)",
@@ -579,6 +573,26 @@ fn wrong_kind(plugin: &LoadedPlugin, kind: PluginKind) -> PluginError {
 
 /// Tells a core module or a random file from a component before wasmtime's parser does, to
 /// give a message that says what to do about it.
+/// Refuses a file whose SHA-256 `found` is not the `pinned` one (when one is pinned).
+fn check_pin(
+    name: &str,
+    path: &Path,
+    pinned: Option<&str>,
+    found: &str,
+) -> Result<(), PluginError> {
+    match pinned {
+        Some(expected) if !expected.eq_ignore_ascii_case(found) => {
+            Err(PluginError::DigestMismatch {
+                plugin: name.to_owned(),
+                path: path.to_owned(),
+                expected: expected.to_ascii_lowercase(),
+                found: found.to_owned(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
     const MAGIC: &[u8] = b"\0asm";
     const TEXT_COMPONENT: &[u8] = b"(component";
