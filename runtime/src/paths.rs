@@ -35,6 +35,8 @@ pub enum NameKind {
     Deployment,
     Key,
     Endpoint,
+    /// A plugin project's name (`ferry plugin new`), also its directory.
+    Plugin,
     /// A file in the upload area (a relative path).
     Upload,
     /// A file inside a package (a relative path).
@@ -56,6 +58,7 @@ impl NameKind {
             NameKind::Deployment => "deployment id",
             NameKind::Key => "key name",
             NameKind::Endpoint => "endpoint name",
+            NameKind::Plugin => "plugin name",
             NameKind::Upload => "upload name",
             NameKind::Entry => "package entry",
         }

@@ -182,6 +182,16 @@ impl App {
     }
 
     async fn try_predictor(&self, path: &Path, trial: &TrialInput) -> Result<Trial, EngineError> {
+        // Rows for a try are few: a file larger than a request body is refused unread.
+        let size = std::fs::metadata(&trial.input)
+            .map_err(|e| missing(&trial.input, e))?
+            .len();
+        if size > MAX_TRIAL_ROWS {
+            return Err(EngineError::NoSuchObject(format!(
+                "{}: {size} bytes of rows; a predictor is tried on at most {MAX_TRIAL_ROWS} bytes",
+                trial.input.display()
+            )));
+        }
         let text = std::fs::read(&trial.input).map_err(|e| missing(&trial.input, e))?;
         // A JSON array of rows, or an API node's request body, `{"rows": [...]}`.
         let expected = |e: String| {
@@ -239,6 +249,9 @@ impl App {
         engine.run_tests(&prepared).await
     }
 }
+
+/// The most JSON a predictor is tried on (`ferry plugin test --input rows.json`).
+const MAX_TRIAL_ROWS: u64 = 64 << 20;
 
 /// The WIT version this ferry writes projects for.
 pub const PLUGIN_WIT_VERSION: &str = WIT_VERSION;

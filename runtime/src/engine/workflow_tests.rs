@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use super::download::Chunk;
 use super::file::{FileContext, FileFailure, FileReport, Sink, process};
 use super::{Engine, EngineError, Prepared};
-use crate::host::{CancelToken, InstanceOptions};
+use crate::host::{CancelToken, InstanceOptions, PluginError};
 use crate::workflow::{ExpectedDiagnostic, TestCase, TestInput};
 
 /// Rows kept per test for comparison; a test that expects more fails saying so.
@@ -44,15 +44,19 @@ impl Engine<'_> {
         case: &TestCase,
     ) -> Result<TestReport, EngineError> {
         let workflow = &prepared.workflow;
-        let bytes = match &case.input {
-            TestInput::Text(text) => text.clone().into_bytes(),
-            TestInput::File(path) => std::fs::read(path).map_err(|e| {
-                EngineError::NoSuchObject(format!(
-                    "test `{}`: cannot read {}: {e}",
-                    case.name,
-                    path.display()
-                ))
-            })?,
+        // A file is opened here, so a missing one is the test's error, then read as it is parsed.
+        let input = match &case.input {
+            TestInput::Text(text) => Feed::Text(text.clone()),
+            TestInput::File(path) => {
+                let file = tokio::fs::File::open(path).await.map_err(|e| {
+                    EngineError::NoSuchObject(format!(
+                        "test `{}`: cannot read {}: {e}",
+                        case.name,
+                        path.display()
+                    ))
+                })?;
+                Feed::File(path.clone(), file)
+            }
         };
         let options = InstanceOptions {
             step: workflow.import.name.as_str().into(),
@@ -61,13 +65,10 @@ impl Engine<'_> {
             cancel: CancelToken::default(),
         };
         let mut parser = self.host.parser(&prepared.parser, &options).await?;
-        // The chunks a download would deliver, all at once.
-        let (tx, mut chunks) = mpsc::channel(bytes.len() / super::download::CHUNK as usize + 2);
-        for piece in bytes.chunks(super::download::CHUNK as usize) {
-            let _ = tx.try_send(Ok(Chunk::Data(piece.to_vec())));
-        }
-        let _ = tx.try_send(Ok(Chunk::End));
-        drop(tx);
+        // The chunks a download would deliver, a few at a time, so memory does not grow with
+        // the input file.
+        let (tx, mut chunks) = mpsc::channel(2);
+        let feeder = tokio::spawn(feed(input, tx));
         let mut schema = None;
         let mut report = FileReport::default();
         let mut sink = Sink::Preview {
@@ -95,6 +96,8 @@ impl Engine<'_> {
             &mut report,
         )
         .await;
+        drop(chunks);
+        let _ = feeder.await;
         let error = match result {
             Ok(()) => None,
             Err(FileFailure::File(e)) | Err(FileFailure::TooManyExceptions(e)) => Some(e),
@@ -188,6 +191,44 @@ impl Engine<'_> {
             diff,
         })
     }
+}
+
+/// A test's input, ready to send.
+enum Feed {
+    Text(String),
+    File(std::path::PathBuf, tokio::fs::File),
+}
+
+/// Sends a test's input as download chunks: the inline text, or the file read `CHUNK` at a
+/// time. Stops when the receiver is gone (the parser failed).
+async fn feed(input: Feed, tx: mpsc::Sender<Result<Chunk, PluginError>>) {
+    use tokio::io::AsyncReadExt;
+    let chunk = super::download::CHUNK as usize;
+    match input {
+        Feed::File(path, mut file) => loop {
+            let mut buf = Vec::with_capacity(chunk);
+            match (&mut file).take(chunk as u64).read_to_end(&mut buf).await {
+                Ok(0) => break,
+                Ok(_) => {
+                    if tx.send(Ok(Chunk::Data(buf))).await.is_err() {
+                        return;
+                    }
+                }
+                Err(source) => {
+                    let _ = tx.send(Err(PluginError::Read { path, source })).await;
+                    return;
+                }
+            }
+        },
+        Feed::Text(text) => {
+            for piece in text.as_bytes().chunks(chunk) {
+                if tx.send(Ok(Chunk::Data(piece.to_vec()))).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = tx.send(Ok(Chunk::End)).await;
 }
 
 /// A line per row: ` ` when the row has every value the expected row names, else `-` the

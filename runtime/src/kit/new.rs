@@ -29,8 +29,11 @@ fn world(kind: &str) -> Option<&'static str> {
     })
 }
 
-/// A plugin name that is also a crate name, a Python module (with `_`) and a `[plugins]` key.
+/// A plugin name that is also a crate name, a Python module (with `_`) and a `[plugins]` key:
+/// ferry's one name rule (it becomes the project's directory), narrowed to what cargo and
+/// Python accept.
 fn check_name(name: &str) -> Result<(), String> {
+    crate::paths::check(crate::paths::NameKind::Plugin, name).map_err(|e| e.to_string())?;
     let ok = name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name

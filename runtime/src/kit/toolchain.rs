@@ -44,22 +44,24 @@ fn cargo(dir: &Path) -> Result<PathBuf, KitError> {
         "wasm32-wasip2",
         "--message-format=json-render-diagnostics",
     ];
-    let output = Command::new(&program)
+    let mut child = Command::new(&program)
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .map_err(|source| KitError::Toolchain {
             program: program.clone(),
             hint: " (install Rust with rustup, then `rustup target add wasm32-wasip2`)".into(),
             source,
         })?;
-    // Compiler messages arrive rendered on stdout in this mode: pass them on to stderr, which
-    // keeps stdout for ferry's own report (`--json`).
+    // Compiler messages arrive rendered on stdout in this mode: pass them on to stderr as they
+    // come, which keeps stdout for ferry's own report (`--json`).
     let mut artifact = None;
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+    let stdout = child.stdout.take().expect("piped");
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
             eprintln!("{line}");
             continue;
         };
@@ -88,10 +90,15 @@ fn cargo(dir: &Path) -> Result<PathBuf, KitError> {
             _ => {}
         }
     }
-    if !output.status.success() {
+    let status = child.wait().map_err(|source| KitError::Toolchain {
+        program: program.clone(),
+        hint: String::new(),
+        source,
+    })?;
+    if !status.success() {
         return Err(KitError::BuildFailed {
             command: format!("{program} {}", args.join(" ")),
-            status: output.status.to_string(),
+            status: status.to_string(),
         });
     }
     artifact.ok_or_else(|| {
