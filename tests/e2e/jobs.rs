@@ -140,7 +140,7 @@ fn canceling_a_running_job_stops_it_and_keeps_committed_files() {
         "mode = \"slow\", ms = 1000",
         "",
     );
-    let wf = env.write("wf.toml", wf);
+    let wf = env.write("wf.toml", wf + EACH_OBJECT_COMMITTED);
     let child = env
         .command(&["run", wf.to_str().unwrap(), "--json"])
         .stdout(std::process::Stdio::piped())

@@ -128,6 +128,7 @@ name = "ingest"
 kind = "ingest"
 input = "import"
 table = "t"
+commit = {{ max_objects = 1 }}
 "#,
             url = peer.url()
         ),
@@ -219,7 +220,7 @@ fn one_process_owns_a_job_and_first_runs_may_start_together() {
             "test-misbehave",
             "mode = \"slow\", ms = 400",
             "concurrency = 1",
-        ),
+        ) + EACH_OBJECT_COMMITTED,
     );
     let mut first = env
         .command(&["run", wf.to_str().unwrap()])

@@ -303,6 +303,7 @@ fn an_object_deleted_after_listing_fails_alone() {
         &signed(&peer),
         "test-misbehave",
     );
+    commit_each_object(&wf);
     let child = spawn_run(&env, &wf);
     wait_for_passed_files(&env, 1);
     peer.delete("gone", "part-7.csv");
@@ -348,6 +349,7 @@ fn a_server_that_dies_mid_job_fails_the_remaining_files_after_retries() {
         &signed(&peer),
         "test-misbehave",
     );
+    commit_each_object(&wf);
     let started = Instant::now();
     let child = spawn_run(&env, &wf);
     wait_for_passed_files(&env, 1);

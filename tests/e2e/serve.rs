@@ -379,12 +379,13 @@ fn every_documented_route_exists_and_enforces_its_permission() {
 /// Ten objects behind a parser that takes 400 ms per object.
 fn slow_workflow(env: &Env, server: &Server, admin: &str, name: &str) {
     csv_files(env, &format!("slow-{name}"), 10);
+    // Each object in its own commit: the tests watch files pass one by one.
     let wf = csv_workflow(
         &format!("../slow-{name}"),
         name,
         "test-misbehave",
         "mode = \"slow\", ms = 400",
-    );
+    ) + EACH_OBJECT_COMMITTED;
     let (code, body) = call(
         "PUT",
         &format!("{}/v1/workflows/{name}", server.url),

@@ -180,6 +180,17 @@ pub fn column_text(batches: &[RecordBatch], column: &str) -> Vec<String> {
 }
 
 /// A workflow with one import from `dir` (relative to the workflow), a parser and settings.
+/// Appended to a workflow whose last step is the ingest step: every object in its own commit, for
+/// tests that watch files pass one by one in a slow job.
+pub const EACH_OBJECT_COMMITTED: &str = "commit = { max_objects = 1 }\n";
+
+/// Appends [`EACH_OBJECT_COMMITTED`] to the workflow file at `path`.
+pub fn commit_each_object(path: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(EACH_OBJECT_COMMITTED.as_bytes()).unwrap();
+}
+
 pub fn simple_workflow(
     table: &str,
     dir: &str,

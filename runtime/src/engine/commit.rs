@@ -1,84 +1,134 @@
 //! How a job's passed objects reach the table, one strategy per ingest mode:
 //!
-//! - **append**: each object in its own Delta commit, carrying the application transaction
-//!   `(ferry-job-<id>, seq + 1)`; an object imported again (`on_change = "reimport"`) also
-//!   removes the data files of its earlier rows in that same commit;
-//! - **replace**: every object's files staged, then one commit at the end that replaces the
+//! - **append**: passed objects are gathered into a group and committed together when a bound
+//!   of the step's [`CommitPolicy`] is reached (objects, rows, bytes, wait) and when the job
+//!   stops. Each group's commit carries the application transaction `(ferry-job-<id>, n)` for
+//!   the job's n-th commit. Small objects share data files; with `on_change = "reimport"`
+//!   every object keeps data files of its own, so that its next version's commit can remove
+//!   them (in that same commit);
+//! - **replace**: every object's rows staged, then one commit at the end that replaces the
 //!   table, carrying `(ferry-job-<id>, number of files)`.
 //!
-//! Either way the store records each file's counts (and the data files it adds) just before
-//! the commit and its `passed` status just after, so a resume can settle a crash in between
-//! from the table alone.
+//! Either way the store records each file's counts, the data files it adds and the commit's
+//! version just before the commit (one transaction per group), and their `passed` status just
+//! after, so a resume can settle a crash in between from the table alone: a file whose version
+//! the table holds is in, any other is read again.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
+use arrow::array::RecordBatch;
 use uuid::Uuid;
 
-use super::file::FileReport;
+use super::file::{FileReport, Rows};
 use super::{Engine, EngineError, Prepared, Progress};
-use crate::store::{FileOutcome, FileStatus, Imported, JobFile};
-use crate::table::{AppTxn, StagedFiles, Table, WriteMode};
-use crate::workflow::{IngestMode, OnChange};
+use crate::store::{
+    FileOutcome, FileStatus, FinishedFile, Imported, JobFile, PreparedFile, Timestamp,
+};
+use crate::table::{AppTxn, StagedFiles, Table, TableWriter, WriteMode};
+use crate::workflow::{CommitPolicy, IngestMode, OnChange};
 
 /// The table's application id for a job: its transactions say which objects are in.
 pub(super) fn app_id(job: Uuid) -> String {
     format!("ferry-job-{job}")
 }
 
-/// `commitInfo` fields that say which job (and object) a commit came from.
-pub(super) fn commit_info(job: Uuid, file: &str) -> serde_json::Map<String, serde_json::Value> {
+/// `commitInfo` fields that say which job (and objects) a commit came from.
+fn commit_info(job: Uuid, files: &[Member]) -> serde_json::Map<String, serde_json::Value> {
     let mut info = serde_json::Map::new();
     info.insert("ferry.jobId".into(), job.to_string().into());
+    let file = match files {
+        [one] => one.file.name.clone(),
+        _ => "*".to_owned(),
+    };
     info.insert("ferry.file".into(), file.into());
+    info.insert("ferry.files".into(), files.len().into());
     info
 }
 
+/// A passed object waiting for its commit.
+struct Member {
+    file: JobFile,
+    started_at: Timestamp,
+    report: FileReport,
+    /// The data files holding its rows alone (empty when they share files with others).
+    data_files: Vec<String>,
+}
+
 /// One job's commits.
-pub(super) enum Commits {
-    PerObject {
-        /// What earlier jobs imported, when changed objects are imported again.
-        earlier: HashMap<String, Imported>,
+pub(super) struct Commits {
+    /// The version of the application transaction the next commit carries.
+    next_version: i64,
+    /// Objects passed and not committed yet, in order.
+    members: Vec<Member>,
+    /// Data files of the members (and files they replace).
+    staged: StagedFiles,
+    /// The shared data files small members' rows are written to.
+    shared: Option<TableWriter>,
+    rows: u64,
+    bytes: u64,
+    since: Option<Instant>,
+    kind: Kind,
+}
+
+enum Kind {
+    Grouped {
+        policy: CommitPolicy,
+        /// What earlier jobs imported, when changed objects are imported again: every object
+        /// then keeps data files of its own.
+        earlier: Option<HashMap<String, Imported>>,
     },
-    AtEnd {
-        /// The job's number of files: the version of its one application transaction.
-        total: i64,
-        staged: Vec<(JobFile, StagedFiles, FileReport)>,
-    },
+    /// Replace: everything in one commit at the end, whose version is the job's number of
+    /// files.
+    AtEnd,
 }
 
 impl Commits {
     pub(super) async fn new(
         engine: &Engine<'_>,
         prepared: &Prepared,
+        table: &Table,
+        app: &str,
         total_files: i64,
     ) -> Result<Commits, EngineError> {
         let workflow = &prepared.workflow;
-        Ok(match workflow.ingest.mode {
-            IngestMode::Append => Commits::PerObject {
-                earlier: if workflow.incremental()
-                    && workflow.import.on_change == OnChange::Reimport
-                {
-                    engine
-                        .store
-                        .imported_objects(
-                            &workflow.name,
-                            &prepared.source_id,
-                            &workflow.ingest.table,
+        let (kind, next_version) = match workflow.ingest.mode {
+            IngestMode::Append => {
+                let earlier =
+                    if workflow.incremental() && workflow.import.on_change == OnChange::Reimport {
+                        Some(
+                            engine
+                                .store
+                                .imported_objects(
+                                    &workflow.name,
+                                    &prepared.source_id,
+                                    &workflow.ingest.table,
+                                )
+                                .await?,
                         )
-                        .await?
-                } else {
-                    HashMap::new()
-                },
-            },
-            IngestMode::Replace => Commits::AtEnd {
-                total: total_files,
-                staged: Vec::new(),
-            },
+                    } else {
+                        None
+                    };
+                let committed = table.app_version(app).await?.unwrap_or(0);
+                let policy = workflow.ingest.commit;
+                (Kind::Grouped { policy, earlier }, committed + 1)
+            }
+            IngestMode::Replace => (Kind::AtEnd, total_files),
+        };
+        Ok(Commits {
+            next_version,
+            members: Vec::new(),
+            staged: StagedFiles::default(),
+            shared: None,
+            rows: 0,
+            bytes: 0,
+            since: None,
+            kind,
         })
     }
 
-    /// An object read to its end, with the data files it staged (none if it had no rows):
-    /// committed now, or kept for the end.
+    /// An object read to its end, with its rows: joins the group, which is committed if a
+    /// bound is reached.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn passed(
         &mut self,
@@ -86,110 +136,150 @@ impl Commits {
         table: &mut Table,
         job: Uuid,
         file: &JobFile,
-        staged: Option<StagedFiles>,
+        started_at: Timestamp,
+        rows: Rows,
         report: FileReport,
         progress: &dyn Progress,
     ) -> Result<(), EngineError> {
-        match self {
-            Commits::PerObject { earlier } => {
-                let version = file.seq as i64 + 1;
-                let old_files = earlier
-                    .get(&file.name)
-                    .map(|o| o.data_files.clone())
-                    .unwrap_or_default();
-                let staged = match staged {
-                    Some(staged) => Some(staged.replacing(old_files)),
-                    // The new version holds no rows: the old ones still go.
-                    None if !old_files.is_empty() => {
-                        Some(StagedFiles::default().replacing(old_files))
-                    }
-                    None => None,
-                };
-                let table_version = match staged {
-                    Some(staged) => {
-                        engine
-                            .store
-                            .prepare_commit(
-                                job,
-                                file.seq,
-                                &report.metrics,
-                                version,
-                                &staged.paths(),
-                            )
-                            .await?;
-                        let txn = AppTxn::new(&app_id(job), version);
-                        let info = commit_info(job, &file.name);
-                        Some(
-                            table
-                                .commit(staged, WriteMode::Append, Some(txn), info)
-                                .await?,
-                        )
-                    }
-                    None => None,
-                };
-                engine
-                    .store
-                    .finish_file(
-                        job,
-                        file.seq,
-                        &file.name,
-                        FileOutcome::Passed { table_version },
-                        &report.metrics,
-                        &report.diagnostics,
-                    )
-                    .await?;
-                progress.file_finished(&file.name, FileStatus::Passed);
+        let own_files = matches!(
+            &self.kind,
+            Kind::Grouped {
+                earlier: Some(_),
+                ..
             }
-            Commits::AtEnd { total, staged: all } => {
-                let staged = staged.unwrap_or_default();
-                engine
-                    .store
-                    .prepare_commit(job, file.seq, &report.metrics, *total, &staged.paths())
-                    .await?;
-                all.push((file.clone(), staged, report));
+        );
+        let mut staged = match rows {
+            Rows::None => StagedFiles::default(),
+            Rows::Staged(staged) => staged,
+            Rows::Held(batches) if own_files => {
+                let mut writer = table.writer(batches[0].schema())?;
+                write_all(&mut writer, &batches).await?;
+                writer.finish().await?
             }
+            Rows::Held(batches) => {
+                let writer = match &mut self.shared {
+                    Some(w) => w,
+                    None => self.shared.insert(table.writer(batches[0].schema())?),
+                };
+                write_all(writer, &batches).await?;
+                StagedFiles::default()
+            }
+        };
+        if let Kind::Grouped {
+            earlier: Some(earlier),
+            ..
+        } = &self.kind
+            && let Some(old) = earlier.get(&file.name)
+        {
+            // The new version's rows replace the old ones, in the same commit.
+            staged = staged.replacing(old.data_files.clone());
+        }
+        self.rows += report.metrics.num_rows_persisted;
+        self.bytes += file.size;
+        self.since.get_or_insert_with(Instant::now);
+        self.members.push(Member {
+            file: file.clone(),
+            started_at,
+            report,
+            data_files: staged.paths(),
+        });
+        self.staged.extend(staged);
+        if self.due() {
+            self.flush(engine, table, job, progress).await?;
         }
         Ok(())
     }
 
-    /// After the last object: the replacing commit, if any.
-    pub(super) async fn finish(
-        self,
+    /// Whether the group reached a bound of its policy.
+    fn due(&self) -> bool {
+        let Kind::Grouped { policy, .. } = &self.kind else {
+            return false;
+        };
+        self.members.len() as u64 >= policy.max_objects
+            || self.rows >= policy.max_rows
+            || self.bytes >= policy.max_bytes.0
+            || self.since.is_some_and(|t| t.elapsed() >= policy.max_wait.0)
+    }
+
+    /// A job stopping early (canceled, failed): an append commits the objects that passed; a
+    /// replace commits nothing, so the table stays as it was.
+    pub(super) async fn stop(
+        &mut self,
         engine: &Engine<'_>,
         table: &mut Table,
         job: Uuid,
         progress: &dyn Progress,
     ) -> Result<(), EngineError> {
-        let Commits::AtEnd { total, mut staged } = self else {
+        match self.kind {
+            Kind::Grouped { .. } => self.flush(engine, table, job, progress).await,
+            Kind::AtEnd => Ok(()),
+        }
+    }
+
+    /// Commits the objects gathered so far (all of a replace job's, at its end).
+    pub(super) async fn flush(
+        &mut self,
+        engine: &Engine<'_>,
+        table: &mut Table,
+        job: Uuid,
+        progress: &dyn Progress,
+    ) -> Result<(), EngineError> {
+        if self.members.is_empty() {
             return Ok(());
+        }
+        if let Some(shared) = self.shared.take() {
+            self.staged.extend(shared.finish().await?);
+        }
+        let members = std::mem::take(&mut self.members);
+        let staged = std::mem::take(&mut self.staged);
+        (self.rows, self.bytes, self.since) = (0, 0, None);
+        let mode = match self.kind {
+            Kind::Grouped { .. } => WriteMode::Append,
+            Kind::AtEnd => WriteMode::Replace,
         };
-        if staged.is_empty() {
-            return Ok(());
-        }
-        let mut all = StagedFiles::default();
-        for (_, files, _) in &mut staged {
-            all.extend(std::mem::take(files));
-        }
-        let txn = AppTxn::new(&app_id(job), total);
-        let version = table
-            .commit(all, WriteMode::Replace, Some(txn), commit_info(job, "*"))
-            .await?;
-        for (file, _, report) in &staged {
-            engine
-                .store
-                .finish_file(
-                    job,
-                    file.seq,
-                    &file.name,
-                    FileOutcome::Passed {
-                        table_version: Some(version),
-                    },
-                    &report.metrics,
-                    &report.diagnostics,
-                )
-                .await?;
-            progress.file_finished(&file.name, FileStatus::Passed);
+        let table_version = if staged.changes_nothing() && mode == WriteMode::Append {
+            // Nothing to add or remove: no commit, and no version spent.
+            None
+        } else {
+            let version = self.next_version;
+            let prepared: Vec<PreparedFile<'_>> = members
+                .iter()
+                .map(|m| PreparedFile {
+                    seq: m.file.seq,
+                    started_at: &m.started_at,
+                    metrics: &m.report.metrics,
+                    data_files: &m.data_files,
+                })
+                .collect();
+            engine.store.prepare_commit(job, &prepared, version).await?;
+            let txn = AppTxn::new(&app_id(job), version);
+            let info = commit_info(job, &members);
+            let committed = table.commit(staged, mode, Some(txn), info).await?;
+            self.next_version += 1;
+            Some(committed)
+        };
+        let finished: Vec<FinishedFile<'_>> = members
+            .iter()
+            .map(|m| FinishedFile {
+                seq: m.file.seq,
+                name: &m.file.name,
+                started_at: Some(&m.started_at),
+                outcome: FileOutcome::Passed { table_version },
+                metrics: &m.report.metrics,
+                diagnostics: &m.report.diagnostics,
+            })
+            .collect();
+        engine.store.finish_files(job, &finished).await?;
+        for m in &members {
+            progress.file_finished(&m.file.name, FileStatus::Passed);
         }
         Ok(())
     }
+}
+
+async fn write_all(writer: &mut TableWriter, batches: &[RecordBatch]) -> Result<(), EngineError> {
+    for batch in batches {
+        writer.write(batch).await?;
+    }
+    Ok(())
 }

@@ -1,5 +1,5 @@
-//! Objects are downloaded ahead of the parser, a few at a time: each object gets its own
-//! source instance and task, which reads it in chunks into a small bounded channel. The job
+//! Objects are downloaded ahead of the parser, a few at a time: each object gets a task and a
+//! source instance (one that read an object to its end is reused, a failed one never), which reads it in chunks into a small bounded channel. The job
 //! consumes the objects in order, so commits stay in key order while the next downloads are
 //! already under way. An object holds its place among the `concurrency` until the job has
 //! consumed it, so memory stays bounded by `concurrency × (DEPTH + 1) × CHUNK`.
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::host::{InstanceOptions, LoadedPlugin, PluginError, PluginHost};
+use crate::host::{InstanceOptions, LoadedPlugin, PluginError, PluginHost, SourceInstance};
 
 /// Bytes asked of the source per read.
 pub const CHUNK: u64 = 4 << 20;
@@ -49,6 +49,8 @@ impl Downloads {
             queue.push_back((key.clone(), rx));
             senders.push((key, tx));
         }
+        // A source instance that read an object to its end reads the next one.
+        let idle: Arc<std::sync::Mutex<Vec<SourceInstance>>> = Arc::default();
         let mut tasks = JoinSet::new();
         // One scheduler hands out places strictly in consumption order: were each download to
         // queue for its own place, a later object could take the place the next one needs.
@@ -62,8 +64,24 @@ impl Downloads {
                     continue;
                 }
                 let (host, plugin, options) = (host.clone(), plugin.clone(), options.clone());
+                let idle = idle.clone();
                 downloads.spawn(async move {
-                    if let Err(e) = download(&host, &plugin, &options, &key, &tx).await {
+                    let reused = idle.lock().expect("idle sources").pop();
+                    let source = match reused {
+                        Some(source) => Ok(source),
+                        None => host.source(&plugin, &options).await,
+                    };
+                    let read = match source {
+                        Ok(mut source) => match download(&mut source, &key, &tx).await {
+                            Ok(()) => {
+                                idle.lock().expect("idle sources").push(source);
+                                Ok(())
+                            }
+                            Err(e) => Err(e),
+                        },
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = read {
                         let _ = tx.send(Err(e)).await;
                     }
                     // The object holds its place until the job is done with it, so finished
@@ -102,13 +120,10 @@ impl Downloads {
 }
 
 async fn download(
-    host: &PluginHost,
-    plugin: &LoadedPlugin,
-    options: &InstanceOptions,
+    source: &mut SourceInstance,
     key: &str,
     tx: &mpsc::Sender<Result<Chunk, PluginError>>,
 ) -> Result<(), PluginError> {
-    let mut source = host.source(plugin, options).await?;
     let mut offset = 0u64;
     loop {
         let bytes = source.read(key, offset, CHUNK).await?;

@@ -14,16 +14,23 @@ use crate::diagnostic::RowDiagnostic;
 use crate::host::{ParserInstance, ParserOutput, PluginError};
 use crate::mapping::Mapping;
 use crate::store::{ErrorInfo, RowMetrics};
-use crate::table::{TableError, TableWriter};
+use crate::table::{StagedFiles, TableError, TableWriter};
 use crate::workflow::{Compression, DecompressionLimits};
 
 /// The most bytes pushed to the parser at once.
 pub const PUSH: usize = 1 << 20;
 
+/// An object's rows are held in memory up to this size, then written with the other objects
+/// of their commit into shared data files: a thousand 4 KB objects make one Parquet file and
+/// one fsync, not a thousand. A larger object streams into data files of its own.
+pub const HOLD_BYTES: usize = 8 << 20;
+
 /// Where mapped rows go.
 pub enum Sink<'a> {
-    /// Staged into table data files (committed later by the caller).
+    /// Staged for the table (committed later by the caller): held while the object is small,
+    /// then streamed into its own data files.
     Table {
+        held: Held,
         writer: Option<PipelinedWriter>,
         open: &'a (dyn Fn(SchemaRef) -> Result<TableWriter, TableError> + Sync),
     },
@@ -32,6 +39,46 @@ pub enum Sink<'a> {
         batches: Vec<RecordBatch>,
         limit: usize,
     },
+}
+
+/// Rows of a small object, in memory until it ends.
+#[derive(Default)]
+pub struct Held {
+    batches: Vec<RecordBatch>,
+    bytes: usize,
+}
+
+/// Where an object's rows ended up once it was read to its end.
+pub enum Rows {
+    /// It had none.
+    None,
+    /// Small enough to be held: the caller writes them (see [`HOLD_BYTES`]).
+    Held(Vec<RecordBatch>),
+    /// In data files of its own.
+    Staged(StagedFiles),
+}
+
+impl Sink<'_> {
+    /// A table sink that opens its writer with `open` once the object outgrows [`HOLD_BYTES`].
+    pub fn table(open: &(dyn Fn(SchemaRef) -> Result<TableWriter, TableError> + Sync)) -> Sink<'_> {
+        Sink::Table {
+            held: Held::default(),
+            writer: None,
+            open,
+        }
+    }
+
+    /// The rows of a table sink whose object was read to its end.
+    pub async fn into_rows(self) -> Result<Rows, TableError> {
+        match self {
+            Sink::Table {
+                writer: Some(w), ..
+            } => Ok(Rows::Staged(w.finish().await?)),
+            Sink::Table { held, .. } if held.batches.is_empty() => Ok(Rows::None),
+            Sink::Table { held, .. } => Ok(Rows::Held(held.batches)),
+            Sink::Preview { .. } => Ok(Rows::None),
+        }
+    }
 }
 
 /// What happened to one object.
@@ -84,6 +131,52 @@ pub struct FileContext<'a> {
     pub spool: &'a std::path::Path,
 }
 
+/// What reading an object's bytes takes, besides the object: owned, so a parse can run in a
+/// task of its own (see [`super::parse_ahead`]).
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub compression: Compression,
+    pub decompression: DecompressionLimits,
+    /// Where an object is copied for a parser that reads whole files (the home's `tmp/`).
+    pub spool: std::path::PathBuf,
+    /// The columns the mapping reads, which a file parser projects on (`None`: all).
+    pub columns: Option<Vec<String>>,
+}
+
+/// One step of a parse, as [`parse`] hands it on.
+pub enum Step {
+    /// This many more bytes of the object were read.
+    Bytes(u64),
+    /// The parser decoded rows (or diagnostics).
+    Output(ParserOutput),
+}
+
+/// Where [`parse`] hands its steps: the mapping in line ([`process`]), or a channel to the job
+/// ([`super::parse_ahead`]).
+pub trait Emit: Send {
+    fn emit(&mut self, step: Step) -> impl Future<Output = Result<(), FileFailure>> + Send;
+}
+
+/// The mapping, in line with the parse.
+struct Absorb<'c, 'a, 's> {
+    ctx: &'c mut FileContext<'a>,
+    sink: &'c mut Sink<'s>,
+    report: &'c mut FileReport,
+}
+
+impl Emit for Absorb<'_, '_, '_> {
+    async fn emit(&mut self, step: Step) -> Result<(), FileFailure> {
+        match step {
+            Step::Bytes(n) => {
+                (self.ctx.on_bytes)(n);
+                Ok(())
+            }
+            Step::Output(output) => absorb(output, self.ctx, self.sink, self.report).await,
+        }
+    }
+}
+
+/// Reads one object, parses it, maps each batch and hands the rows to `sink`.
 pub async fn process(
     key: &str,
     chunks: &mut ObjectChunks,
@@ -92,50 +185,78 @@ pub async fn process(
     sink: &mut Sink<'_>,
     report: &mut FileReport,
 ) -> Result<(), FileFailure> {
-    let gzip = match ctx.compression {
+    let input = Input {
+        compression: ctx.compression,
+        decompression: *ctx.decompression,
+        spool: ctx.spool.to_owned(),
+        columns: ctx.mapping.input_columns(),
+    };
+    let mut emit = Absorb { ctx, sink, report };
+    parse(key, chunks, parser, &input, &mut emit).await
+}
+
+/// Reads one object from its chunks (inflating it if compressed) through `parser`, handing
+/// every step to `emit`: the parsing half of [`process`], which the job also runs ahead of
+/// the mapping, several objects at once.
+pub async fn parse(
+    key: &str,
+    chunks: &mut ObjectChunks,
+    parser: &mut ParserInstance,
+    input: &Input,
+    emit: &mut impl Emit,
+) -> Result<(), FileFailure> {
+    let gzip = match input.compression {
         Compression::Gzip => true,
         Compression::None => false,
         Compression::Auto => key.ends_with(".gz"),
     };
-    let mut gz = gzip.then(|| Inflate::new(ctx.decompression));
+    let mut gz = gzip.then(|| Inflate::new(&input.decompression));
     if parser.reads_files() {
-        return read_whole(key, chunks, gz, parser, ctx, sink, report).await;
+        return read_whole(key, chunks, gz, parser, input, emit).await;
     }
     parser.open(key).await?;
     let mut offset = 0u64;
     loop {
-        let bytes = match chunks.recv().await {
-            Some(Ok(Chunk::Data(bytes))) => bytes,
-            Some(Ok(Chunk::End)) => break,
-            Some(Err(e)) => return Err(e.into()),
-            None => {
-                return Err(FileFailure::File(ErrorInfo {
-                    code: "download_stopped".into(),
-                    message: format!("{key}: the download stopped after {offset} bytes"),
-                    row: None,
-                }));
-            }
-        };
+        let bytes = next_chunk(key, chunks, offset).await?;
+        let Some(bytes) = bytes else { break };
         let n = bytes.len() as u64;
         offset += n;
-        (ctx.on_bytes)(n);
+        emit.emit(Step::Bytes(n)).await?;
         match gz.as_mut() {
-            None => push(&bytes, parser, ctx, sink, report).await?,
+            None => push(&bytes, parser, emit).await?,
             Some(inflate) => {
                 let mut input = bytes.as_slice();
                 while !input.is_empty() {
                     let plain = inflate.step(key, &mut input).map_err(FileFailure::File)?;
-                    push(&plain, parser, ctx, sink, report).await?;
+                    push(&plain, parser, emit).await?;
                 }
             }
         }
     }
     if let Some(inflate) = gz {
         let rest = inflate.finish(key).map_err(FileFailure::File)?;
-        push(&rest, parser, ctx, sink, report).await?;
+        push(&rest, parser, emit).await?;
     }
     let decoded = parser.finish().await?;
-    absorb(decoded, ctx, sink, report).await
+    emit.emit(Step::Output(decoded)).await
+}
+
+/// The object's next chunk, `None` at its end.
+async fn next_chunk(
+    key: &str,
+    chunks: &mut ObjectChunks,
+    offset: u64,
+) -> Result<Option<Vec<u8>>, FileFailure> {
+    match chunks.recv().await {
+        Some(Ok(Chunk::Data(bytes))) => Ok(Some(bytes)),
+        Some(Ok(Chunk::End)) => Ok(None),
+        Some(Err(e)) => Err(e.into()),
+        None => Err(FileFailure::File(ErrorInfo {
+            code: "download_stopped".into(),
+            message: format!("{key}: the download stopped after {offset} bytes"),
+            row: None,
+        })),
+    }
 }
 
 /// For a parser that reads whole files (Parquet's footer is at its end): the object goes to a
@@ -146,9 +267,8 @@ async fn read_whole(
     chunks: &mut ObjectChunks,
     mut gz: Option<Inflate>,
     parser: &mut ParserInstance,
-    ctx: &mut FileContext<'_>,
-    sink: &mut Sink<'_>,
-    report: &mut FileReport,
+    input: &Input,
+    emit: &mut impl Emit,
 ) -> Result<(), FileFailure> {
     use std::io::Write;
     let disk = |e: std::io::Error| {
@@ -158,25 +278,13 @@ async fn read_whole(
             row: None,
         })
     };
-    std::fs::create_dir_all(ctx.spool).map_err(disk)?;
-    let copy = tempfile::NamedTempFile::new_in(ctx.spool).map_err(disk)?;
+    std::fs::create_dir_all(&input.spool).map_err(disk)?;
+    let copy = tempfile::NamedTempFile::new_in(&input.spool).map_err(disk)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, copy.as_file());
     let mut offset = 0u64;
-    loop {
-        let bytes = match chunks.recv().await {
-            Some(Ok(Chunk::Data(bytes))) => bytes,
-            Some(Ok(Chunk::End)) => break,
-            Some(Err(e)) => return Err(e.into()),
-            None => {
-                return Err(FileFailure::File(ErrorInfo {
-                    code: "download_stopped".into(),
-                    message: format!("{key}: the download stopped after {offset} bytes"),
-                    row: None,
-                }));
-            }
-        };
+    while let Some(bytes) = next_chunk(key, chunks, offset).await? {
         offset += bytes.len() as u64;
-        (ctx.on_bytes)(bytes.len() as u64);
+        emit.emit(Step::Bytes(bytes.len() as u64)).await?;
         match gz.as_mut() {
             None => out.write_all(&bytes).map_err(disk)?,
             Some(inflate) => {
@@ -194,12 +302,11 @@ async fn read_whole(
     }
     out.flush().map_err(disk)?;
     drop(out);
-    let columns = ctx.mapping.input_columns();
     parser
-        .open_file(key, copy.path(), columns.as_deref())
+        .open_file(key, copy.path(), input.columns.as_deref())
         .await?;
     while let Some(part) = parser.next().await? {
-        absorb(part, ctx, sink, report).await?;
+        emit.emit(Step::Output(part)).await?;
     }
     Ok(())
 }
@@ -208,18 +315,18 @@ async fn read_whole(
 async fn push(
     plain: &[u8],
     parser: &mut ParserInstance,
-    ctx: &mut FileContext<'_>,
-    sink: &mut Sink<'_>,
-    report: &mut FileReport,
+    emit: &mut impl Emit,
 ) -> Result<(), FileFailure> {
     for piece in plain.chunks(PUSH) {
         let decoded = parser.push(piece).await?;
-        absorb(decoded, ctx, sink, report).await?;
+        emit.emit(Step::Output(decoded)).await?;
     }
     Ok(())
 }
 
-async fn absorb(
+/// Maps one parser output and hands its rows to the sink, counting and checking the job's
+/// exceptions.
+pub async fn absorb(
     decoded: ParserOutput,
     ctx: &mut FileContext<'_>,
     sink: &mut Sink<'_>,
@@ -419,10 +526,22 @@ async fn write(sink: &mut Sink<'_>, batch: RecordBatch) -> Result<(), FileFailur
             }
             Ok(())
         }
-        Sink::Table { writer, open } => {
+        Sink::Table { held, writer, open } => {
             if writer.is_none() {
-                let table_writer = open(batch.schema()).map_err(FileFailure::Table)?;
-                *writer = Some(PipelinedWriter::start(table_writer));
+                let size = batch.get_array_memory_size();
+                if held.bytes + size <= HOLD_BYTES {
+                    held.bytes += size;
+                    held.batches.push(batch);
+                    return Ok(());
+                }
+                // Too big to hold: from here on the object streams into its own files.
+                let first = held.batches.first().map_or(batch.schema(), |b| b.schema());
+                let mut w = PipelinedWriter::start(open(first).map_err(FileFailure::Table)?);
+                for earlier in std::mem::take(&mut held.batches) {
+                    w.write(earlier).await.map_err(FileFailure::Table)?;
+                }
+                held.bytes = 0;
+                *writer = Some(w);
             }
             let w = writer.as_mut().expect("writer opened above");
             w.write(batch).await.map_err(FileFailure::Table)

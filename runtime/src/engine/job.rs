@@ -1,5 +1,6 @@
-//! The job loop: list once, then take each object in order — parse, map, stage, commit with
-//! its application transaction, record — until done, failed or canceled.
+//! The job loop: list once, then take each object in order — parse, map, stage — and hand it
+//! to the job's [`Commits`], which commits passed objects in groups with their application
+//! transaction and records them, until done, failed or canceled.
 
 use std::sync::Arc;
 
@@ -8,13 +9,14 @@ use uuid::Uuid;
 
 use super::commit::{Commits, app_id};
 use super::download::Downloads;
-use super::file::{FileContext, FileFailure, FileReport, Sink, process};
+use super::file::{FileContext, FileFailure, FileReport, Input, Sink};
 use super::outcome::Stop;
+use super::parse_ahead::{ParseAhead, Parsing};
 use super::{Engine, EngineError, Prepared, Progress};
 use crate::host::{CancelToken, InstanceOptions, SourceInstance};
 use crate::store::{
-    DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, Job, JobFile, NewFile, NewJob,
-    RowMetrics,
+    DesiredStatus, ErrorInfo, FileFilter, FileOutcome, FileStatus, FinishedFile, Job, JobFile,
+    NewFile, NewJob, RowMetrics, Timestamp, now,
 };
 use crate::table::Table;
 use crate::workflow::OnChange;
@@ -98,39 +100,60 @@ impl Engine<'_> {
             .map(|f| f.metrics.num_rows_skipped_by_error)
             .sum::<u64>();
         drop(source);
-        let mut parser = self.host.parser(&prepared.parser, &parser_opts).await?;
+        // A parser that cannot be instantiated at all is the job's problem, not an object's.
+        drop(self.host.parser(&prepared.parser, &parser_opts).await?);
         let pending: Vec<String> = files
             .iter()
             .filter(|f| f.status == FileStatus::Pending)
             .map(|f| f.name.clone())
             .collect();
-        let mut downloads = Downloads::start(
+        let downloads = Downloads::start(
             self.host.clone(),
             prepared.source.clone(),
             source_opts.clone(),
-            pending,
+            pending.clone(),
             prepared.concurrency,
         );
-        let mut commits = Commits::new(self, prepared, total_files).await?;
+        let parsing = Parsing {
+            host: self.host.clone(),
+            parser: prepared.parser.clone(),
+            options: parser_opts,
+            input: Input {
+                compression: workflow.import.compression,
+                decompression: workflow.import.decompression,
+                spool: self.home.spool(),
+                columns: prepared.mapping.input_columns(),
+            },
+        };
+        // Every core parses (the wasm parse is what costs); mapping and commits stay in order.
+        let parallel = prepared
+            .concurrency
+            .min(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+        let mut parses = ParseAhead::start(parsing, downloads, pending, parallel);
+        let mut commits = Commits::new(self, prepared, &table, &app, total_files).await?;
         let mut unreachable_in_a_row = 0usize;
 
         for file in files.iter().filter(|f| f.status == FileStatus::Pending) {
             if cancel.is_canceled()
                 || self.store.desired_status(id).await? == DesiredStatus::Canceled
             {
+                commits.stop(self, &mut table, id, progress).await?;
                 return Ok(Stop::Canceled);
             }
-            self.store.start_file(id, file.seq).await?;
+            // A small object is recorded `running` only with its counts, just ahead of the
+            // commit that carries its rows (one store write per commit, not three per object);
+            // a large one shows `running` while it is read.
+            let started_at = now();
+            if file.size >= SHOWN_RUNNING {
+                self.store.start_file(id, file.seq).await?;
+            }
             progress.file_started(&file.name);
-            let mut chunks = downloads
+            let mut parsed = parses
                 .next(&file.name)
-                .expect("a download is queued for every pending file");
+                .expect("a parse is queued for every pending file");
             let mut report = FileReport::default();
             let open = |schema: SchemaRef| table.writer(schema);
-            let mut sink = Sink::Table {
-                writer: None,
-                open: &open,
-            };
+            let mut sink = Sink::table(&open);
             let on_bytes = |n: u64| progress.bytes(n);
             let spool = self.home.spool();
             let mut ctx = FileContext {
@@ -143,39 +166,36 @@ impl Engine<'_> {
                 on_bytes: &on_bytes,
                 spool: &spool,
             };
-            let result = process(
-                &file.name,
-                &mut chunks,
-                &mut parser,
-                &mut ctx,
-                &mut sink,
-                &mut report,
-            )
-            .await;
-            // Done with this object's bytes: its place goes to the next download.
-            drop(chunks);
-            let Sink::Table { writer, .. } = sink else {
-                unreachable!("sink is a table sink")
+            let result = parsed.absorb_into(&mut ctx, &mut sink, &mut report).await;
+            // Done with this object: its place goes to the next parse.
+            drop(parsed);
+            let result = match result {
+                Ok(()) => Ok(sink.into_rows().await?),
+                Err(e) => {
+                    // What it staged stays unreferenced (`ferry tables vacuum` removes it).
+                    drop(sink);
+                    Err(e)
+                }
             };
             match result {
-                Ok(()) => {
-                    let staged = match writer {
-                        Some(w) => Some(w.finish().await?),
-                        None => None,
-                    };
+                Ok(rows) => {
                     exceptions += report.metrics.num_rows_skipped_by_error;
                     commits
-                        .passed(self, &mut table, id, file, staged, report, progress)
+                        .passed(
+                            self, &mut table, id, file, started_at, rows, report, progress,
+                        )
                         .await?;
                     unreachable_in_a_row = 0;
                 }
                 Err(FileFailure::File(error)) => {
                     tracing::warn!(job = %id, file = %file.name, code = %error.code, "file failed: {}", error.message);
                     exceptions += report.metrics.num_rows_skipped_by_error;
-                    self.fail_file(id, file, &error, &report, progress).await?;
+                    self.fail_file(id, file, &started_at, &error, &report, progress)
+                        .await?;
                     if error.code == "unreachable" {
                         unreachable_in_a_row += 1;
                         if unreachable_in_a_row >= MAX_UNREACHABLE_IN_A_ROW {
+                            commits.stop(self, &mut table, id, progress).await?;
                             return Ok(Stop::Failed(ErrorInfo {
                                 code: "source_unreachable".into(),
                                 message: format!(
@@ -189,23 +209,22 @@ impl Engine<'_> {
                     } else {
                         unreachable_in_a_row = 0;
                     }
-                    // A plugin that failed may be in any state: start the next object afresh
-                    // (each download has its own source instance already).
-                    parser = self.host.parser(&prepared.parser, &parser_opts).await?;
                 }
                 Err(FileFailure::TooManyExceptions(error)) => {
-                    self.fail_file(id, file, &error, &report, progress).await?;
+                    self.fail_file(id, file, &started_at, &error, &report, progress)
+                        .await?;
+                    commits.stop(self, &mut table, id, progress).await?;
                     return Ok(Stop::Failed(error));
                 }
                 Err(FileFailure::Canceled) => {
-                    self.store.reset_file(id, file.seq).await?;
+                    commits.stop(self, &mut table, id, progress).await?;
                     return Ok(Stop::Canceled);
                 }
                 Err(FileFailure::Table(e)) => return Err(e.into()),
             }
         }
 
-        commits.finish(self, &mut table, id, progress).await?;
+        commits.flush(self, &mut table, id, progress).await?;
         Ok(Stop::Completed)
     }
 
@@ -256,6 +275,7 @@ impl Engine<'_> {
         &self,
         id: Uuid,
         file: &JobFile,
+        started_at: &Timestamp,
         error: &ErrorInfo,
         report: &FileReport,
         progress: &dyn Progress,
@@ -264,17 +284,15 @@ impl Engine<'_> {
             num_rows_persisted: 0,
             ..report.metrics
         };
-        let outcome = FileOutcome::Failed(error);
-        self.store
-            .finish_file(
-                id,
-                file.seq,
-                &file.name,
-                outcome,
-                &metrics,
-                &report.diagnostics,
-            )
-            .await?;
+        let finished = FinishedFile {
+            seq: file.seq,
+            name: &file.name,
+            started_at: Some(started_at),
+            outcome: FileOutcome::Failed(error),
+            metrics: &metrics,
+            diagnostics: &report.diagnostics,
+        };
+        self.store.finish_files(id, &[finished]).await?;
         progress.file_finished(&file.name, FileStatus::Failed);
         Ok(())
     }
@@ -357,6 +375,10 @@ pub(crate) fn error_code(e: &EngineError) -> &str {
         _ => "internal",
     }
 }
+
+/// Objects at least this large are recorded `running` as they start (a store write costs
+/// about what reading 1 MiB does); smaller ones go from pending to their outcome.
+pub const SHOWN_RUNNING: u64 = 1 << 20;
 
 /// After this many objects in a row failed because the source could not be reached, the
 /// store is taken to be down and the job stops (FAILED) instead of trying every object.

@@ -14,6 +14,7 @@ mod file;
 mod inflate;
 mod job;
 mod outcome;
+mod parse_ahead;
 mod pipeline;
 mod prepare;
 mod workflow_tests;
@@ -51,6 +52,9 @@ pub enum EngineError {
     LeaseLost { id: Uuid },
     #[error("{0}")]
     NoSuchObject(String),
+    /// A job is writing to the table, and the operation could delete what it stages.
+    #[error("table `{table}` is being written by job {job}; try again once it ends")]
+    TableBusy { table: String, job: Uuid },
     #[error(transparent)]
     Secrets(#[from] crate::credentials::SecretFileError),
     #[error("cannot read the key from standard input: {0}")]

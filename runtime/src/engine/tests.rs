@@ -43,6 +43,11 @@ impl Harness {
 
     /// A CSV import of `in/` into table `t`, in `mode`.
     fn prepared(&self, mode: &str) -> Prepared {
+        self.prepared_with(mode, "")
+    }
+
+    /// The same, with more keys for the ingest step.
+    fn prepared_with(&self, mode: &str, ingest: &str) -> Prepared {
         let text = format!(
             r#"
 [[steps]]
@@ -59,6 +64,7 @@ kind = "ingest"
 input = "import"
 table = "t"
 mode = "{mode}"
+{ingest}
 "#
         );
         let workflow = Workflow::parse(&self.dir.path().join("wf.toml"), &text).unwrap();
@@ -181,4 +187,114 @@ async fn how_a_job_ends_follows_from_its_files() {
     );
     let (status, _, _) = decide(&nothing_new, &Stop::Canceled);
     assert_eq!(status, ExecutionStatus::Canceled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_objects_share_commits_and_data_files_within_the_commit_bounds() {
+    let h = Harness::new().await;
+    for i in 0..25 {
+        h.write(
+            &format!("in/{i:02}.csv"),
+            &format!("id\n{}\n{}\n", 2 * i, 2 * i + 1),
+        );
+    }
+    h.write("in/13-bad.csv.gz", "not gzip");
+    let prepared = h.prepared_with("append", "commit = { max_objects = 10 }");
+    let (job, stop) = h.ingest(&prepared).await;
+    assert!(matches!(stop, Stop::Completed));
+    assert_eq!((job.files.passed, job.files.failed), (25, 1));
+    assert_eq!(h.rows().await, 50);
+
+    // 25 objects, at most 10 per commit: three commits, each one shared data file.
+    let path = h.ctx.home.table("t").unwrap();
+    let table = crate::table::Table::open(&path).await.unwrap();
+    assert_eq!(table.version(), Some(2));
+    let app = super::commit::app_id(job.id);
+    assert_eq!(table.app_version(&app).await.unwrap(), Some(3));
+    let info = crate::table::describe("t", &path).await.unwrap().unwrap();
+    assert_eq!((info.files, info.rows), (3, Some(50)));
+
+    // Each file knows the commit that carried it; the failed one none.
+    let files = h
+        .ctx
+        .store
+        .files(job.id, &FileFilter::default())
+        .await
+        .unwrap();
+    let versions: Vec<Option<i64>> = files
+        .iter()
+        .filter(|f| f.status == FileStatus::Passed)
+        .map(|f| f.table_version)
+        .collect();
+    let expected: Vec<Option<i64>> = (0..25).map(|i| Some(i / 10)).collect();
+    assert_eq!(versions, expected);
+    assert!(files.iter().all(|f| f.started_at.is_some()), "{files:?}");
+    let bad = files.iter().find(|f| f.name == "13-bad.csv.gz").unwrap();
+    assert_eq!((bad.status, bad.table_version), (FileStatus::Failed, None));
+
+    // A second job imports only what is new (and retries the failed one); its commits carry
+    // its own application's versions.
+    h.write("in/99.csv", "id\n100\n");
+    let (job2, _) = h.ingest(&prepared).await;
+    assert_eq!((job2.files.passed, job2.files.failed), (1, 1));
+    assert_eq!(h.rows().await, 51);
+    let table = crate::table::Table::open(&path).await.unwrap();
+    assert_eq!(table.version(), Some(3));
+    let app2 = super::commit::app_id(job2.id);
+    assert_eq!(table.app_version(&app2).await.unwrap(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_reimport_each_object_keeps_its_own_files_and_is_replaced_in_a_shared_commit() {
+    let h = Harness::new().await;
+    for i in 0..4 {
+        h.write(&format!("in/{i}.csv"), &format!("id\n{i}\n"));
+    }
+    let workflow = Workflow::parse(
+        &h.dir.path().join("wf.toml"),
+        r#"
+name = "re"
+[[steps]]
+name = "import"
+kind = "import"
+source = "source-local"
+parser = "parser-csv"
+on_change = "reimport"
+source_settings = { root = "/in" }
+grants.dirs = [{ path = "in", mount = "/in" }]
+
+[[steps]]
+name = "ingest"
+kind = "ingest"
+input = "import"
+table = "t"
+"#,
+    )
+    .unwrap();
+    let prepared = h.engine().prepare(&workflow).unwrap();
+    let (job, _) = h.ingest(&prepared).await;
+    assert_eq!(job.files.passed, 4);
+    let path = h.ctx.home.table("t").unwrap();
+    let info = crate::table::describe("t", &path).await.unwrap().unwrap();
+    // One commit, but a data file per object: each can be replaced alone.
+    assert_eq!((info.version, info.files), (0, 4));
+    assert_eq!(h.ctx.store.replaceable_files("t").await.unwrap().len(), 4);
+
+    // A changed object's new rows replace its old ones; the others stay.
+    // Another size and modification time: another ETag.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    h.write("in/2.csv", "id\n20\n21\n");
+    let (job2, _) = h.ingest(&prepared).await;
+    assert_eq!(job2.files.passed, 1);
+    let mut ids: Vec<i64> = Vec::new();
+    for b in crate::table::read_table(&path).await.unwrap() {
+        let c = b.column_by_name("id").unwrap();
+        let c = c
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        ids.extend(c.values().iter());
+    }
+    ids.sort();
+    assert_eq!(ids, vec![0, 1, 3, 20, 21]);
 }

@@ -27,6 +27,30 @@ pub struct NewFile {
     pub etag: Option<String>,
 }
 
+/// A file written ahead of the commit that carries its rows.
+#[derive(Debug, Clone, Copy)]
+pub struct PreparedFile<'a> {
+    pub seq: u64,
+    /// When its object started to be read.
+    pub started_at: &'a Timestamp,
+    pub metrics: &'a RowMetrics,
+    /// Table-relative paths of the data files that hold its rows alone (empty when it shares
+    /// them with other objects of its commit).
+    pub data_files: &'a [String],
+}
+
+/// A file's outcome, recorded with others of its commit.
+#[derive(Debug, Clone, Copy)]
+pub struct FinishedFile<'a> {
+    pub seq: u64,
+    pub name: &'a str,
+    /// When its object started to be read, if it was (kept when already recorded).
+    pub started_at: Option<&'a Timestamp>,
+    pub outcome: FileOutcome<'a>,
+    pub metrics: &'a RowMetrics,
+    pub diagnostics: &'a [RowDiagnostic],
+}
+
 /// How a file ended.
 #[derive(Debug, Clone, Copy)]
 pub enum FileOutcome<'a> {
@@ -152,32 +176,38 @@ impl Store {
         Ok(())
     }
 
-    /// Write-ahead for a table commit: the file's counts and the commit's app-transaction
-    /// version are stored before the commit, so a resume can finish the bookkeeping from the
-    /// table alone if the process dies in between.
+    /// Write-ahead for a table commit of one or more files: each file's counts, the data files
+    /// it adds and the commit's app-transaction version are stored (the file `running`) in one
+    /// transaction before the commit, so a resume can finish the bookkeeping from the table
+    /// alone if the process dies in between.
     pub async fn prepare_commit(
         &self,
         job: Uuid,
-        seq: u64,
-        metrics: &RowMetrics,
+        files: &[PreparedFile<'_>],
         commit_version: i64,
-        data_files: &[String],
     ) -> Result<()> {
-        let query = sqlx::query(
-            "UPDATE job_files SET rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
-             rows_skipped_by_error = ?, rows_persisted = ?, commit_version = ?, data_files = ?, updated_at = ? \
-             WHERE job_id = ? AND seq = ?",
-        );
-        let files =
-            serde_json::to_string(data_files).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        bind_metrics(query, metrics)
-            .bind(commit_version)
-            .bind(files)
-            .bind(now().as_str())
-            .bind(job.to_string())
-            .bind(seq as i64)
-            .execute(&self.pool)
-            .await?;
+        let at = now();
+        let mut tx = self.write_tx().await?;
+        for f in files {
+            let query = sqlx::query(
+                "UPDATE job_files SET rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
+                 rows_skipped_by_error = ?, rows_persisted = ?, commit_version = ?, data_files = ?, \
+                 status = 'running', started_at = COALESCE(started_at, ?), updated_at = ? \
+                 WHERE job_id = ? AND seq = ?",
+            );
+            let data_files = serde_json::to_string(f.data_files)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            bind_metrics(query, f.metrics)
+                .bind(commit_version)
+                .bind(data_files)
+                .bind(f.started_at.as_str())
+                .bind(at.as_str())
+                .bind(job.to_string())
+                .bind(f.seq as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -191,66 +221,88 @@ impl Store {
         metrics: &RowMetrics,
         diagnostics: &[RowDiagnostic],
     ) -> Result<()> {
+        self.finish_files(
+            job,
+            &[FinishedFile {
+                seq,
+                name: file,
+                started_at: None,
+                outcome,
+                metrics,
+                diagnostics,
+            }],
+        )
+        .await
+    }
+
+    /// Records the outcomes of several files (the objects of one commit) in one transaction:
+    /// their counts, row problems (the job keeps a sample) and ledger entries.
+    pub async fn finish_files(&self, job: Uuid, files: &[FinishedFile<'_>]) -> Result<()> {
         let at = now();
         let mut tx = self.write_tx().await?;
-        let (status, error, table_version) = match outcome {
-            FileOutcome::Passed { table_version } => (FileStatus::Passed, None, table_version),
-            FileOutcome::Failed(e) => (FileStatus::Failed, Some(e), None),
-            FileOutcome::Skipped(e) => (FileStatus::Skipped, e, None),
-        };
-        let query = sqlx::query(
-            "UPDATE job_files SET status = ?, rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
-             rows_skipped_by_error = ?, rows_persisted = ?, error_code = ?, error_message = ?, error_row = ?, \
-             table_version = ?, updated_at = ?, finished_at = ? WHERE job_id = ? AND seq = ?",
-        )
-        .bind(status.as_str());
-        bind_metrics(query, metrics)
-            .bind(error.map(|e| e.code.clone()))
-            .bind(error.map(|e| e.message.clone()))
-            .bind(error.and_then(|e| e.row).map(|r| r as i64))
-            .bind(table_version)
-            .bind(at.as_str())
-            .bind(at.as_str())
-            .bind(job.to_string())
-            .bind(seq as i64)
-            .execute(&mut *tx)
-            .await?;
-        let kept: i64 =
+        let mut kept: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM parse_exceptions WHERE job_id = ?")
                 .bind(job.to_string())
                 .fetch_one(&mut *tx)
                 .await?;
-        let room = (EXCEPTION_SAMPLE - kept).max(0) as usize;
-        for d in diagnostics.iter().take(room) {
-            sqlx::query(
-                "INSERT INTO parse_exceptions (job_id, file, row_num, line, column_name, code, message, severity) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        for f in files {
+            let (status, error, table_version) = match f.outcome {
+                FileOutcome::Passed { table_version } => (FileStatus::Passed, None, table_version),
+                FileOutcome::Failed(e) => (FileStatus::Failed, Some(e), None),
+                FileOutcome::Skipped(e) => (FileStatus::Skipped, e, None),
+            };
+            let query = sqlx::query(
+                "UPDATE job_files SET status = ?, rows_processed = ?, rows_with_warning = ?, rows_skipped_by_filter = ?, \
+                 rows_skipped_by_error = ?, rows_persisted = ?, error_code = ?, error_message = ?, error_row = ?, \
+                 table_version = ?, started_at = COALESCE(started_at, ?), updated_at = ?, finished_at = ? \
+                 WHERE job_id = ? AND seq = ?",
             )
-            .bind(job.to_string())
-            .bind(file)
-            .bind(d.row as i64)
-            .bind(d.line.map(|l| l as i64))
-            .bind(&d.column)
-            .bind(&d.code)
-            .bind(&d.message)
-            .bind(format!("{:?}", d.severity).to_lowercase())
-            .execute(&mut *tx)
-            .await?;
-        }
-        if status == FileStatus::Passed {
-            sqlx::query(
-                "INSERT INTO imported_objects (workflow, source_id, table_name, object_key, etag, job_id, imported_at, data_files) \
-                 SELECT j.workflow, j.source_id, j.table_name, f.name, f.etag, j.id, ?, f.data_files \
-                 FROM job_files f JOIN jobs j ON j.id = f.job_id \
-                 WHERE f.job_id = ? AND f.seq = ? \
-                 ON CONFLICT (workflow, source_id, table_name, object_key) DO UPDATE SET etag = excluded.etag, \
-                 job_id = excluded.job_id, imported_at = excluded.imported_at, data_files = excluded.data_files",
-            )
-            .bind(at.as_str())
-            .bind(job.to_string())
-            .bind(seq as i64)
-            .execute(&mut *tx)
-            .await?;
+            .bind(status.as_str());
+            bind_metrics(query, f.metrics)
+                .bind(error.map(|e| e.code.clone()))
+                .bind(error.map(|e| e.message.clone()))
+                .bind(error.and_then(|e| e.row).map(|r| r as i64))
+                .bind(table_version)
+                .bind(f.started_at.unwrap_or(&at).as_str())
+                .bind(at.as_str())
+                .bind(at.as_str())
+                .bind(job.to_string())
+                .bind(f.seq as i64)
+                .execute(&mut *tx)
+                .await?;
+            let room = (EXCEPTION_SAMPLE - kept).max(0) as usize;
+            for d in f.diagnostics.iter().take(room) {
+                sqlx::query(
+                    "INSERT INTO parse_exceptions (job_id, file, row_num, line, column_name, code, message, severity) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(job.to_string())
+                .bind(f.name)
+                .bind(d.row as i64)
+                .bind(d.line.map(|l| l as i64))
+                .bind(&d.column)
+                .bind(&d.code)
+                .bind(&d.message)
+                .bind(format!("{:?}", d.severity).to_lowercase())
+                .execute(&mut *tx)
+                .await?;
+                kept += 1;
+            }
+            if status == FileStatus::Passed {
+                sqlx::query(
+                    "INSERT INTO imported_objects (workflow, source_id, table_name, object_key, etag, job_id, imported_at, data_files) \
+                     SELECT j.workflow, j.source_id, j.table_name, f.name, f.etag, j.id, ?, f.data_files \
+                     FROM job_files f JOIN jobs j ON j.id = f.job_id \
+                     WHERE f.job_id = ? AND f.seq = ? \
+                     ON CONFLICT (workflow, source_id, table_name, object_key) DO UPDATE SET etag = excluded.etag, \
+                     job_id = excluded.job_id, imported_at = excluded.imported_at, data_files = excluded.data_files",
+                )
+                .bind(at.as_str())
+                .bind(job.to_string())
+                .bind(f.seq as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         sqlx::query("UPDATE jobs SET updated_at = ? WHERE id = ?")
             .bind(at.as_str())

@@ -22,7 +22,7 @@ use uuid::Uuid;
 pub use deployments::{
     DeploymentHealth, DeploymentRecord, Desired, Observed, OperationAction, OperationStatus, Share,
 };
-pub use files::{FileFilter, FileOutcome, NewFile};
+pub use files::{FileFilter, FileOutcome, FinishedFile, NewFile, PreparedFile};
 pub use infras::{InfraRecord, spec_from_client};
 pub use jobs::{JobFilter, NewJob};
 pub use keys::{ApiKey, Permission};

@@ -22,7 +22,7 @@ use super::schema;
 
 /// Data files roll over at this encoded size: large enough that readers open few files, small
 /// enough that a file of a huge object is not a single upload.
-pub(super) const TARGET_FILE_BYTES: u64 = 128 << 20;
+pub const TARGET_FILE_BYTES: u64 = 128 << 20;
 
 /// A row group is flushed from memory at this encoded size (or at parquet's 1Mi rows), which
 /// bounds what one writer holds however wide or long the object. 32 MiB is about DuckDB's
@@ -117,6 +117,11 @@ impl StagedFiles {
 
     pub fn is_empty(&self) -> bool {
         self.adds.is_empty()
+    }
+
+    /// Neither adds nor removes a file: a commit of it would change nothing.
+    pub fn changes_nothing(&self) -> bool {
+        self.adds.is_empty() && self.removes.is_empty()
     }
 }
 

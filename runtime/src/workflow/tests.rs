@@ -255,3 +255,30 @@ credentials = [{ name = "nodes", hosts = ["http://10.0.0.5:8080"] }]
     .unwrap_err();
     assert!(e.contains("setings"), "{e}");
 }
+
+#[test]
+fn commit_bounds_default_parse_and_must_be_positive() {
+    let wf = parse(GOOD).unwrap();
+    assert_eq!(wf.ingest.commit, CommitPolicy::default());
+    assert_eq!(wf.ingest.commit.max_objects, 1000);
+    let text =
+        format!("{GOOD}commit = {{ max_objects = 10, max_bytes = \"1MiB\", max_wait = \"2s\" }}\n");
+    let wf = parse(&text).unwrap();
+    let commit = wf.ingest.commit;
+    assert_eq!((commit.max_objects, commit.max_bytes.0), (10, 1 << 20));
+    assert_eq!(commit.max_wait.0, std::time::Duration::from_secs(2));
+    assert_eq!(
+        commit.max_rows, 1_000_000,
+        "unnamed bounds keep their defaults"
+    );
+
+    let found = problems(&format!("{GOOD}commit = {{ max_objects = 0 }}\n"));
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("24:") && p.contains("at least 1")),
+        "{found:?}"
+    );
+    let found = problems(&format!("{GOOD}commit = {{ max_files = 3 }}\n"));
+    assert!(found.iter().any(|p| p.contains("max_files")), "{found:?}");
+}

@@ -1,0 +1,188 @@
+//! Objects are parsed ahead of the mapping, several at once: each object gets a parser
+//! instance and a task of its own (the wasm parse is what costs, and it runs on every core),
+//! which sends its steps into a small bounded channel. The job maps and stages the objects in
+//! order, so commits stay in key order and schemas evolve as in a sequential run.
+//!
+//! An object holds its place among the `parallel` until the job has consumed it, so memory
+//! stays bounded by `parallel × (DEPTH + 1)` parser outputs, and a failed parser is never
+//! reused: the next object has its own instance anyway.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use super::download::Downloads;
+use super::file::{Emit, FileContext, FileFailure, FileReport, Input, Sink, Step, absorb, parse};
+use crate::host::{InstanceOptions, LoadedPlugin, ParserInstance, PluginHost};
+use crate::store::ErrorInfo;
+
+/// Steps of one object waiting for the job.
+const DEPTH: usize = 2;
+
+/// What the job receives of one object.
+pub enum Parsed {
+    Step(Step),
+    /// The object was parsed to its end.
+    Done,
+    Failed(FileFailure),
+}
+
+/// The steps of one object, in order, ending with [`Parsed::Done`] or [`Parsed::Failed`].
+pub struct ParsedObject {
+    key: String,
+    rx: mpsc::Receiver<Parsed>,
+}
+
+impl ParsedObject {
+    /// Maps and stages every batch of the object, in order, as [`super::file::process`] does
+    /// for a parse in line.
+    pub async fn absorb_into(
+        &mut self,
+        ctx: &mut FileContext<'_>,
+        sink: &mut Sink<'_>,
+        report: &mut FileReport,
+    ) -> Result<(), FileFailure> {
+        loop {
+            match self.next().await {
+                Parsed::Step(Step::Bytes(n)) => (ctx.on_bytes)(n),
+                Parsed::Step(Step::Output(output)) => absorb(output, ctx, sink, report).await?,
+                Parsed::Done => return Ok(()),
+                Parsed::Failed(failure) => return Err(failure),
+            }
+        }
+    }
+
+    /// The next step; a parse that stopped without saying why is a failure of the object.
+    pub async fn next(&mut self) -> Parsed {
+        self.rx.recv().await.unwrap_or_else(|| {
+            Parsed::Failed(FileFailure::File(ErrorInfo {
+                code: "parse_stopped".into(),
+                message: format!("{}: the parse stopped before the object's end", self.key),
+                row: None,
+            }))
+        })
+    }
+}
+
+/// A parse's steps, sent on to the job.
+struct Forward<'a>(&'a mpsc::Sender<Parsed>);
+
+impl Emit for Forward<'_> {
+    async fn emit(&mut self, step: Step) -> Result<(), FileFailure> {
+        // The job stopped listening (it failed or was canceled): stop parsing.
+        self.0
+            .send(Parsed::Step(step))
+            .await
+            .map_err(|_| FileFailure::Canceled)
+    }
+}
+
+/// Parses in flight, in the order the job consumes them. Dropping it stops them all.
+pub struct ParseAhead {
+    queue: VecDeque<(String, ParsedObject)>,
+    _tasks: JoinSet<()>,
+}
+
+/// The plugin and settings each object's parse needs.
+pub struct Parsing {
+    pub host: Arc<PluginHost>,
+    pub parser: Arc<LoadedPlugin>,
+    pub options: InstanceOptions,
+    pub input: Input,
+}
+
+impl ParseAhead {
+    /// Starts parsing `keys` (in order) as `downloads` delivers them, `parallel` at a time.
+    pub fn start(
+        parsing: Parsing,
+        mut downloads: Downloads,
+        keys: Vec<String>,
+        parallel: usize,
+    ) -> ParseAhead {
+        let permits = Arc::new(Semaphore::new(parallel.max(1)));
+        let mut queue = VecDeque::with_capacity(keys.len());
+        let mut senders = Vec::with_capacity(keys.len());
+        for key in keys {
+            let (tx, rx) = mpsc::channel(DEPTH);
+            queue.push_back((
+                key.clone(),
+                ParsedObject {
+                    key: key.clone(),
+                    rx,
+                },
+            ));
+            senders.push((key, tx));
+        }
+        let parsing = Arc::new(parsing);
+        // Instances that parsed an object to its end serve the next ones (as a sequential run
+        // reuses its one parser); one that failed may be in any state and is dropped.
+        let idle: Arc<std::sync::Mutex<Vec<ParserInstance>>> = Arc::default();
+        let mut tasks = JoinSet::new();
+        // Places are handed out strictly in consumption order (as for downloads).
+        tasks.spawn(async move {
+            let mut parses = JoinSet::new();
+            for (key, tx) in senders {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                let Some(mut chunks) = downloads.next(&key) else {
+                    return;
+                };
+                if tx.is_closed() {
+                    continue;
+                }
+                let (parsing, idle) = (parsing.clone(), idle.clone());
+                parses.spawn(async move {
+                    let reused = idle.lock().expect("idle parsers").pop();
+                    let instance = match reused {
+                        Some(parser) => Ok(parser),
+                        None => parsing.host.parser(&parsing.parser, &parsing.options).await,
+                    };
+                    let end = match instance {
+                        Err(e) => Parsed::Failed(e.into()),
+                        Ok(mut parser) => {
+                            let sent = parse(
+                                &key,
+                                &mut chunks,
+                                &mut parser,
+                                &parsing.input,
+                                &mut Forward(&tx),
+                            )
+                            .await;
+                            match sent {
+                                Ok(()) => {
+                                    idle.lock().expect("idle parsers").push(parser);
+                                    Parsed::Done
+                                }
+                                Err(failure) => Parsed::Failed(failure),
+                            }
+                        }
+                    };
+                    drop(chunks);
+                    // Nobody may be listening any more (the job stopped): nothing to tell.
+                    let _ = tx.send(end).await;
+                    tx.closed().await;
+                    drop(permit);
+                });
+                while parses.try_join_next().is_some() {}
+            }
+            while parses.join_next().await.is_some() {}
+        });
+        ParseAhead {
+            queue,
+            _tasks: tasks,
+        }
+    }
+
+    /// The next object's steps, or `None` when every object has been handed out.
+    pub fn next(&mut self, key: &str) -> Option<ParsedObject> {
+        let (next, parsed) = self.queue.pop_front()?;
+        debug_assert_eq!(
+            next, key,
+            "objects are consumed in the order they were queued"
+        );
+        Some(parsed)
+    }
+}
