@@ -87,9 +87,10 @@ impl FromStr for HumanDuration {
             "s" | "" => Duration::from_secs(n),
             "m" | "min" => Duration::from_secs(n * 60),
             "h" => Duration::from_secs(n * 3600),
+            "d" => Duration::from_secs(n * 86_400),
             other => {
                 return Err(format!(
-                    "unknown duration unit `{other}` in `{s}` (use ms, s, m, h)"
+                    "unknown duration unit `{other}` in `{s}` (use ms, s, m, h, d)"
                 ));
             }
         };

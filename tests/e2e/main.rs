@@ -18,6 +18,7 @@ mod hostile_input;
 mod ingest;
 mod jobs;
 mod ledger;
+mod maintenance;
 mod packages;
 mod plugin_authoring;
 mod remote;

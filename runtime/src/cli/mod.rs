@@ -197,9 +197,10 @@ fn code_for(e: &EngineError) -> u8 {
         EngineError::Store(StoreError::NotFound(_) | StoreError::Missing(_)) => exit::NO_INPUT,
         EngineError::Store(StoreError::InvalidName(_)) => exit::DATA,
         EngineError::Store(StoreError::Terminal { .. }) => exit::JOB_FAILED,
-        EngineError::Store(StoreError::Leased { .. }) | EngineError::LeaseLost { .. } => {
-            exit::TEMPFAIL
-        }
+        EngineError::Store(StoreError::Leased { .. })
+        | EngineError::LeaseLost { .. }
+        | EngineError::TableBusy { .. }
+        | EngineError::Table(crate::table::TableError::Conflict { .. }) => exit::TEMPFAIL,
         EngineError::NoSuchObject(_) => exit::NO_INPUT,
         EngineError::Secrets(_) => exit::CONFIG,
         _ => exit::INTERNAL,

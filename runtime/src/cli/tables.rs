@@ -8,6 +8,7 @@ use super::print;
 use crate::app::App;
 use crate::engine::EngineError;
 use crate::table::TableInfo;
+use crate::units::{ByteSize, HumanDuration};
 
 #[derive(Debug, Subcommand)]
 pub enum TablesCommand {
@@ -15,6 +16,25 @@ pub enum TablesCommand {
     List,
     /// One table: its columns, version, files, size, rows and last commit.
     Show { name: String },
+    /// Rewrites the table's small data files into large ones, in one commit (Delta OPTIMIZE).
+    /// Readers and running jobs are unaffected; the old files stay until a vacuum.
+    Compact {
+        name: String,
+        /// The size of the files written.
+        #[arg(long, default_value = "128MiB")]
+        target_file_size: ByteSize,
+    },
+    /// Deletes the files no table version within the retention needs: files compaction or a
+    /// replace removed, and files failed objects staged. Refused while a job writes to it.
+    Vacuum {
+        name: String,
+        /// Keep what versions of this age need (the table's retention, a week, by default).
+        #[arg(long)]
+        retain: Option<HumanDuration>,
+        /// Only list what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub async fn tables(app: App, command: TablesCommand, json: bool) -> Result<ExitCode, EngineError> {
@@ -77,8 +97,55 @@ pub async fn tables(app: App, command: TablesCommand, json: bool) -> Result<Exit
                 }
             }
         }
+        TablesCommand::Compact {
+            name,
+            target_file_size,
+        } => {
+            let r = app.compact_table(&name, Some(target_file_size.0)).await?;
+            if json {
+                print::json(&r);
+            } else if let Some(version) = r.version {
+                println!(
+                    "table {name}: {} files ({} bytes) rewritten into {} ({} bytes), {} rows, version {version}{}",
+                    r.files_removed,
+                    r.bytes_removed,
+                    r.files_added,
+                    r.bytes_added,
+                    r.rows,
+                    kept(r.files_kept)
+                );
+            } else {
+                println!("table {name}: nothing to compact{}", kept(r.files_kept));
+            }
+        }
+        TablesCommand::Vacuum {
+            name,
+            retain,
+            dry_run,
+        } => {
+            let r = app
+                .vacuum_table(&name, retain.map(|d| d.0), dry_run)
+                .await?;
+            if json {
+                print::json(&r);
+            } else {
+                let verb = if dry_run { "would delete" } else { "deleted" };
+                println!("table {name}: {verb} {} files", r.files_deleted.len());
+                for f in &r.files_deleted {
+                    println!("  {f}");
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn kept(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" ({n} files kept: objects that on_change = \"reimport\" may replace)")
+    }
 }
 
 fn rows(t: &TableInfo) -> String {

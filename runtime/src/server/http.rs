@@ -149,6 +149,12 @@ impl From<crate::engine::EngineError> for ApiError {
             EngineError::Store(s) => s.into(),
             e if e.is_config() => ApiError::bad_request("invalid_workflow", e.to_string()),
             EngineError::NoSuchObject(m) => ApiError::bad_request("no_such_object", m),
+            e @ EngineError::TableBusy { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "busy", e.to_string())
+            }
+            e @ EngineError::Table(crate::table::TableError::Conflict { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             e => ApiError::internal(e),
         }
     }

@@ -75,6 +75,25 @@ fn deployment_paths() -> Value {
     })
 }
 
+/// The tables' paths: what each is, compaction and vacuum.
+fn table_paths() -> Value {
+    json!({
+            "/v1/tables": { "get": secured(json!({ "summary": "The home's Delta tables: version, files, bytes, rows, last commit", "responses": { "200": { "description": "Tables" } } }), "ViewJobs") },
+        "/v1/tables/{name}": {
+            "parameters": [path_param("name", "Table name", None)],
+            "get": secured(json!({ "summary": "A table: columns, version, files, bytes, rows, last commit and its job", "responses": { "200": { "description": "Table" }, "400": error_response("Not a table name"), "404": error_response("No such table") } }), "ViewJobs")
+        },
+        "/v1/tables/{name}/compact": {
+            "parameters": [path_param("name", "Table name", None)],
+            "post": secured(json!({ "summary": "Rewrite the table's small data files into large ones in one commit (Delta OPTIMIZE); files an object keeps for on_change = reimport stay", "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "targetFileSize": { "type": "string", "example": "128MiB" } } } } } }, "responses": { "200": { "description": "What was rewritten: version, filesRemoved, filesAdded, rows, bytesRemoved, bytesAdded, filesKept" }, "404": error_response("No such table"), "409": error_response("Another commit removed a file being compacted") } }), "ManageIngestionJobs")
+        },
+        "/v1/tables/{name}/vacuum": {
+            "parameters": [path_param("name", "Table name", None)],
+            "post": secured(json!({ "summary": "Delete files no version within the retention needs (removed ones, and ones failed objects staged)", "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": { "retain": { "type": "string", "example": "7d" }, "dryRun": { "type": "boolean" } } } } } }, "responses": { "200": { "description": "dryRun and filesDeleted" }, "404": error_response("No such table"), "409": error_response("A job is writing to the table") } }), "ManageIngestionJobs")
+        }
+    })
+}
+
 fn deployment_schemas() -> Value {
     json!({
         "Deployment": { "type": "object", "required": ["id", "service", "infra", "desired"], "properties": {
@@ -97,7 +116,11 @@ fn deployment_schemas() -> Value {
 
 pub fn document() -> Value {
     let mut doc = base_document();
-    for (k, v) in deployment_paths().as_object().expect("paths").clone() {
+    let extra = [table_paths(), deployment_paths()];
+    for (k, v) in extra
+        .iter()
+        .flat_map(|p| p.as_object().expect("paths").clone())
+    {
         doc["paths"][k] = v;
     }
     for (k, v) in deployment_schemas().as_object().expect("schemas").clone() {
@@ -250,11 +273,6 @@ fn base_document() -> Value {
             "/v1/keys": {
                 "get": secured(json!({ "summary": "API keys (never their secrets)", "responses": { "200": { "description": "Keys" } } }), "ManageKeys"),
                 "post": secured(json!({ "summary": "Create a key; the answer holds it once", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["name", "permissions"], "properties": { "name": { "type": "string" }, "permissions": { "type": "array", "items": { "type": "string" } } } } } } }, "responses": { "201": ok("The key", "ApiKey"), "409": error_response("The name is taken") } }), "ManageKeys")
-            },
-            "/v1/tables": { "get": secured(json!({ "summary": "The home's Delta tables: version, files, bytes, rows, last commit", "responses": { "200": { "description": "Tables" } } }), "ViewJobs") },
-            "/v1/tables/{name}": {
-                "parameters": [path_param("name", "Table name", None)],
-                "get": secured(json!({ "summary": "A table: columns, version, files, bytes, rows, last commit and its job", "responses": { "200": { "description": "Table" }, "400": error_response("Not a table name"), "404": error_response("No such table") } }), "ViewJobs")
             },
             "/v1/services": { "get": secured(json!({ "summary": "Services with packages, and their versions", "responses": { "200": { "description": "Services" } } }), "ViewJobs") },
             "/v1/services/{service}/packages": {

@@ -175,6 +175,29 @@ impl Store {
         })
     }
 
+    /// Jobs writing to `table` now: running, with a lease that is live (not expired, and its
+    /// holder, if on this host, still exists). Table maintenance that deletes files waits
+    /// for them.
+    pub async fn jobs_writing(&self, table: &str) -> Result<Vec<Uuid>> {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT id, lease_host, lease_pid, lease_expires_at FROM jobs \
+             WHERE table_name = ? AND execution_status = 'RUNNING' AND lease_owner IS NOT NULL \
+             AND lease_expires_at >= ?",
+        )
+        .bind(table)
+        .bind(now().as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let me = Holder::this_process();
+        rows.into_iter()
+            .filter(|(_, host, pid, _)| *host != me.host || process_alive(*pid as u32))
+            .map(|(id, ..)| {
+                id.parse()
+                    .map_err(|e| StoreError::Corrupt(format!("job id `{id}`: {e}")))
+            })
+            .collect()
+    }
+
     async fn lease(&self, job: Uuid) -> Result<Option<LeaseRow>> {
         Ok(sqlx::query_as(
             "SELECT execution_status, lease_owner, lease_host, lease_pid, lease_expires_at \

@@ -44,3 +44,32 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Data files of `table` that hold one object's rows alone, as recorded by its jobs: an
+    /// object's later version removes them (`on_change = "reimport"`), so compaction must
+    /// leave them as they are. Files written ahead of a commit count too, since a running job
+    /// records them before its commit makes them part of the table.
+    pub async fn replaceable_files(
+        &self,
+        table: &str,
+    ) -> Result<std::collections::HashSet<String>> {
+        let lists: Vec<(String,)> = sqlx::query_as(
+            "SELECT data_files FROM imported_objects WHERE table_name = ? AND data_files NOT IN ('', '[]') \
+             UNION ALL \
+             SELECT f.data_files FROM job_files f JOIN jobs j ON j.id = f.job_id \
+             WHERE j.table_name = ? AND f.data_files IS NOT NULL AND f.data_files NOT IN ('', '[]')",
+        )
+        .bind(table)
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut files = std::collections::HashSet::new();
+        for (text,) in lists {
+            let list: Vec<String> = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("data files of table `{table}`: {e}")))?;
+            files.extend(list);
+        }
+        Ok(files)
+    }
+}

@@ -271,7 +271,7 @@ fn kernel_schema(path: &Path, columns: &SchemaRef) -> Result<StructType, TableEr
 }
 
 /// A commit that lost a race is a [`TableError::Conflict`]; anything else is the library's.
-fn commit_error(path: &Path, source: DeltaTableError) -> TableError {
+pub(super) fn commit_error(path: &Path, source: DeltaTableError) -> TableError {
     let conflict = matches!(
         &source,
         DeltaTableError::VersionAlreadyExists(_)

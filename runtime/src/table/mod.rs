@@ -8,10 +8,12 @@
 //! ([`Table::app_version`]).
 
 mod commit;
+mod compact;
 mod error;
 mod info;
 mod read;
 mod schema;
+mod vacuum;
 mod writer;
 
 use std::collections::HashMap;
@@ -24,10 +26,14 @@ use deltalake::table::state::DeltaTableState;
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 
 pub use commit::{AppTxn, WriteMode};
+pub use compact::CompactReport;
 pub use error::TableError;
 pub use info::{ColumnInfo, CommitSummary, TableInfo, describe};
 pub use read::read_table;
 pub use schema::{storable_column_name, storable_type};
+pub use vacuum::VacuumReport;
+/// The size compaction rewrites small files into, and that writers roll files at.
+pub use writer::TARGET_FILE_BYTES;
 pub use writer::{StagedFiles, TableWriter};
 
 /// A Delta table in a local directory, which may not exist yet: the first commit creates it.

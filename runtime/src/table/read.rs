@@ -64,7 +64,7 @@ pub async fn read_table(path: &Path) -> Result<Vec<RecordBatch>, TableError> {
 /// `batch` with `schema`'s columns, in its order: missing ones as nulls, a differently labelled
 /// type (such as a timestamp's zone spelling) cast to the table's. Columns are matched through
 /// a map (not `column_by_name`, a scan per column), so wide tables read in linear time.
-fn conform(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+pub(super) fn conform(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     let file_schema = batch.schema();
     let in_file: HashMap<&str, usize> = file_schema
         .fields()

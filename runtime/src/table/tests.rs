@@ -607,3 +607,5 @@ async fn memory_probe() {
         .await
         .unwrap();
 }
+
+mod maintenance;

@@ -123,7 +123,7 @@ pub async fn handle(
         Handler::Jobs(a) => jobs::handle(server, a, request).await,
         Handler::Keys(a) => keys::handle(server, a, request).await,
         Handler::Packages(a) => packages::handle(server, a, request).await,
-        Handler::Tables(a) => tables::handle(server, a).await,
+        Handler::Tables(a) => tables::handle(server, a, request).await,
         Handler::Node(a) => node::handle(server, a, request).await,
         Handler::Deployments(a) => deployments::handle(server, a, request).await,
     }

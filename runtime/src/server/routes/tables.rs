@@ -1,15 +1,19 @@
-//! The home's Delta tables over HTTP: what each is, from its log.
+//! The home's Delta tables over HTTP: what each is, from its log; compaction and vacuum.
 
 use http::{Method, StatusCode};
+use serde::Deserialize;
 
 use super::{BodyLimit, Matched};
 use crate::server::Server;
-use crate::server::http::{ApiError, Response, json};
-use crate::store::Permission::ViewJobs;
+use crate::server::http::{ApiError, Request, Response, json};
+use crate::store::Permission::{ManageIngestionJobs, ViewJobs};
+use crate::units::{ByteSize, HumanDuration};
 
 pub enum Action {
     List,
     Get(String),
+    Compact(String),
+    Vacuum(String),
 }
 
 pub(super) fn route(method: &Method, s: &[&str]) -> Option<Matched<Action>> {
@@ -26,28 +30,89 @@ pub(super) fn route(method: &Method, s: &[&str]) -> Option<Matched<Action>> {
             BodyLimit::Api,
             Action::Get((*name).to_owned()),
         ),
+        (&Method::POST, ["v1", "tables", name, "compact"]) => (
+            "POST /v1/tables/{name}/compact",
+            Some(ManageIngestionJobs),
+            BodyLimit::Api,
+            Action::Compact((*name).to_owned()),
+        ),
+        (&Method::POST, ["v1", "tables", name, "vacuum"]) => (
+            "POST /v1/tables/{name}/vacuum",
+            Some(ManageIngestionJobs),
+            BodyLimit::Api,
+            Action::Vacuum((*name).to_owned()),
+        ),
         _ => return None,
     })
 }
 
-pub(super) async fn handle(app: &Server, action: Action) -> Result<Response, ApiError> {
+/// `POST /v1/tables/{name}/compact`; every field optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Compact {
+    target_file_size: Option<ByteSize>,
+}
+
+/// `POST /v1/tables/{name}/vacuum`; every field optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Vacuum {
+    retain: Option<HumanDuration>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+pub(super) async fn handle(
+    app: &Server,
+    action: Action,
+    request: &Request,
+) -> Result<Response, ApiError> {
+    let not_found = |e: crate::engine::EngineError| match e {
+        crate::engine::EngineError::NoSuchObject(m) => ApiError::not_found(m),
+        e => e.into(),
+    };
     match action {
         Action::List => {
             let items = app.ferry.tables().await?;
             Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))
         }
         Action::Get(name) => {
-            if crate::paths::check(crate::paths::NameKind::Table, &name).is_err() {
+            checked(&name)?;
+            let info = app.ferry.table(&name).await.map_err(not_found)?;
+            Ok(json(StatusCode::OK, &info))
+        }
+        Action::Compact(name) => {
+            checked(&name)?;
+            let body: Compact = request.json()?;
+            let target = body.target_file_size.map(|s| s.0);
+            if target == Some(0) {
                 return Err(ApiError::bad_request(
-                    "invalid_name",
-                    format!("`{name}` is not a table name"),
+                    "invalid_request",
+                    "`targetFileSize` must be at least 1 byte",
                 ));
             }
-            match app.ferry.table(&name).await {
-                Ok(info) => Ok(json(StatusCode::OK, &info)),
-                Err(crate::engine::EngineError::NoSuchObject(m)) => Err(ApiError::not_found(m)),
-                Err(e) => Err(e.into()),
-            }
+            let report = app
+                .ferry
+                .compact_table(&name, target)
+                .await
+                .map_err(not_found)?;
+            Ok(json(StatusCode::OK, &report))
+        }
+        Action::Vacuum(name) => {
+            checked(&name)?;
+            let body: Vacuum = request.json()?;
+            let report = app
+                .ferry
+                .vacuum_table(&name, body.retain.map(|d| d.0), body.dry_run)
+                .await
+                .map_err(not_found)?;
+            Ok(json(StatusCode::OK, &report))
         }
     }
+}
+
+fn checked(name: &str) -> Result<(), ApiError> {
+    crate::paths::check(crate::paths::NameKind::Table, name)
+        .map(|_| ())
+        .map_err(|_| ApiError::bad_request("invalid_name", format!("`{name}` is not a table name")))
 }
