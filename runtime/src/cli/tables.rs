@@ -79,11 +79,15 @@ pub async fn tables(app: App, command: TablesCommand, json: bool) -> Result<Exit
                         .and_then(chrono::DateTime::from_timestamp_millis)
                         .map(|d| d.to_rfc3339())
                         .unwrap_or_default();
+                    // Compaction, vacuum and other writers' commits come from no ferry job.
+                    let by = c
+                        .job_id
+                        .as_deref()
+                        .map_or_else(|| "not by a job".to_owned(), |j| format!("by job {j}"));
                     println!(
-                        "  last      {} {} by job {}",
+                        "  last      {} {} {by}",
                         c.operation.as_deref().unwrap_or("commit"),
                         when,
-                        c.job_id.as_deref().unwrap_or("(not ferry)")
                     );
                 }
                 println!("  columns");

@@ -276,7 +276,7 @@ fn commit_bounds_default_parse_and_must_be_positive() {
     assert!(
         found
             .iter()
-            .any(|p| p.starts_with("24:") && p.contains("at least 1")),
+            .any(|p| p.starts_with("25:") && p.contains("at least 1")),
         "{found:?}"
     );
     let found = problems(&format!("{GOOD}commit = {{ max_files = 3 }}\n"));
