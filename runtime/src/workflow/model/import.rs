@@ -42,7 +42,8 @@ pub struct ImportStep {
     /// What an incremental import does with a passed object whose ETag/generation changed.
     #[serde(default)]
     pub on_change: OnChange,
-    /// Objects downloaded at once, ahead of the parser (default 4).
+    /// Objects downloaded at once, ahead of the parser (default 4); also the most parsed at
+    /// once (and never more than the machine's cores).
     pub concurrency: Option<usize>,
 }
 
