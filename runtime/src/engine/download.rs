@@ -4,7 +4,6 @@
 //! already under way. An object holds its place among the `concurrency` until the job has
 //! consumed it, so memory stays bounded by `concurrency × (DEPTH + 1) × CHUNK`.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
@@ -28,8 +27,11 @@ pub enum Chunk {
 pub type ObjectChunks = mpsc::Receiver<Result<Chunk, PluginError>>;
 
 /// Downloads in flight, in the order the job consumes them. Dropping it stops them all.
+///
+/// An object's channel is made when its download starts, not when the job is listed: a job of
+/// ten thousand objects holds a few channels, not ten thousand.
 pub struct Downloads {
-    queue: VecDeque<(String, ObjectChunks)>,
+    started: mpsc::Receiver<(String, ObjectChunks)>,
     _tasks: JoinSet<()>,
 }
 
@@ -41,14 +43,9 @@ impl Downloads {
         keys: Vec<String>,
         concurrency: usize,
     ) -> Downloads {
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-        let mut queue = VecDeque::with_capacity(keys.len());
-        let mut senders = Vec::with_capacity(keys.len());
-        for key in keys {
-            let (tx, rx) = mpsc::channel(DEPTH);
-            queue.push_back((key.clone(), rx));
-            senders.push((key, tx));
-        }
+        let concurrency = concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let (started_tx, started) = mpsc::channel(concurrency);
         // A source instance that read an object to its end reads the next one.
         let idle: Arc<std::sync::Mutex<Vec<SourceInstance>>> = Arc::default();
         let mut tasks = JoinSet::new();
@@ -56,12 +53,14 @@ impl Downloads {
         // queue for its own place, a later object could take the place the next one needs.
         tasks.spawn(async move {
             let mut downloads = JoinSet::new();
-            for (key, tx) in senders {
+            for key in keys {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     return;
                 };
-                if tx.is_closed() {
-                    continue;
+                let (tx, rx) = mpsc::channel(DEPTH);
+                if started_tx.send((key.clone(), rx)).await.is_err() {
+                    // The job no longer wants any object.
+                    return;
                 }
                 let (host, plugin, options) = (host.clone(), plugin.clone(), options.clone());
                 let idle = idle.clone();
@@ -95,7 +94,7 @@ impl Downloads {
             while downloads.join_next().await.is_some() {}
         });
         Downloads {
-            queue,
+            started,
             _tasks: tasks,
         }
     }
@@ -104,13 +103,14 @@ impl Downloads {
     /// object) and waits for them. Dropping aborts them instead, which is fine mid-job but not
     /// just before the process exits: a source call cut off in its blocking I/O panics.
     pub async fn finish(mut self) {
-        self.queue.clear();
+        self.started.close();
+        while self.started.recv().await.is_some() {}
         while self._tasks.join_next().await.is_some() {}
     }
 
     /// The next object's chunks, or `None` when every object has been handed out.
-    pub fn next(&mut self, key: &str) -> Option<ObjectChunks> {
-        let (next, chunks) = self.queue.pop_front()?;
+    pub async fn next(&mut self, key: &str) -> Option<ObjectChunks> {
+        let (next, chunks) = self.started.recv().await?;
         debug_assert_eq!(
             next, key,
             "objects are consumed in the order they were queued"

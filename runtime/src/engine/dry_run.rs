@@ -125,7 +125,10 @@ impl Engine<'_> {
             vec![object.name.clone()],
             1,
         );
-        let mut chunks = downloads.next(&object.name).expect("one object queued");
+        let mut chunks = downloads
+            .next(&object.name)
+            .await
+            .expect("one object queued");
         let result = process(
             &object.name,
             &mut chunks,

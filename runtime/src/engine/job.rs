@@ -150,6 +150,7 @@ impl Engine<'_> {
             progress.file_started(&file.name);
             let mut parsed = parses
                 .next(&file.name)
+                .await
                 .expect("a parse is queued for every pending file");
             let mut report = FileReport::default();
             let open = |schema: SchemaRef| table.writer(schema);

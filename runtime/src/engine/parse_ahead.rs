@@ -10,7 +10,6 @@
 //! is mapping gets far enough ahead to keep its core busy. A parser that failed is never
 //! reused.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -109,8 +108,9 @@ impl Emit for Forward<'_> {
 }
 
 /// Parses in flight, in the order the job consumes them. Dropping it stops them all.
+/// Channels are made as parses start (a few at a time), however many objects the job has.
 pub struct ParseAhead {
-    queue: VecDeque<(String, ParsedObject)>,
+    started: mpsc::Receiver<ParsedObject>,
     _tasks: JoinSet<()>,
 }
 
@@ -130,20 +130,9 @@ impl ParseAhead {
         keys: Vec<String>,
         parallel: usize,
     ) -> ParseAhead {
-        let permits = Arc::new(Semaphore::new(parallel.max(1)));
-        let mut queue = VecDeque::with_capacity(keys.len());
-        let mut senders = Vec::with_capacity(keys.len());
-        for key in keys {
-            let (tx, rx) = mpsc::channel(DEPTH);
-            queue.push_back((
-                key.clone(),
-                ParsedObject {
-                    key: key.clone(),
-                    rx,
-                },
-            ));
-            senders.push((key, tx));
-        }
+        let parallel = parallel.max(1);
+        let permits = Arc::new(Semaphore::new(parallel));
+        let (started_tx, started) = mpsc::channel(parallel);
         let parsing = Arc::new(parsing);
         // Instances that parsed an object to its end serve the next ones (as a sequential run
         // reuses its one parser); one that failed may be in any state and is dropped.
@@ -152,16 +141,21 @@ impl ParseAhead {
         // Places are handed out strictly in consumption order (as for downloads).
         tasks.spawn(async move {
             let mut parses = JoinSet::new();
-            for (key, tx) in senders {
+            for key in keys {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     return;
                 };
-                let Some(mut chunks) = downloads.next(&key) else {
+                let (tx, rx) = mpsc::channel(DEPTH);
+                let object = ParsedObject {
+                    key: key.clone(),
+                    rx,
+                };
+                if started_tx.send(object).await.is_err() {
+                    return;
+                }
+                let Some(mut chunks) = downloads.next(&key).await else {
                     return;
                 };
-                if tx.is_closed() {
-                    continue;
-                }
                 let (parsing, idle) = (parsing.clone(), idle.clone());
                 parses.spawn(async move {
                     let reused = idle.lock().expect("idle parsers").pop();
@@ -203,16 +197,16 @@ impl ParseAhead {
             while parses.join_next().await.is_some() {}
         });
         ParseAhead {
-            queue,
+            started,
             _tasks: tasks,
         }
     }
 
     /// The next object's steps, or `None` when every object has been handed out.
-    pub fn next(&mut self, key: &str) -> Option<ParsedObject> {
-        let (next, parsed) = self.queue.pop_front()?;
+    pub async fn next(&mut self, key: &str) -> Option<ParsedObject> {
+        let parsed = self.started.recv().await?;
         debug_assert_eq!(
-            next, key,
+            parsed.key, key,
             "objects are consumed in the order they were queued"
         );
         Some(parsed)
