@@ -16,13 +16,11 @@ use std::collections::HashSet;
 
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use deltalake::logstore::object_store::ObjectStoreExt;
-use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use deltalake::protocol::DeltaOperation;
 use serde::Serialize;
 
 use super::error::TableError;
-use super::read::conform;
+use super::read::data_file;
 use super::{Table, delta_error};
 
 /// What a compaction did.
@@ -87,28 +85,10 @@ impl Table {
         }
 
         let mut writer = self.writer_with_target(schema.clone(), target_file_bytes)?;
-        let store = self.delta.object_store();
         for (name, location, size, _) in &small {
-            let fail = |source: Box<dyn std::error::Error + Send + Sync>| TableError::Read {
-                path: self.path.clone(),
-                file: name.clone(),
-                source,
-            };
             // Small by definition (under half the target), so one file in memory is bounded.
-            let bytes = store
-                .get(location)
-                .await
-                .map_err(|e| fail(e.into()))?
-                .bytes()
-                .await
-                .map_err(|e| fail(e.into()))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-                .and_then(|b| b.build())
-                .map_err(|e| fail(e.into()))?;
-            for batch in reader {
-                let batch = batch
-                    .and_then(|b| conform(&schema, &b))
-                    .map_err(|e| fail(e.into()))?;
+            for batch in data_file(self, name, location, &schema).await? {
+                let batch = batch?;
                 report.rows += batch.num_rows() as u64;
                 writer.write(&batch).await?;
             }

@@ -7,6 +7,7 @@ use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 use deltalake::logstore::object_store::ObjectStoreExt;
+use deltalake::logstore::object_store::path::Path as ObjectPath;
 use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::error::TableError;
@@ -30,7 +31,6 @@ pub async fn read_table(path: &Path) -> Result<Vec<RecordBatch>, TableError> {
             (f.path().into_owned(), f.object_store_path(), deleted_rows)
         })
         .collect();
-    let store = table.delta.object_store();
     let mut batches = Vec::new();
     for (name, location, deleted_rows) in files {
         let fail = |source: Box<dyn std::error::Error + Send + Sync>| TableError::Read {
@@ -43,28 +43,50 @@ pub async fn read_table(path: &Path) -> Result<Vec<RecordBatch>, TableError> {
                 "the file has a deletion vector, which this reader does not apply".into(),
             ));
         }
-        let bytes = store
-            .get(&location)
-            .await
-            .map_err(|e| fail(e.into()))?
-            .bytes()
-            .await
-            .map_err(|e| fail(e.into()))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .and_then(|b| b.build())
-            .map_err(|e| fail(e.into()))?;
-        for batch in reader {
-            let batch = batch.and_then(|b| conform(&schema, &b));
-            batches.push(batch.map_err(|e| fail(e.into()))?);
+        for batch in data_file(&table, &name, &location, &schema).await? {
+            batches.push(batch?);
         }
     }
     Ok(batches)
 }
 
+/// The batches of one data file (fetched whole), shaped like `schema` (see [`conform`]);
+/// errors name the file.
+pub(super) async fn data_file(
+    table: &Table,
+    name: &str,
+    location: &ObjectPath,
+    schema: &SchemaRef,
+) -> Result<impl Iterator<Item = Result<RecordBatch, TableError>>, TableError> {
+    let fail = |source: Box<dyn std::error::Error + Send + Sync>| TableError::Read {
+        path: table.path.clone(),
+        file: name.to_owned(),
+        source,
+    };
+    let bytes = table
+        .delta
+        .object_store()
+        .get(location)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .bytes()
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|b| b.build())
+        .map_err(|e| fail(e.into()))?;
+    let schema = schema.clone();
+    Ok(reader.map(move |batch| {
+        batch
+            .and_then(|b| conform(&schema, &b))
+            .map_err(|e| fail(e.into()))
+    }))
+}
+
 /// `batch` with `schema`'s columns, in its order: missing ones as nulls, a differently labelled
 /// type (such as a timestamp's zone spelling) cast to the table's. Columns are matched through
 /// a map (not `column_by_name`, a scan per column), so wide tables read in linear time.
-pub(super) fn conform(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+fn conform(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     let file_schema = batch.schema();
     let in_file: HashMap<&str, usize> = file_schema
         .fields()
