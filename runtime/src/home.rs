@@ -37,6 +37,12 @@ impl Home {
         self.root.join("tmp").join("objects")
     }
 
+    /// The key the secret store is sealed with, unless `FERRY_MASTER_KEY` gives one (made on
+    /// first use, mode 0600).
+    pub fn master_key(&self) -> PathBuf {
+        self.root.join("master.key")
+    }
+
     /// Compiled plugin artifacts, keyed by content hash and engine compatibility.
     pub fn compile_cache(&self) -> PathBuf {
         self.root.join("cache").join("compiled")

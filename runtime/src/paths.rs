@@ -37,6 +37,10 @@ pub enum NameKind {
     Endpoint,
     /// A plugin project's name (`ferry plugin new`), also its directory.
     Plugin,
+    /// A credential a workflow declares, as the secret store names it.
+    Credential,
+    /// A project variable (`${name}` in workflows).
+    Variable,
     /// A file in the upload area (a relative path).
     Upload,
     /// A file inside a package (a relative path).
@@ -59,6 +63,8 @@ impl NameKind {
             NameKind::Key => "key name",
             NameKind::Endpoint => "endpoint name",
             NameKind::Plugin => "plugin name",
+            NameKind::Credential => "credential name",
+            NameKind::Variable => "variable name",
             NameKind::Upload => "upload name",
             NameKind::Entry => "package entry",
         }

@@ -24,6 +24,7 @@ mod plugin_authoring;
 mod remote;
 mod resume;
 mod sandbox;
+mod secrets;
 mod serve;
 mod serve_hardening;
 mod service_auth;

@@ -27,29 +27,6 @@ fn csv_files(env: &Env, dir: &str, count: usize) {
     }
 }
 
-/// Polls job `id` until `done` holds for it, and returns it.
-fn wait_job(server: &Server, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (code, job) = call(
-            "GET",
-            &format!("{}/v1/jobs/{id}", server.url),
-            Some(key),
-            None,
-        );
-        assert_eq!(code, 200, "{job}");
-        if done(&job) {
-            return job;
-        }
-        assert!(Instant::now() < deadline, "job stuck: {job}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn terminal(job: &Value) -> bool {
-    !matches!(job["executionStatus"].as_str(), Some("CREATED" | "RUNNING"))
-}
-
 fn passed_at_least(n: u64) -> impl Fn(&Value) -> bool {
     move |job| job["files"]["passed"].as_u64().unwrap_or(0) >= n
 }
@@ -290,6 +267,7 @@ fn every_documented_route_exists_and_enforces_its_permission() {
         "ManageWorkflows",
         "ManageKeys",
         "ManageDeployments",
+        "ManageSecrets",
     ]
     .iter()
     .map(|p| (p.to_string(), key(&env, &format!("only-{p}"), p)))
@@ -312,6 +290,8 @@ fn every_documented_route_exists_and_enforces_its_permission() {
             let concrete = path
                 .replace("{id}", &job_id)
                 .replace("{name}", name)
+                .replace("{credential}", name)
+                .replace("{field}", "token")
                 .replace("{service}", "churn")
                 .replace("{version}", "v9");
             let url = format!("{}{concrete}", server.url);
@@ -334,7 +314,7 @@ fn every_documented_route_exists_and_enforces_its_permission() {
                             || (path == "/v1/keys/{name}" && method == "DELETE")
                             || (path.starts_with("/v1/node/") && method == "DELETE")
                             // Deployer routes on ids that do not exist: the route answered.
-                            || (["/v1/deployments/", "/v1/operations/", "/v1/infras/"]
+                            || (["/v1/deployments/", "/v1/operations/", "/v1/infras/", "/v1/variables/"]
                                 .iter()
                                 .any(|p| path.starts_with(p))
                                 && !body["error"]["message"]

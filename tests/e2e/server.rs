@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -107,4 +108,28 @@ pub fn key(env: &Env, name: &str, permissions: &str) -> String {
     let out = env.ferry(&["keys", "create", name, "--permission", permissions]);
     assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out).trim().to_owned()
+}
+
+/// Polls job `id` until `done` holds for it, and returns it.
+pub fn wait_job(server: &Server, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, job) = call(
+            "GET",
+            &format!("{}/v1/jobs/{id}", server.url),
+            Some(key),
+            None,
+        );
+        assert_eq!(code, 200, "{job}");
+        if done(&job) {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "job stuck: {job}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether the job has stopped: anything but CREATED or RUNNING.
+pub fn terminal(job: &Value) -> bool {
+    !matches!(job["executionStatus"].as_str(), Some("CREATED" | "RUNNING"))
 }

@@ -21,6 +21,7 @@ impl App {
 
     /// Stores every infra of an infra file (nothing, unless all are valid).
     pub async fn apply_infras(&self, file: &Path) -> Result<Vec<InfraRecord>, DeployError> {
+        self.ctx().refresh_secrets().await?;
         deploy::infra::apply_file(self.ctx(), file).await
     }
 
@@ -33,7 +34,7 @@ impl App {
                 name: name.clone(),
                 spec,
             };
-            deploy::infra::check(&infra, &ctx.catalog, &ctx.host, &ctx.secrets)
+            deploy::infra::check(&infra, &ctx.catalog, &ctx.host, &ctx.secrets())
                 .map_err(|e| DeployError::Invalid(format!("{}: {e}", file.display())))?;
             names.push(name);
         }
@@ -111,11 +112,13 @@ impl App {
 
     /// Asks the infra now what it serves (per node or cloud resource).
     pub async fn observe(&self, id: &str) -> Result<DetailedStatus, DeployError> {
+        self.ctx().refresh_secrets().await?;
         deploy::observe(self.ctx(), id).await
     }
 
     /// Starts making the infra match the desired state.
     pub async fn start_update(&self, id: &str) -> Result<OperationRecord, DeployError> {
+        self.ctx().refresh_secrets().await?;
         deploy::start_update(self.ctx(), id).await
     }
 
@@ -125,6 +128,7 @@ impl App {
         id: &str,
         disable_first: bool,
     ) -> Result<OperationRecord, DeployError> {
+        self.ctx().refresh_secrets().await?;
         deploy::start_delete(self.ctx(), id, disable_first).await
     }
 

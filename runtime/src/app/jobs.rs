@@ -31,9 +31,21 @@ impl App {
         Runner::new(self.ctx())
     }
 
+    /// Workflow file `path` with its `${name}` filled in from `given`, else the project's
+    /// variables, and checked as a file (see [`App::check`] for the rest).
+    pub async fn load_workflow(
+        &self,
+        path: &std::path::Path,
+        given: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Workflow, EngineError> {
+        let project = self.variable_values().await?;
+        Ok(Workflow::load_with(path, &project, given)?)
+    }
+
     /// Everything `ferry validate` checks: the file, its plugins, grants, secrets, and a
     /// deploy step's infra (declared or stored). A runnable workflow comes back prepared.
     pub async fn check(&self, workflow: &Workflow) -> Result<Prepared, EngineError> {
+        self.ctx().refresh_secrets().await?;
         self.runner().check(workflow).await
     }
 
@@ -74,6 +86,7 @@ impl App {
 
     /// Continues a killed or interrupted job at its first object not passed.
     pub async fn resume(&self, id: Uuid, progress: &dyn Progress) -> Result<Job, EngineError> {
+        self.ctx().refresh_secrets().await?;
         self.runner().resume(id, progress).await
     }
 

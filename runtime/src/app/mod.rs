@@ -1,6 +1,6 @@
 //! The one face of ferry's library: an opened state directory and every operation a user can
-//! ask of it — check and run workflows, follow and cancel jobs, keys, service packages, infras
-//! and deployments. The command line ([`crate::cli`]) and the HTTP server
+//! ask of it — check and run workflows, follow and cancel jobs, keys, secrets and variables,
+//! service packages, infras and deployments. The command line ([`crate::cli`]) and the HTTP server
 //! ([`crate::server`]) are thin translations of arguments and requests into these calls, so
 //! they cannot drift apart: `ferry validate` and `PUT /v1/workflows` run the same check.
 //!
@@ -12,6 +12,7 @@ mod deployments;
 mod jobs;
 mod keys;
 mod plugins;
+mod secrets;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use crate::paths::{NameError, Roots};
 
 pub use jobs::JobReport;
 pub use plugins::{BuildError, PLUGIN_WIT_VERSION, Trial, TrialInput};
+pub use secrets::SecretError;
 
 /// An opened state directory and what can be done with it.
 #[derive(Clone)]

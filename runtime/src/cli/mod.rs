@@ -8,6 +8,7 @@ mod plugin;
 mod print;
 mod progress;
 mod run;
+mod secrets;
 mod serve;
 mod tables;
 
@@ -49,7 +50,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "FERRY_HOME", default_value = ".ferry")]
     home: PathBuf,
     /// Secrets file (TOML, `[credential] field = "value"`); FERRY_SECRET_<NAME>_<FIELD>
-    /// environment variables take precedence.
+    /// environment variables take precedence, and the home's secret store (`ferry secrets`)
+    /// comes after it.
     #[arg(long, global = true, env = "FERRY_SECRETS_FILE", value_name = "FILE")]
     secrets: Option<PathBuf>,
     /// Print results as JSON (camelCase keys), for programs; every command takes it.
@@ -67,7 +69,12 @@ enum Command {
     /// Run a workflow as a new job.
     Run(run::RunArgs),
     /// Check a workflow: syntax, step wiring, plugins and their WIT version, grants.
-    Validate { file: PathBuf },
+    Validate {
+        file: PathBuf,
+        /// A value for `${NAME}` in the workflow (over the project's variables); repeatable.
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = run::parse_var)]
+        vars: Vec<(String, String)>,
+    },
     /// Inspect, resume and cancel jobs.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
@@ -88,6 +95,13 @@ enum Command {
     /// The home's Delta tables: list, show (columns, version, files, size, rows, last job).
     #[command(subcommand)]
     Tables(tables::TablesCommand),
+    /// Credentials' secret values, sealed in the home: set (from stdin), list (names only),
+    /// delete.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
+    /// Project variables, `${NAME}` in every workflow of the home: set, list, delete.
+    #[command(subcommand)]
+    Variables(secrets::VariablesCommand),
     /// Write, build, inspect and try plugins of your own (Rust or Python).
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -175,7 +189,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
     let open = || async { builder().open().await };
     match cli.command {
         Command::Run(args) => run::run(open().await?, args, json).await,
-        Command::Validate { file } => run::validate(open().await?, &file, json).await,
+        Command::Validate { file, vars } => {
+            run::validate(open().await?, &file, &vars.into_iter().collect(), json).await
+        }
         Command::Jobs(cmd) => jobs::jobs(open().await?, cmd, json).await,
         Command::Serve(args) => serve::run_serve(builder(), &cli.home, args).await,
         Command::Keys(cmd) => serve::keys(open().await?, cmd, json).await,
@@ -184,6 +200,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         Command::Deployments(cmd) => deployments::deployments(open().await?, cmd, json).await,
         Command::Plugin(cmd) => plugin::plugin(open().await?, cmd, json).await,
         Command::Tables(cmd) => tables::tables(open().await?, cmd, json).await,
+        Command::Secrets(cmd) => secrets::secrets(open().await?, cmd, json).await,
+        Command::Variables(cmd) => secrets::variables(open().await?, cmd, json).await,
         Command::Test { files } => plugin::test(open().await?, files, json).await,
     }
 }
@@ -195,7 +213,7 @@ fn code_for(e: &EngineError) -> u8 {
         EngineError::Workflow(WorkflowError::Read { .. }) => exit::NO_INPUT,
         e if e.is_config() => exit::CONFIG,
         EngineError::Store(StoreError::NotFound(_) | StoreError::Missing(_)) => exit::NO_INPUT,
-        EngineError::Store(StoreError::InvalidName(_)) => exit::DATA,
+        EngineError::Store(StoreError::InvalidName(_) | StoreError::Invalid(_)) => exit::DATA,
         EngineError::Store(StoreError::Terminal { .. }) => exit::JOB_FAILED,
         EngineError::Store(StoreError::Leased { .. })
         | EngineError::LeaseLost { .. }

@@ -12,7 +12,6 @@ use crate::app::{App, PLUGIN_WIT_VERSION, Trial, TrialInput};
 use crate::engine::{EngineError, TestReport};
 use crate::host::{Inspection, SettingType};
 use crate::kit::{self, Language, Sdk};
-use crate::workflow::Workflow;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Kind {
@@ -477,7 +476,7 @@ fn print_trial(trial: Trial, json_out: bool) -> ExitCode {
 pub async fn test(app: App, files: Vec<PathBuf>, json_out: bool) -> Result<ExitCode, EngineError> {
     let mut all: Vec<(PathBuf, Vec<TestReport>)> = Vec::new();
     for file in files {
-        let workflow = Workflow::load(&file)?;
+        let workflow = app.load_workflow(&file, &Default::default()).await?;
         if workflow.tests.is_empty() {
             eprintln!("{}: no [[tests]]", file.display());
         }

@@ -1,6 +1,6 @@
 //! `ferry run` and `ferry validate`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::engine::{EngineError, RunOptions};
 use crate::store::{ExecutionStatus, FileStatus};
 use crate::units::HumanDuration;
-use crate::workflow::{FileKind, ServiceSpec, Workflow, WorkflowError};
+use crate::workflow::{FileKind, ServiceSpec, WorkflowError};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -28,10 +28,23 @@ pub struct RunArgs {
     /// not yet imported appear. Stops on Ctrl-C or SIGTERM.
     #[arg(long, value_name = "INTERVAL")]
     watch: Option<HumanDuration>,
+    /// A value for `${NAME}` in the workflow (over the project's variables); repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+}
+
+/// `NAME=VALUE` of `--var`.
+pub fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    crate::paths::check(crate::paths::NameKind::Variable, name).map_err(|e| e.to_string())?;
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 pub async fn run(app: App, args: RunArgs, json: bool) -> Result<ExitCode, EngineError> {
-    let workflow = Workflow::load(&args.file)?;
+    let given: BTreeMap<String, String> = args.vars.iter().cloned().collect();
+    let workflow = app.load_workflow(&args.file, &given).await?;
     let prepared = app.check(&workflow).await?;
     if args.dry_run {
         let result = app.dry_run(&prepared, args.only.as_deref()).await?;
@@ -175,15 +188,20 @@ pub fn job_exit(job: &crate::store::Job) -> ExitCode {
     }
 }
 
-pub async fn validate(app: App, file: &Path, json: bool) -> Result<ExitCode, EngineError> {
+pub async fn validate(
+    app: App,
+    file: &Path,
+    given: &BTreeMap<String, String>,
+    json: bool,
+) -> Result<ExitCode, EngineError> {
     if let Ok(text) = crate::workflow::read_text(file)
         && let Some(kind @ (FileKind::Infras | FileKind::Service)) = FileKind::of(&text)
     {
         return validate_other(&app, file, &text, kind, json);
     }
-    let outcome = match Workflow::load(file) {
+    let outcome = match app.load_workflow(file, given).await {
         Ok(wf) => app.check(&wf).await.map(|p| (wf, p)),
-        Err(e) => Err(EngineError::from(e)),
+        Err(e) => Err(e),
     };
     let problems: Vec<String> = match &outcome {
         Ok(_) => Vec::new(),

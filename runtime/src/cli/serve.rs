@@ -40,7 +40,7 @@ pub enum KeysCommand {
     /// Create an API key; it is printed once and stored only as a hash.
     Create {
         name: String,
-        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments, UseServices (repeat
+        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments, ManageSecrets, UseServices (repeat
         /// or comma-separate).
         #[arg(
             long = "permission",

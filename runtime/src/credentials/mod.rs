@@ -1,15 +1,18 @@
 //! Named credentials, held by the host and applied to a plugin's outbound requests on their
 //! way out, so that no plugin ever holds a secret. A workflow declares a credential (its kind
 //! and non-secret parameters) and grants it to a step for some hosts; the secret values come
-//! from the environment or a secrets file ([`SecretSource`]).
+//! from the environment, a secrets file or the home's secret store ([`SecretSource`]), where
+//! they are sealed under a master key ([`vault`]).
 
 mod gcp;
 mod secret;
 mod sigv4;
+pub mod vault;
 
 pub use gcp::GcpAuth;
-pub use secret::{Secret, SecretFileError, SecretSource};
+pub use secret::{SECRET_FIELDS, Secret, SecretFileError, SecretSource};
 pub use sigv4::{AwsSigner, Payload};
+pub use vault::{MasterKey, VaultError};
 
 /// What a credential is, as declared (its kind and non-secret parameters); the secret values
 /// are looked up when it is [resolved](Credential::resolve). The workflow model has its own

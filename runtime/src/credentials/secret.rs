@@ -1,5 +1,6 @@
 //! Secret values and where the host finds them: environment variables first, then a secrets
-//! file given to `ferry`. Workflows only ever name a secret; its value never enters a workflow
+//! file given to `ferry`, then the home's secret store (`ferry secrets set`, sealed by
+//! [`super::vault`]). Workflows only ever name a secret; its value never enters a workflow
 //! file, a job record, a log line or a plugin.
 
 use std::collections::BTreeMap;
@@ -32,18 +33,39 @@ impl fmt::Debug for Secret {
 ///
 /// Field `field` of credential `name` is read from the environment variable
 /// `FERRY_SECRET_<NAME>_<FIELD>` (upper case, `-` as `_`), else from `[name] field = "…"` in the
-/// secrets file.
+/// secrets file, else from the home's secret store.
 #[derive(Clone, Default)]
 pub struct SecretSource {
     file: Option<PathBuf>,
     values: BTreeMap<String, BTreeMap<String, Secret>>,
+    stored: BTreeMap<(String, String), Stored>,
 }
+
+/// A value of the secret store, opened; one that did not open keeps why, for the error that
+/// names it when a credential needs it.
+#[derive(Clone)]
+enum Stored {
+    Value(Secret),
+    Unusable(String),
+}
+
+/// The fields a credential's secrets may have, over every kind: what `ferry secrets set`
+/// accepts.
+pub const SECRET_FIELDS: &[&str] = &[
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "token",
+    "access_token",
+    "service_account_key",
+];
 
 impl fmt::Debug for SecretSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretSource")
             .field("file", &self.file)
             .field("credentials", &self.values.keys().collect::<Vec<_>>())
+            .field("stored", &self.stored.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -102,7 +124,27 @@ impl SecretSource {
         Ok(SecretSource {
             file: Some(path.to_owned()),
             values,
+            stored: BTreeMap::new(),
         })
+    }
+
+    /// This source, with the secret store's values (as opened) behind the environment and the
+    /// file.
+    pub fn with_stored<E: fmt::Display>(
+        mut self,
+        entries: impl IntoIterator<Item = (String, String, Result<Secret, E>)>,
+    ) -> Self {
+        self.stored = entries
+            .into_iter()
+            .map(|(name, field, value)| {
+                let value = match value {
+                    Ok(secret) => Stored::Value(secret),
+                    Err(e) => Stored::Unusable(e.to_string()),
+                };
+                ((name, field), value)
+            })
+            .collect();
+        self
     }
 
     /// The environment variable that holds `field` of credential `name`.
@@ -118,18 +160,29 @@ impl SecretSource {
         {
             return Some(Secret(v));
         }
-        self.values.get(name)?.get(field).cloned()
+        if let Some(value) = self.values.get(name).and_then(|f| f.get(field)) {
+            return Some(value.clone());
+        }
+        match self.stored.get(&(name.to_owned(), field.to_owned()))? {
+            Stored::Value(secret) => Some(secret.clone()),
+            Stored::Unusable(_) => None,
+        }
     }
 
     /// Where a user should put a missing value, for error messages.
     pub fn describe(&self, name: &str, field: &str) -> String {
+        if let Some(Stored::Unusable(why)) = self.stored.get(&(name.to_owned(), field.to_owned())) {
+            return format!("the secret store holds it, but {why}");
+        }
         let env = Self::env_var(name, field);
         match &self.file {
             Some(path) => format!(
-                "set {env} or `{field}` under [{name}] in {}",
+                "set {env}, `{field}` under [{name}] in {}, or store it with `ferry secrets set {name} {field}`",
                 path.display()
             ),
-            None => format!("set {env} or pass a secrets file with --secrets"),
+            None => format!(
+                "set {env}, store it with `ferry secrets set {name} {field}`, or pass a secrets file with --secrets"
+            ),
         }
     }
 }
@@ -162,6 +215,47 @@ mod tests {
         let e = SecretSource::with_file(&path).unwrap_err().to_string();
         assert!(e.contains("line 2"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn the_store_comes_after_the_file_and_an_unusable_value_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.toml");
+        std::fs::write(&path, "[api]\ntoken = \"from-file\"\n").unwrap();
+        let source = SecretSource::with_file(&path).unwrap().with_stored([
+            (
+                "api".to_owned(),
+                "token".to_owned(),
+                Ok(Secret::new("from-store")),
+            ),
+            (
+                "db".to_owned(),
+                "token".to_owned(),
+                Ok(Secret::new("stored")),
+            ),
+            (
+                "gone".to_owned(),
+                "token".to_owned(),
+                Err(super::super::VaultError::WrongKey {
+                    credential: "gone".into(),
+                    field: "token".into(),
+                }),
+            ),
+        ]);
+        assert_eq!(source.get("api", "token").unwrap().expose(), "from-file");
+        assert_eq!(source.get("db", "token").unwrap().expose(), "stored");
+        assert!(source.get("gone", "token").is_none());
+        assert!(
+            source
+                .describe("gone", "token")
+                .contains("another master key")
+        );
+        assert!(
+            source
+                .describe("db", "access_token")
+                .contains("ferry secrets set db access_token")
+        );
+        assert!(!format!("{source:?}").contains("stored\""));
     }
 
     #[test]

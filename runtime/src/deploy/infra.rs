@@ -138,7 +138,7 @@ impl Infra {
             sandbox: Sandbox {
                 dirs,
                 settings: self.settings()?,
-                outbound: Arc::new(self.outbound(&ferry.secrets)?),
+                outbound: Arc::new(self.outbound(&ferry.secrets())?),
             },
             limits: self.limits(),
             cancel,

@@ -107,7 +107,7 @@ impl<'a> Engine<'a> {
             workflow,
             &self.host,
             &self.catalog,
-            &self.secrets,
+            &self.secrets(),
             self.grant_roots(),
         )
         .map_err(EngineError::Plugins)

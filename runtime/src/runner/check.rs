@@ -69,7 +69,7 @@ impl Runner<'_> {
             name: step.infra.clone(),
             spec: spec.clone(),
         };
-        match crate::deploy::infra::check(&infra, &self.catalog, &self.host, &self.secrets) {
+        match crate::deploy::infra::check(&infra, &self.catalog, &self.host, &self.secrets()) {
             Ok(()) => Vec::new(),
             Err(e) => vec![Problem {
                 location: workflow.location(&step.name, "infra"),
@@ -101,7 +101,7 @@ impl Runner<'_> {
             ))]);
         };
         let checked = crate::deploy::infra::decode(record).and_then(|infra| {
-            crate::deploy::infra::check(&infra, &self.catalog, &self.host, &self.secrets)
+            crate::deploy::infra::check(&infra, &self.catalog, &self.host, &self.secrets())
         });
         Ok(match checked {
             Ok(()) => Vec::new(),

@@ -129,6 +129,7 @@ impl From<crate::store::StoreError> for ApiError {
         match &e {
             StoreError::NotFound(_) | StoreError::Missing(_) => ApiError::not_found(e.to_string()),
             StoreError::InvalidName(_) => ApiError::bad_request("invalid_name", e.to_string()),
+            StoreError::Invalid(_) => ApiError::bad_request("invalid_value", e.to_string()),
             StoreError::Terminal { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "job_finished", e.to_string())
             }

@@ -94,6 +94,29 @@ fn table_paths() -> Value {
     })
 }
 
+/// The secret store's and project variables' paths.
+fn settings_paths() -> Value {
+    let secret = json!({ "type": "object", "properties": { "credential": { "type": "string" }, "field": { "type": "string" }, "set": { "type": "boolean" }, "updatedAt": { "type": ["string", "null"], "format": "date-time" } } });
+    let variable = json!({ "type": "object", "properties": { "name": { "type": "string" }, "value": { "type": "string" }, "updatedAt": { "type": "string", "format": "date-time" } } });
+    let value_body = |what: &str| json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": { "value": { "type": "string", "description": what } } } } } });
+    json!({
+        "/v1/secrets": { "get": secured(json!({ "summary": "The stored secrets' names (credential, field, updatedAt); never their values", "responses": { "200": { "description": "{items: [...]}" } } }), "ManageSecrets") },
+        "/v1/secrets/{credential}/{field}": {
+            "parameters": [path_param("credential", "Credential name, as a workflow or infra declares it", None), path_param("field", "access_key_id, secret_access_key, session_token, token, access_token or service_account_key", None)],
+            "get": secured(json!({ "summary": "Whether the secret is stored (never its value)", "responses": { "200": { "description": "{credential, field, set, updatedAt}", "content": { "application/json": { "schema": secret.clone() } } }, "400": error_response("Not a credential name or secret field") } }), "ManageSecrets"),
+            "put": secured(json!({ "summary": "Store the secret, sealed under the home's master key; the answer does not repeat it", "requestBody": value_body("The secret value"), "responses": { "201": { "description": "Stored", "content": { "application/json": { "schema": secret.clone() } } }, "200": { "description": "Replaced" }, "400": error_response("Not a credential name or secret field, or an empty value") } }), "ManageSecrets"),
+            "delete": secured(json!({ "summary": "Remove the stored secret", "responses": { "200": { "description": "{deleted: {credential, field}}" }, "404": error_response("Not stored") } }), "ManageSecrets")
+        },
+        "/v1/variables": { "get": secured(json!({ "summary": "Project variables: values for ${name} in every workflow", "responses": { "200": { "description": "{items: [Variable]}" } } }), "ViewJobs") },
+        "/v1/variables/{name}": {
+            "parameters": [path_param("name", "Variable name", None)],
+            "get": secured(json!({ "summary": "A project variable", "responses": { "200": { "description": "The variable", "content": { "application/json": { "schema": variable.clone() } } }, "404": error_response("No such variable") } }), "ViewJobs"),
+            "put": secured(json!({ "summary": "Set a project variable (a trigger's variables override it)", "requestBody": value_body("The value; no quotes, backslashes or newlines"), "responses": { "201": { "description": "Set", "content": { "application/json": { "schema": variable } } }, "200": { "description": "Replaced" }, "400": error_response("Not a variable name, or a value that could not go in a TOML string") } }), "ManageWorkflows"),
+            "delete": secured(json!({ "summary": "Remove a project variable", "responses": { "200": { "description": "{deleted: name}" }, "404": error_response("No such variable") } }), "ManageWorkflows")
+        }
+    })
+}
+
 fn deployment_schemas() -> Value {
     json!({
         "Deployment": { "type": "object", "required": ["id", "service", "infra", "desired"], "properties": {
@@ -116,7 +139,7 @@ fn deployment_schemas() -> Value {
 
 pub fn document() -> Value {
     let mut doc = base_document();
-    let extra = [table_paths(), deployment_paths()];
+    let extra = [table_paths(), settings_paths(), deployment_paths()];
     for (k, v) in extra
         .iter()
         .flat_map(|p| p.as_object().expect("paths").clone())
@@ -221,7 +244,7 @@ fn base_document() -> Value {
                     "variables": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Values for ${name} in the workflow text" } } },
                 "ApiKey": { "type": "object", "properties": {
                     "id": { "type": "string" }, "name": { "type": "string" },
-                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys", "ManageDeployments"] } },
+                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys", "ManageDeployments", "ManageSecrets", "UseServices"] } },
                     "key": { "type": "string", "description": "Only in the answer to its creation" } } }
             }
         },

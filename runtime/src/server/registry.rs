@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use http::StatusCode;
 use serde::Serialize;
 
 use super::http::ApiError;
@@ -98,6 +97,19 @@ impl WorkflowDir {
         self.parse(name, &self.text(name)?)
     }
 
+    /// Workflow `name` with its `${…}` filled in from `given`, else the project's `variables`.
+    pub fn load_with(
+        &self,
+        name: &str,
+        project: &BTreeMap<String, String>,
+        given: &BTreeMap<String, String>,
+    ) -> Result<Workflow, ApiError> {
+        let text =
+            crate::workflow::substitute(&self.path(name)?, &self.text(name)?, project, given)
+                .map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+        self.parse(name, &text)
+    }
+
     /// Writes the workflow file (atomically: readers see the old or the new text).
     pub fn put(&self, name: &str, text: &str) -> Result<bool, ApiError> {
         let path = self.path(name)?;
@@ -136,78 +148,5 @@ impl WorkflowDir {
                 problems: vec![e.message],
             },
         }
-    }
-}
-
-/// `${name}` in a workflow's text replaced by `variables[name]`; a variable the text uses but
-/// the request does not give is an error, as is one given but never used.
-pub fn substitute(text: &str, variables: &BTreeMap<String, String>) -> Result<String, ApiError> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut used = std::collections::BTreeSet::new();
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            rest = "";
-            break;
-        };
-        let name = &after[..end];
-        let value = variables.get(name).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "missing_variable",
-                format!(
-                    "the workflow uses ${{{name}}}, which the request's `variables` does not set"
-                ),
-            )
-        })?;
-        // Values land inside TOML strings: keep them from closing the string.
-        if value.contains(['"', '\\', '\n']) {
-            return Err(ApiError::bad_request(
-                "invalid_variable",
-                format!("variable `{name}` may not contain quotes, backslashes or newlines"),
-            ));
-        }
-        used.insert(name.to_owned());
-        out.push_str(value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    if let Some(unused) = variables.keys().find(|k| !used.contains(*k)) {
-        return Err(ApiError::bad_request(
-            "unknown_variable",
-            format!("variable `{unused}` is not used by the workflow"),
-        ));
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn variables() {
-        let vars: BTreeMap<String, String> = [("day".to_owned(), "2026-11-26".to_owned())].into();
-        assert_eq!(
-            substitute("prefix = \"${day}/\"", &vars).unwrap(),
-            "prefix = \"2026-11-26/\""
-        );
-        assert_eq!(
-            substitute("${other}", &vars).unwrap_err().code,
-            "missing_variable"
-        );
-        assert_eq!(
-            substitute("plain", &vars).unwrap_err().code,
-            "unknown_variable"
-        );
-        let bad: BTreeMap<String, String> = [("day".to_owned(), "x\"y".to_owned())].into();
-        assert_eq!(
-            substitute("${day}", &bad).unwrap_err().code,
-            "invalid_variable"
-        );
-        assert_eq!(substitute("no vars", &BTreeMap::new()).unwrap(), "no vars");
     }
 }

@@ -18,6 +18,7 @@ text_enum!(
         ManageWorkflows = "ManageWorkflows",
         ManageKeys = "ManageKeys",
         ManageDeployments = "ManageDeployments",
+        ManageSecrets = "ManageSecrets",
         UseServices = "UseServices",
     }
 );

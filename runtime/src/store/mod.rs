@@ -10,7 +10,9 @@ mod leases;
 mod ledger;
 mod model;
 mod operations;
+mod secrets;
 mod time;
+mod variables;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -30,7 +32,9 @@ pub use leases::{Holder, LEASE_RENEWAL, LEASE_TTL, process_alive};
 pub use ledger::Imported;
 pub use model::*;
 pub use operations::OperationRecord;
+pub use secrets::{SealedSecret, SecretEntry};
 pub use time::{Timestamp, now};
+pub use variables::Variable;
 
 /// How many parse exceptions a job keeps (the count is always exact; the sample is capped).
 pub const EXCEPTION_SAMPLE: i64 = 100;
@@ -58,6 +62,9 @@ pub enum StoreError {
     BadCursor,
     #[error("{0}")]
     Conflict(String),
+    /// A value the store refuses to keep (named in the message).
+    #[error("{0}")]
+    Invalid(String),
     #[error("job store holds an unreadable value: {0}")]
     Corrupt(String),
 }

@@ -412,3 +412,48 @@ async fn a_jobs_deploy_step_is_recorded_with_its_operation() {
         }]
     );
 }
+
+#[tokio::test]
+async fn secrets_and_variables_are_kept_by_name_and_replaced_in_place() {
+    let (_dir, store) = store().await;
+    assert!(!store.put_secret("s3", "token", b"sealed-1").await.unwrap());
+    assert!(store.put_secret("s3", "token", b"sealed-2").await.unwrap());
+    store.put_secret("gcs", "access_token", b"g").await.unwrap();
+    let names: Vec<_> = store
+        .list_secrets()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{}.{}", e.credential, e.field))
+        .collect();
+    assert_eq!(names, ["gcs.access_token", "s3.token"]);
+    let sealed = store.sealed_secrets().await.unwrap();
+    assert_eq!(
+        sealed.iter().find(|s| s.credential == "s3").unwrap().sealed,
+        b"sealed-2"
+    );
+    assert!(matches!(
+        store.put_secret("../x", "token", b"x").await,
+        Err(StoreError::InvalidName(_))
+    ));
+    store.delete_secret("s3", "token").await.unwrap();
+    assert!(store.secret_entry("s3", "token").await.unwrap().is_none());
+    assert!(matches!(
+        store.delete_secret("s3", "token").await,
+        Err(StoreError::Missing(_))
+    ));
+
+    assert!(!store.put_variable("day", "2026-12-01").await.unwrap());
+    assert!(store.put_variable("day", "2026-12-02").await.unwrap());
+    assert_eq!(store.variable("day").await.unwrap().value, "2026-12-02");
+    assert!(matches!(
+        store.put_variable("day", "a\"b").await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.variable_values().await.unwrap()["day"], "2026-12-02");
+    store.delete_variable("day").await.unwrap();
+    assert!(matches!(
+        store.variable("day").await,
+        Err(StoreError::Missing(_))
+    ));
+}

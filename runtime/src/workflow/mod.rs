@@ -8,6 +8,7 @@ mod problem;
 mod settings;
 mod spans;
 mod timestamp;
+mod variables;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -19,6 +20,7 @@ pub use problem::{Location, Problem, WorkflowError, did_you_mean};
 use problem::{Source, explain_unknown_field};
 pub use settings::plugin_settings;
 pub use timestamp::TimestampFormat;
+pub use variables::{VariableError, substitute};
 
 pub use check::{infra_grant_names, is_identifier, ungranted_credentials};
 
@@ -57,6 +59,19 @@ impl Workflow {
     /// Reads and checks a workflow file.
     pub fn load(path: &Path) -> Result<Workflow, WorkflowError> {
         let text = read_text(path)?;
+        Self::parse(path, &text)
+    }
+
+    /// Reads a workflow file, fills in its `${name}` variables (from `given`, else `project`)
+    /// and checks it. The workflow's `text` is the filled-in text, so a resumed job sees the
+    /// values it started with.
+    pub fn load_with(
+        path: &Path,
+        project: &BTreeMap<String, String>,
+        given: &BTreeMap<String, String>,
+    ) -> Result<Workflow, WorkflowError> {
+        let text = read_text(path)?;
+        let text = substitute(path, &text, project, given)?;
         Self::parse(path, &text)
     }
 

@@ -9,8 +9,10 @@ mod jobs;
 mod keys;
 mod node;
 mod packages;
+mod secrets;
 mod system;
 mod tables;
+mod variables;
 mod workflows;
 
 use http::{Method, StatusCode};
@@ -51,6 +53,8 @@ pub enum Handler {
     Keys(keys::Action),
     Packages(packages::Action),
     Tables(tables::Action),
+    Secrets(secrets::Action),
+    Variables(variables::Action),
     Node(node::Action),
     Deployments(deployments::Action),
 }
@@ -107,6 +111,8 @@ fn lookup(method: &Method, s: &[&str]) -> Option<Route> {
         .or_else(|| keys::route(method, s).map(|m| read(m, Handler::Keys)))
         .or_else(|| packages::route(method, s).map(|m| read(m, Handler::Packages)))
         .or_else(|| tables::route(method, s).map(|m| read(m, Handler::Tables)))
+        .or_else(|| secrets::route(method, s).map(|m| read(m, Handler::Secrets)))
+        .or_else(|| variables::route(method, s).map(|m| read(m, Handler::Variables)))
         .or_else(|| node::route(method, s).map(|m| read(m, Handler::Node)))
         .or_else(|| deployments::route(method, s).map(|m| read(m, Handler::Deployments)))
 }
@@ -124,6 +130,8 @@ pub async fn handle(
         Handler::Keys(a) => keys::handle(server, a, request).await,
         Handler::Packages(a) => packages::handle(server, a, request).await,
         Handler::Tables(a) => tables::handle(server, a, request).await,
+        Handler::Secrets(a) => secrets::handle(server, a, request).await,
+        Handler::Variables(a) => variables::handle(server, a, request).await,
         Handler::Node(a) => node::handle(server, a, request).await,
         Handler::Deployments(a) => deployments::handle(server, a, request).await,
     }

@@ -11,7 +11,6 @@ use super::{BodyLimit, Matched};
 use crate::engine::RunOptions;
 use crate::server::Server;
 use crate::server::http::{ApiError, Request, Response, json};
-use crate::server::registry::substitute;
 use crate::store::Permission::{ManageIngestionJobs, ManageWorkflows, ViewJobs};
 
 pub enum Action {
@@ -118,8 +117,8 @@ struct TriggerBody {
 
 async fn trigger(app: &Server, name: &str, request: &Request) -> Result<Response, ApiError> {
     let body: TriggerBody = request.json()?;
-    let text = substitute(&app.registry.text(name)?, &body.variables)?;
-    let workflow = app.registry.parse(name, &text)?;
+    let project = app.ferry.variable_values().await?;
+    let workflow = app.registry.load_with(name, &project, &body.variables)?;
     let prepared = app.ferry.check(&workflow).await?;
     if body.dry_run {
         let result = app
@@ -149,7 +148,8 @@ async fn webhook(app: &Server, name: &str, request: &Request) -> Result<Response
             "the event names no objects: expected an S3 event (Records[].s3.object.key) or a GCS Pub/Sub push (message.attributes.objectId)",
         ));
     }
-    let workflow = app.registry.load(name)?;
+    let project = app.ferry.variable_values().await?;
+    let workflow = app.registry.load_with(name, &project, &BTreeMap::new())?;
     let prepared = app.ferry.check(&workflow).await?;
     let job = app.ferry.create_job(&prepared).await?;
     let options = RunOptions {
