@@ -43,6 +43,17 @@ impl Home {
         self.root.join("master.key")
     }
 
+    /// The server's workflows directory unless `--workflows` names another, and what an export
+    /// takes workflows from.
+    pub fn workflows(&self) -> PathBuf {
+        self.root.join("workflows")
+    }
+
+    /// Where export `id`'s zip is kept; an id that is not a safe name names no path.
+    pub fn export(&self, id: &str) -> Result<PathBuf, NameError> {
+        paths::child(&self.root.join("exports"), NameKind::Export, id, ".zip")
+    }
+
     /// Compiled plugin artifacts, keyed by content hash and engine compatibility.
     pub fn compile_cache(&self) -> PathBuf {
         self.root.join("cache").join("compiled")

@@ -8,12 +8,14 @@
 //! face on this library.
 
 pub mod app;
+pub mod archive;
 pub mod cli;
 pub mod context;
 pub mod credentials;
 pub mod deploy;
 pub mod diagnostic;
 pub mod engine;
+pub mod exports;
 pub mod grants;
 pub mod home;
 pub mod host;

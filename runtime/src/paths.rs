@@ -41,6 +41,8 @@ pub enum NameKind {
     Credential,
     /// A project variable (`${name}` in workflows).
     Variable,
+    /// An export's id (its zip is `<home>/exports/<id>.zip`).
+    Export,
     /// A file in the upload area (a relative path).
     Upload,
     /// A file inside a package (a relative path).
@@ -65,6 +67,7 @@ impl NameKind {
             NameKind::Plugin => "plugin name",
             NameKind::Credential => "credential name",
             NameKind::Variable => "variable name",
+            NameKind::Export => "export id",
             NameKind::Upload => "upload name",
             NameKind::Entry => "package entry",
         }

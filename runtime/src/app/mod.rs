@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod deployments;
+mod exports;
 mod jobs;
 mod keys;
 mod plugins;
@@ -24,6 +25,7 @@ use crate::home::Home;
 use crate::host::{Catalog, PluginHost};
 use crate::paths::{NameError, Roots};
 
+pub use exports::MIN_PASSPHRASE;
 pub use jobs::JobReport;
 pub use plugins::{BuildError, PLUGIN_WIT_VERSION, Trial, TrialInput};
 pub use secrets::SecretError;

@@ -2,6 +2,7 @@
 //! `--json`, for programs. Exit codes follow sysexits where one fits.
 
 mod deployments;
+mod exports;
 mod jobs;
 mod packages;
 mod plugin;
@@ -102,6 +103,10 @@ enum Command {
     /// Project variables, `${NAME}` in every workflow of the home: set, list, delete.
     #[command(subcommand)]
     Variables(secrets::VariablesCommand),
+    /// Export workflows, plugins, packages, infras, deployments, variables and secrets to a
+    /// zip: create, list, show, download, delete.
+    #[command(subcommand)]
+    Exports(exports::ExportsCommand),
     /// Write, build, inspect and try plugins of your own (Rust or Python).
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -202,6 +207,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         Command::Tables(cmd) => tables::tables(open().await?, cmd, json).await,
         Command::Secrets(cmd) => secrets::secrets(open().await?, cmd, json).await,
         Command::Variables(cmd) => secrets::variables(open().await?, cmd, json).await,
+        Command::Exports(cmd) => exports::exports(open().await?, cmd, json).await,
         Command::Test { files } => plugin::test(open().await?, files, json).await,
     }
 }

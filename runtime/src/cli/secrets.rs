@@ -99,13 +99,18 @@ pub async fn secrets(
 fn read_value() -> std::io::Result<Secret> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text)?;
+    Ok(Secret::new(without_newline(text)))
+}
+
+/// `text` without one trailing newline (`\n` or `\r\n`), as `echo` and editors leave it.
+pub(super) fn without_newline(mut text: String) -> String {
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
             text.pop();
         }
     }
-    Ok(Secret::new(text))
+    text
 }
 
 pub async fn variables(

@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek, Write};
 
 use sha2::{Digest, Sha256};
-use zip::write::SimpleFileOptions;
 
 use super::PackageError;
-use super::manifest::{Endpoint, FORMAT_VERSION, FileEntry, Manifest};
+use super::manifest::{Endpoint, FORMAT_VERSION, Manifest};
 use crate::paths::NameKind;
 
 pub const MANIFEST: &str = "manifest.json";
@@ -39,39 +38,21 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Writes the zip: the manifest (with every file's checksum filled in) first, then the files.
+/// Writes the zip: the files, then the manifest with every file's checksum filled in.
 pub fn write(
     mut manifest: Manifest,
     contents: &Contents,
     out: impl Write + Seek,
 ) -> Result<Manifest, PackageError> {
     manifest.format_version = FORMAT_VERSION;
-    manifest.files = contents
-        .files
-        .iter()
-        .map(|(p, b)| {
-            (
-                p.clone(),
-                FileEntry {
-                    sha256: sha256(b),
-                    size: b.len() as u64,
-                },
-            )
-        })
-        .collect();
-    let mut zip = zip::ZipWriter::new(out);
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut zip = crate::archive::Writer::new(out);
+    for (path, bytes) in &contents.files {
+        zip.add(path, bytes)?;
+    }
+    manifest.files = zip.files().clone();
     let json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| PackageError::Invalid(e.to_string()))?;
-    zip.start_file(MANIFEST, options)
-        .map_err(PackageError::zip)?;
-    zip.write_all(&json).map_err(PackageError::Io)?;
-    for (path, bytes) in &contents.files {
-        zip.start_file(path.as_str(), options)
-            .map_err(PackageError::zip)?;
-        zip.write_all(bytes).map_err(PackageError::Io)?;
-    }
-    zip.finish().map_err(PackageError::zip)?;
+    zip.finish(MANIFEST, &json)?;
     Ok(manifest)
 }
 

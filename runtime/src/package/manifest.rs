@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::archive::FileEntry;
 use crate::workflow::{OAuth2Spec, ServiceAuth};
 
 /// The manifest's own format, refused when newer than this ferry understands.
@@ -28,13 +29,6 @@ pub struct Manifest {
     pub endpoints: Vec<Endpoint>,
     /// Every file of the package but the manifest, by path inside the zip.
     pub files: BTreeMap<String, FileEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FileEntry {
-    pub sha256: String,
-    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

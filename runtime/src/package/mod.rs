@@ -9,9 +9,10 @@ mod build;
 mod manifest;
 mod registry;
 
+pub use crate::archive::FileEntry;
 pub use archive::{Contents, MANIFEST, Verified};
 pub use build::build;
-pub use manifest::{Endpoint, FileEntry, Manifest};
+pub use manifest::{Endpoint, Manifest};
 pub use registry::{PackageInfo, Registry};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,8 @@ pub enum PackageError {
     Exists { service: String, version: String },
     #[error("package {0}")]
     Io(#[from] std::io::Error),
+    #[error("package {0}")]
+    Write(#[from] crate::archive::ArchiveError),
     #[error("cannot build the package: the workflow declares no [service]")]
     NoService,
     #[error("cannot build the package: endpoint `{endpoint}`: {source}")]

@@ -136,6 +136,15 @@ impl Registry {
         }
     }
 
+    /// The stored zip of `service` `version`, opened for reading (an export streams it).
+    pub fn file(&self, service: &str, version: &str) -> Result<std::fs::File, PackageError> {
+        let path = self.path(service, version)?;
+        std::fs::File::open(&path).map_err(|_| PackageError::NotFound {
+            service: service.to_owned(),
+            version: version.to_owned(),
+        })
+    }
+
     /// The stored zip's bytes (for download).
     pub fn bytes(&self, service: &str, version: &str) -> Result<Vec<u8>, PackageError> {
         let path = self.path(service, version)?;

@@ -65,6 +65,24 @@ impl Executor {
         });
     }
 
+    /// Writes a created export in the background, as one of the tasks `stop` gives its grace
+    /// to. The passphrase lives only in this task.
+    pub fn run_export(
+        &self,
+        id: String,
+        workflows: std::path::PathBuf,
+        passphrase: Option<crate::credentials::Secret>,
+    ) {
+        let ferry = self.ferry.clone();
+        let mut tasks = self.tasks.lock().expect("executor lock");
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            if let Err(e) = ferry.process_export(&id, &workflows, passphrase).await {
+                tracing::warn!(export = %id, "cannot record the export's end: {e}");
+            }
+        });
+    }
+
     /// Queues `run` behind one job per table and `max_concurrent_jobs` places. The table is
     /// taken before a place, so jobs waiting for a busy table hold no place another table
     /// could use. Once stopping, queued work does not start (its job stays CREATED or RUNNING,

@@ -16,6 +16,9 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The key the request was authenticated with (none on open routes), for handlers whose
+    /// answer depends on more than the route's permission.
+    pub caller: Option<crate::store::ApiKey>,
 }
 
 impl Request {

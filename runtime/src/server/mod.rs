@@ -174,6 +174,10 @@ pub async fn serve(
         })?;
     let executor = Executor::new(ferry.clone(), config.max_concurrent_jobs);
     let resumed = executor.take_back_unfinished().await?;
+    // Exports a stopped server (or CLI) left unfinished end as failed.
+    if let Err(e) = ferry.fail_unfinished_exports().await {
+        tracing::warn!("cannot check for unfinished exports: {e}");
+    }
     // Deploy operations a stopped server (or CLI) left RUNNING end as interrupted.
     if let Err(e) = ferry.fail_interrupted().await {
         tracing::warn!("cannot check for interrupted deploy operations: {e}");
@@ -277,15 +281,17 @@ impl Server {
             query: query_pairs(parts.uri.query()),
             headers: parts.headers,
             body: Bytes::new(),
+            caller: None,
         };
         let route =
             routes::route(&request.method, &request.segments()).map_err(|e| ("unmatched", e))?;
         let label = route.label;
         let fail = |e: ApiError| (label, e);
         if let Some(permission) = route.permission {
-            auth::require(&self.ferry, &request, permission)
+            let key = auth::require(&self.ferry, &request, permission)
                 .await
                 .map_err(fail)?;
+            request.caller = Some(key);
         }
         let (limit, handler) = match route.target {
             routes::Target::Upload => {

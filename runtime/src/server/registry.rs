@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::http::ApiError;
 use crate::paths::{self, NameKind};
-use crate::workflow::{FileKind, Workflow};
+use crate::workflow::Workflow;
 
 pub struct WorkflowDir {
     dir: PathBuf,
@@ -28,10 +28,6 @@ pub struct WorkflowSummary {
     pub problems: Vec<String>,
 }
 
-fn valid_name(name: &str) -> bool {
-    paths::check(NameKind::Workflow, name).is_ok()
-}
-
 impl WorkflowDir {
     pub fn new(dir: PathBuf) -> std::io::Result<WorkflowDir> {
         std::fs::create_dir_all(&dir)?;
@@ -48,26 +44,7 @@ impl WorkflowDir {
     }
 
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let p = e.path();
-                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(str::to_owned))?
-            })
-            .filter(|n| valid_name(n))
-            // Infra and service files may sit beside the workflows that use them.
-            .filter(|n| {
-                let text = std::fs::read_to_string(self.dir.join(format!("{n}.toml")));
-                !matches!(
-                    text.ok().and_then(|t| FileKind::of(&t)),
-                    Some(FileKind::Infras | FileKind::Service)
-                )
-            })
-            .collect();
-        names.sort();
-        names
+        crate::workflow::registered(&self.dir)
     }
 
     /// The workflow's file text.

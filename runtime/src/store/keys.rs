@@ -19,6 +19,7 @@ text_enum!(
         ManageKeys = "ManageKeys",
         ManageDeployments = "ManageDeployments",
         ManageSecrets = "ManageSecrets",
+        ManageExports = "ManageExports",
         UseServices = "UseServices",
     }
 );

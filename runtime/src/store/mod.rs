@@ -2,6 +2,7 @@
 //! on open. Terminal job states are guarded in SQL, so no code path can rewrite them.
 
 mod deployments;
+mod exports;
 mod files;
 mod infras;
 mod jobs;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 pub use deployments::{
     DeploymentHealth, DeploymentRecord, Desired, Observed, OperationAction, OperationStatus, Share,
 };
+pub use exports::{ExportRecord, ExportStatus};
 pub use files::{FileFilter, FileOutcome, FinishedFile, NewFile, PreparedFile};
 pub use infras::{InfraRecord, spec_from_client};
 pub use jobs::{JobFilter, NewJob};

@@ -5,6 +5,7 @@
 mod check;
 pub mod model;
 mod problem;
+mod references;
 mod settings;
 mod spans;
 mod timestamp;
@@ -18,6 +19,7 @@ use check::Checker;
 pub use model::*;
 pub use problem::{Location, Problem, WorkflowError, did_you_mean};
 use problem::{Source, explain_unknown_field};
+pub use references::{References, references, registered};
 pub use settings::plugin_settings;
 pub use timestamp::TimestampFormat;
 pub use variables::{VariableError, substitute};

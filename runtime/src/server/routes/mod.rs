@@ -5,6 +5,7 @@
 //! kind of body.
 
 mod deployments;
+mod exports;
 mod jobs;
 mod keys;
 mod node;
@@ -57,6 +58,7 @@ pub enum Handler {
     Variables(variables::Action),
     Node(node::Action),
     Deployments(deployments::Action),
+    Exports(exports::Action),
 }
 
 /// What one resource's route table gives for a path it knows.
@@ -115,6 +117,7 @@ fn lookup(method: &Method, s: &[&str]) -> Option<Route> {
         .or_else(|| variables::route(method, s).map(|m| read(m, Handler::Variables)))
         .or_else(|| node::route(method, s).map(|m| read(m, Handler::Node)))
         .or_else(|| deployments::route(method, s).map(|m| read(m, Handler::Deployments)))
+        .or_else(|| exports::route(method, s).map(|m| read(m, Handler::Exports)))
 }
 
 /// Runs a read route's handler (after authentication, with the body read).
@@ -134,5 +137,6 @@ pub async fn handle(
         Handler::Variables(a) => variables::handle(server, a, request).await,
         Handler::Node(a) => node::handle(server, a, request).await,
         Handler::Deployments(a) => deployments::handle(server, a, request).await,
+        Handler::Exports(a) => exports::handle(server, a, request).await,
     }
 }
