@@ -12,6 +12,7 @@ mod csv_headers;
 mod deploy;
 mod deploy_cloud;
 mod dry_run;
+mod exports;
 mod formats;
 mod grants;
 mod hostile_input;

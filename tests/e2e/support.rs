@@ -56,6 +56,18 @@ impl Env {
         self.command(args).output().unwrap()
     }
 
+    /// Runs ferry and insists it succeeds.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.ferry(args);
+        assert!(
+            out.status.success(),
+            "ferry {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
     /// Runs ferry with `--json` appended and parses stdout.
     pub fn json(&self, args: &[&str]) -> (i32, Value) {
         let mut all = args.to_vec();

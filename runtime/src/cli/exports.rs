@@ -60,9 +60,10 @@ pub struct CreateArgs {
     #[arg(long, value_name = "A,B")]
     variables: Vec<String>,
     /// Stored secrets: `credential.field`, or `credential.field=include_value` to put the value
-    /// in, encrypted with age to the passphrase.
-    #[arg(long, value_name = "CRED.FIELD[=include_value]")]
-    secrets: Vec<String>,
+    /// in, encrypted with age to the passphrase (singular: `--secrets` is the global secrets
+    /// file).
+    #[arg(long = "secret", value_name = "CRED.FIELD[=include_value]")]
+    secret: Vec<String>,
     /// A file holding the passphrase secret values are encrypted to (else
     /// FERRY_EXPORT_PASSPHRASE).
     #[arg(long, value_name = "FILE")]
@@ -82,7 +83,7 @@ impl CreateArgs {
             (Kind::Deployments, &self.deployments),
             (Kind::Plugins, &self.plugins),
             (Kind::Variables, &self.variables),
-            (Kind::Secrets, &self.secrets),
+            (Kind::Secrets, &self.secret),
         ] {
             for arg in args {
                 selection.add_arg(kind, arg)?;
@@ -208,7 +209,9 @@ pub async fn exports(
                         let size = r.size.map(|s| s.to_string()).unwrap_or_default();
                         println!(
                             "{:<38} {:<11} {:<25} {size}",
-                            r.id, r.status, r.creation_date
+                            r.id,
+                            r.status.to_string(),
+                            r.creation_date
                         );
                     }
                 }

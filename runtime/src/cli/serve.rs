@@ -40,8 +40,8 @@ pub enum KeysCommand {
     /// Create an API key; it is printed once and stored only as a hash.
     Create {
         name: String,
-        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments, ManageSecrets, UseServices (repeat
-        /// or comma-separate).
+        /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments,
+        /// ManageSecrets, ManageExports, UseServices (repeat or comma-separate).
         #[arg(
             long = "permission",
             value_name = "P",

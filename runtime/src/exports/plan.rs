@@ -112,23 +112,48 @@ pub fn plan(selection: &Selection, project: &Project<'_>) -> Result<Plan, Export
     let mut objects = Vec::new();
     let mut entries: Vec<(String, Source)> = Vec::new();
 
-    // Workflows first: the custom plugins they name are the plugins an export can hold.
+    // Workflows first: the custom plugins they name are the plugins an export can hold. A
+    // workflow that is not chosen and cannot be read does not stop the export of the others.
+    // A plugin file outside the workflows directory cannot travel: a workflow naming it is
+    // exported with the dependency marked not in the export; naming the plugin itself is an
+    // error.
     let names = registered(project.workflows);
+    let chosen_workflows = pick(everything, selection.workflows.as_ref(), &names, "workflow")?;
     let mut refs: BTreeMap<String, References> = BTreeMap::new();
+    // Per workflow, each plugin's entry (None: it cannot travel).
+    let mut plugin_entries: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
     let mut plugin_files: BTreeMap<String, (String, PathBuf, String)> = BTreeMap::new();
+    let mut unexportable: BTreeMap<String, ExportError> = BTreeMap::new();
     for name in &names {
         let path = project.workflows.join(format!("{name}.toml"));
-        let text = std::fs::read_to_string(&path).map_err(|source| ExportError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let r = references(&path, &text).map_err(|source| ExportError::Workflow {
-            name: name.clone(),
-            source: Box::new(source),
-        })?;
+        let read = std::fs::read_to_string(&path)
+            .map_err(|source| ExportError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+            .and_then(|text| {
+                references(&path, &text).map_err(|source| ExportError::Workflow {
+                    name: name.clone(),
+                    source: Box::new(source),
+                })
+            });
+        let r = match read {
+            Ok(r) => r,
+            Err(e) if chosen_workflows.iter().any(|(n, _)| n == name) => return Err(e),
+            Err(_) => continue,
+        };
+        let entries = plugin_entries.entry(name.clone()).or_default();
         for (plugin, written) in &r.plugins {
             let what = format!("plugin `{plugin}`");
-            let (entry, file) = entry_for(name, &what, project.workflows, written)?;
+            let (entry, file) = match entry_for(name, &what, project.workflows, written) {
+                Ok(found) => found,
+                Err(e) => {
+                    entries.insert(plugin.clone(), None);
+                    unexportable.entry(plugin.clone()).or_insert(e);
+                    continue;
+                }
+            };
+            entries.insert(plugin.clone(), Some(entry.clone()));
             match plugin_files.get(plugin) {
                 Some((other, _, first)) if *other != entry => {
                     return Err(ExportError::PluginClash {
@@ -144,6 +169,15 @@ pub fn plan(selection: &Selection, project: &Project<'_>) -> Result<Plan, Export
             }
         }
         refs.insert(name.clone(), r);
+    }
+    if let Some(wanted) = &selection.plugins {
+        for name in wanted.keys() {
+            if !plugin_files.contains_key(name)
+                && let Some(e) = unexportable.remove(name)
+            {
+                return Err(e);
+            }
+        }
     }
     let plugin_names: Vec<String> = plugin_files.keys().cloned().collect();
     let chosen_plugins: BTreeSet<String> = pick(
@@ -163,7 +197,7 @@ pub fn plan(selection: &Selection, project: &Project<'_>) -> Result<Plan, Export
             .collect();
 
     let mut service_files = BTreeSet::new();
-    for (name, _) in pick(everything, selection.workflows.as_ref(), &names, "workflow")? {
+    for (name, _) in chosen_workflows {
         let r = &refs[&name];
         let mut files = vec![format!("workflows/{name}.toml")];
         entries.push((
@@ -177,14 +211,14 @@ pub fn plan(selection: &Selection, project: &Project<'_>) -> Result<Plan, Export
             }
             files.push(entry);
         }
-        let mut depends_on: Vec<Dependency> = r
-            .plugins
-            .keys()
-            .map(|p| Dependency {
+        let mut depends_on: Vec<Dependency> = plugin_entries[&name]
+            .iter()
+            .map(|(p, entry)| Dependency {
                 kind: ObjectKind::Plugin,
                 name: p.clone(),
                 version: None,
-                in_export: chosen_plugins.contains(p),
+                in_export: chosen_plugins.contains(p)
+                    && entry.as_ref() == plugin_files.get(p).map(|(e, _, _)| e),
             })
             .collect();
         depends_on.extend(r.stored_infras.iter().map(|i| Dependency {

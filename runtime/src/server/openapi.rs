@@ -117,8 +117,46 @@ fn settings_paths() -> Value {
     })
 }
 
+/// Project exports: a selection in, a zip out (as UbiOps' exports).
+fn export_paths() -> Value {
+    let by_name = json!({ "type": "object", "description": "By name; \"*\" for all", "additionalProperties": { "type": "object" } });
+    let selection = json!({ "type": "object", "additionalProperties": false, "description": "What to export. Nothing named exports everything, without secret values.", "properties": {
+        "workflows": by_name.clone(), "infras": by_name.clone(), "deployments": by_name.clone(), "plugins": by_name.clone(), "variables": by_name.clone(),
+        "services": { "type": "object", "additionalProperties": { "type": "object", "properties": { "versions": { "type": "array", "items": { "type": "string" }, "description": "Default: all versions" } } } },
+        "secrets": { "type": "object", "description": "By `credential.field`", "additionalProperties": { "type": "object", "properties": { "includeValue": { "type": "boolean", "description": "Put the value in secrets.age, encrypted to `passphrase` (needs ManageSecrets too)" } } } },
+        "passphrase": { "type": "string", "minLength": 8, "description": "Encrypts secrets.age (age, scrypt); required with includeValue, never stored" } } });
+    let export = json!({ "$ref": "#/components/schemas/Export" });
+    let status = query(
+        "status",
+        "Only exports in this status",
+        json!({ "enum": ["pending", "processing", "completed", "failed"] }),
+    );
+    json!({
+        "/v1/exports": {
+            "get": secured(json!({ "summary": "Exports, newest first", "parameters": [status], "responses": { "200": { "description": "{items: [Export]}" }, "400": error_response("Unknown status") } }), "ManageExports"),
+            "post": secured(json!({ "summary": "Start an export; it is checked now and written in the background", "requestBody": { "required": false, "content": { "application/json": { "schema": selection } } }, "responses": { "201": { "description": "Pending", "content": { "application/json": { "schema": export.clone() } } }, "400": error_response("An unknown name, a missing or weak passphrase, a plugin outside the workflows directory"), "403": error_response("includeValue without ManageSecrets") } }), "ManageExports")
+        },
+        "/v1/exports/{id}": {
+            "parameters": [path_param("id", "Export id", None)],
+            "get": secured(json!({ "summary": "An export: status, objects, size", "responses": { "200": { "description": "The export", "content": { "application/json": { "schema": export } } }, "404": error_response("No such export") } }), "ManageExports"),
+            "delete": secured(json!({ "summary": "Delete a finished export and its zip", "responses": { "200": { "description": "{deleted: id}" }, "404": error_response("No such export"), "409": error_response("Still being written") } }), "ManageExports")
+        },
+        "/v1/exports/{id}/download": {
+            "parameters": [path_param("id", "Export id", None)],
+            "get": secured(json!({ "summary": "The export zip (ferry-export.json lists every file with its SHA-256)", "responses": { "200": { "description": "application/zip", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } }, "404": error_response("No such export"), "409": error_response("Not completed") } }), "ManageExports")
+        }
+    })
+}
+
 fn deployment_schemas() -> Value {
     json!({
+        "Export": { "type": "object", "required": ["id", "status", "selection", "creationDate", "updatedAt"], "properties": {
+            "id": { "type": "string" }, "status": { "enum": ["pending", "processing", "completed", "failed"] },
+            "selection": { "type": "object", "description": "What was asked for (names only)" },
+            "objects": { "type": "array", "description": "Once completed: each object's kind, name, files, dependsOn (with inExport)", "items": { "type": "object" } },
+            "size": { "type": ["integer", "null"], "description": "The zip's bytes, once completed" },
+            "errorMessage": { "type": ["string", "null"] },
+            "creationDate": { "type": "string", "format": "date-time" }, "updatedAt": { "type": "string", "format": "date-time" } } },
         "Deployment": { "type": "object", "required": ["id", "service", "infra", "desired"], "properties": {
             "id": { "type": "string" }, "service": { "type": "string" }, "infra": { "type": "string" },
             "desired": { "type": "object", "properties": { "enabled": { "type": "boolean" }, "versions": { "type": "array", "items": { "type": "object", "properties": { "version": { "type": "string" }, "percent": { "type": "integer" } } } } } },
@@ -139,7 +177,12 @@ fn deployment_schemas() -> Value {
 
 pub fn document() -> Value {
     let mut doc = base_document();
-    let extra = [table_paths(), settings_paths(), deployment_paths()];
+    let extra = [
+        table_paths(),
+        settings_paths(),
+        export_paths(),
+        deployment_paths(),
+    ];
     for (k, v) in extra
         .iter()
         .flat_map(|p| p.as_object().expect("paths").clone())
@@ -244,7 +287,7 @@ fn base_document() -> Value {
                     "variables": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Values for ${name} in the workflow text" } } },
                 "ApiKey": { "type": "object", "properties": {
                     "id": { "type": "string" }, "name": { "type": "string" },
-                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys", "ManageDeployments", "ManageSecrets", "UseServices"] } },
+                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys", "ManageDeployments", "ManageSecrets", "ManageExports", "UseServices"] } },
                     "key": { "type": "string", "description": "Only in the answer to its creation" } } }
             }
         },
