@@ -181,6 +181,19 @@ pub fn text(status: StatusCode, content_type: &str, body: String) -> Response {
         .expect("a valid response")
 }
 
+/// A zip to download, under `filename` (packages, exports).
+pub fn zip_attachment(filename: &str, bytes: Vec<u8>) -> Response {
+    http::Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/zip")
+        .header(
+            http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        )
+        .body(Full::new(Bytes::from(bytes)))
+        .expect("a valid response")
+}
+
 pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .map(|q| {

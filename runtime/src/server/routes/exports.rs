@@ -7,7 +7,7 @@ use super::{BodyLimit, Matched};
 use crate::credentials::Secret;
 use crate::exports::{ExportError, Selection};
 use crate::server::Server;
-use crate::server::http::{ApiError, Request, Response, json};
+use crate::server::http::{ApiError, Request, Response, json, zip_attachment};
 use crate::store::ExportStatus;
 use crate::store::Permission::{ManageExports, ManageSecrets};
 
@@ -135,15 +135,7 @@ pub(super) async fn handle(
         Action::Download(id) => {
             let path = app.ferry.export_zip(&id).await.map_err(api_error)?;
             let bytes = tokio::fs::read(&path).await.map_err(ApiError::internal)?;
-            Ok(http::Response::builder()
-                .status(StatusCode::OK)
-                .header(http::header::CONTENT_TYPE, "application/zip")
-                .header(
-                    http::header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"ferry-export-{id}.zip\""),
-                )
-                .body(http_body_util::Full::new(bytes::Bytes::from(bytes)))
-                .expect("a valid response"))
+            Ok(zip_attachment(&format!("ferry-export-{id}.zip"), bytes))
         }
     }
 }

@@ -4,7 +4,7 @@ use http::{Method, StatusCode};
 
 use super::{BodyLimit, Matched};
 use crate::server::Server;
-use crate::server::http::{ApiError, Request, Response, json};
+use crate::server::http::{ApiError, Request, Response, json, zip_attachment};
 use crate::store::Permission::{ManageWorkflows, ViewJobs};
 
 pub enum Action {
@@ -129,15 +129,7 @@ pub(super) async fn handle(
                 .packages()
                 .bytes(&service, &version)
                 .map_err(package_error)?;
-            Ok(http::Response::builder()
-                .status(StatusCode::OK)
-                .header(http::header::CONTENT_TYPE, "application/zip")
-                .header(
-                    http::header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{service}-{version}.zip\""),
-                )
-                .body(http_body_util::Full::new(bytes::Bytes::from(bytes)))
-                .expect("a valid response"))
+            Ok(zip_attachment(&format!("{service}-{version}.zip"), bytes))
         }
     }
 }
