@@ -1,6 +1,9 @@
-//! The zips ferry writes — service packages and project exports: every file's SHA-256 and
-//! size recorded as it is written, so the manifest that lists them can be trusted by a reader
-//! that checks each file against it.
+//! The zips ferry writes and reads — service packages and project exports. Writing records
+//! every file's SHA-256 and size as it is written, so the manifest that lists them can be
+//! trusted by a reader that checks each file against it. Reading ([`Reader`]) refuses what
+//! could hurt the reader before anything is inflated: names that escape (zip slip), symlinks,
+//! a name given twice, archives declaring more than the limit (zip bombs); what is inflated is
+//! counted too, so an entry that lies about its size stops at what it declared.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, Write};
@@ -66,13 +69,13 @@ fn options() -> SimpleFileOptions {
 }
 
 /// Passes bytes on to the zip while hashing and counting them.
-struct Hashing<'a, W: Write> {
+struct Hashing<'a, W: Write + ?Sized> {
     inner: &'a mut W,
     hash: Sha256,
     size: u64,
 }
 
-impl<W: Write> Write for Hashing<'_, W> {
+impl<W: Write + ?Sized> Write for Hashing<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.hash.update(&buf[..n]);
@@ -147,6 +150,236 @@ impl<W: Write + Seek> Writer<W> {
             source,
         })
     }
+}
+
+/// Why a zip could not be read, or does not match its manifest.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not a zip at all.
+    #[error("not a zip archive: {0}")]
+    NotZip(#[source] zip::result::ZipError),
+    /// The central directory holds a name twice (a reader would see only one of them).
+    #[error(
+        "the zip declares {declared} entries but holds {distinct} distinct names: an entry appears twice"
+    )]
+    Duplicate {
+        /// Entries declared.
+        declared: u64,
+        /// Distinct names.
+        distinct: usize,
+    },
+    /// The entries declare more than the limit, uncompressed.
+    #[error("larger than the limit of {limit} bytes uncompressed")]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// An entry is a symbolic link.
+    #[error("entry `{0}` is a symbolic link; only plain files are read")]
+    Symlink(String),
+    /// An entry's name is not a safe relative path.
+    #[error("entry `{name}`: {source} (zip slip?)")]
+    Unsafe {
+        /// The name as the zip gives it.
+        name: String,
+        /// Why it is refused.
+        #[source]
+        source: crate::paths::NameError,
+    },
+    /// An entry does not inflate to what it declares.
+    #[error("entry `{name}` is corrupt: {why}")]
+    Corrupt {
+        /// The entry.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// An entry the reader needs is not there.
+    #[error("no entry `{0}`")]
+    Missing(String),
+    /// An entry the manifest does not list.
+    #[error("`{0}` is in the zip but not in the manifest")]
+    Unlisted(String),
+    /// An entry's bytes differ from the manifest's checksum or size.
+    #[error("`{0}` does not match its checksum in the manifest (corrupt or tampered)")]
+    Checksum(String),
+    /// Reading the zip itself failed.
+    #[error("reading the zip: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A zip opened for reading, its central directory already checked: every entry a plain file
+/// or directory with a safe name, no name twice, the declared sizes within the limit.
+pub struct Reader<R: Read + Seek> {
+    zip: zip::ZipArchive<R>,
+    /// The file entries (directories aside), in the zip's order.
+    names: Vec<String>,
+}
+
+impl<R: Read + Seek> Reader<R> {
+    /// Opens `input`, refusing it before anything is inflated if its entries declare more than
+    /// `limit` bytes uncompressed or any entry is unsafe.
+    pub fn open(mut input: R, limit: u64) -> Result<Self, ReadError> {
+        let declared_entries = declared_entries(&mut input)?;
+        let mut zip = zip::ZipArchive::new(input).map_err(ReadError::NotZip)?;
+        // The reader indexes entries by name, so a second entry of a name would vanish from
+        // view (and could be what another reader unpacks): count what the directory declares.
+        if let Some(declared) = declared_entries.filter(|n| *n != zip.len() as u64) {
+            return Err(ReadError::Duplicate {
+                declared,
+                distinct: zip.len(),
+            });
+        }
+        let mut total = 0u64;
+        let mut names = Vec::new();
+        for i in 0..zip.len() {
+            let entry = zip.by_index_raw(i).map_err(|e| corrupt_zip(i, e))?;
+            total = total.saturating_add(entry.size());
+            if total > limit {
+                return Err(ReadError::TooLarge { limit });
+            }
+            let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+            if entry.is_symlink() {
+                return Err(ReadError::Symlink(name));
+            }
+            let path = name.trim_end_matches('/');
+            crate::paths::check(crate::paths::NameKind::Entry, path).map_err(|source| {
+                ReadError::Unsafe {
+                    name: name.clone(),
+                    source,
+                }
+            })?;
+            if !entry.is_dir() {
+                names.push(name);
+            }
+        }
+        Ok(Reader { zip, names })
+    }
+
+    /// The file entries, in the zip's order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Whether there is a file entry `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    /// Streams entry `name` into `out`, never more than it declares; its checksum.
+    pub fn copy(&mut self, name: &str, out: &mut dyn Write) -> Result<FileEntry, ReadError> {
+        let entry = self.zip.by_name(name).map_err(|e| match e {
+            zip::result::ZipError::FileNotFound => ReadError::Missing(name.to_owned()),
+            e => ReadError::Corrupt {
+                name: name.to_owned(),
+                why: e.to_string(),
+            },
+        })?;
+        let declared = entry.size();
+        let mut hashing = Hashing {
+            inner: out,
+            hash: Sha256::new(),
+            size: 0,
+        };
+        // Count what is actually inflated, not what the header claims.
+        std::io::copy(&mut entry.take(declared + 1), &mut hashing).map_err(|e| {
+            ReadError::Corrupt {
+                name: name.to_owned(),
+                why: e.to_string(),
+            }
+        })?;
+        if hashing.size != declared {
+            let held = if hashing.size > declared {
+                format!("more than {declared}")
+            } else {
+                format!("only {}", hashing.size)
+            };
+            return Err(ReadError::Corrupt {
+                name: name.to_owned(),
+                why: format!("it declares {declared} bytes but inflates to {held}"),
+            });
+        }
+        Ok(FileEntry {
+            sha256: hex::encode(hashing.hash.finalize()),
+            size: hashing.size,
+        })
+    }
+
+    /// Entry `name`'s bytes.
+    pub fn read(&mut self, name: &str) -> Result<Vec<u8>, ReadError> {
+        let mut bytes = Vec::new();
+        self.copy(name, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Every file entry but `manifest` must be listed in `files` with its checksum, and every
+    /// listed file must be there: each entry is inflated once, hashed, and dropped.
+    pub fn verify(
+        &mut self,
+        manifest: &str,
+        files: &BTreeMap<String, FileEntry>,
+    ) -> Result<(), ReadError> {
+        if let Some(extra) = self
+            .names
+            .iter()
+            .find(|n| *n != manifest && !files.contains_key(*n))
+        {
+            return Err(ReadError::Unlisted(extra.clone()));
+        }
+        for (path, expected) in files {
+            if !self.contains(path) {
+                return Err(ReadError::Missing(path.clone()));
+            }
+            if self.copy(path, &mut std::io::sink())? != *expected {
+                return Err(ReadError::Checksum(path.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn corrupt_zip(index: usize, e: zip::result::ZipError) -> ReadError {
+    ReadError::Corrupt {
+        name: format!("#{index}"),
+        why: e.to_string(),
+    }
+}
+
+/// How many entries the zip's end-of-central-directory record declares (the ZIP64 record's
+/// count when the classic one overflows); `None` when there is no such record (the zip
+/// reader then says what is wrong).
+fn declared_entries(input: &mut (impl Read + Seek)) -> Result<Option<u64>, std::io::Error> {
+    use std::io::SeekFrom;
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let len = input.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65535);
+    input.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    input.read_exact(&mut tail)?;
+    input.seek(SeekFrom::Start(0))?;
+    let Some(at) = tail.windows(4).rposition(|w| w == EOCD) else {
+        return Ok(None);
+    };
+    let Some(record) = tail.get(at..at + 22) else {
+        return Ok(None);
+    };
+    let classic = u16::from_le_bytes([record[10], record[11]]);
+    if classic != u16::MAX {
+        return Ok(Some(classic as u64));
+    }
+    // ZIP64: the locator (20 bytes, just before) gives the offset of the ZIP64 record.
+    let Some(locator) = at.checked_sub(20).and_then(|l| tail.get(l..l + 20)) else {
+        return Ok(None);
+    };
+    if &locator[..4] != b"PK\x06\x07" {
+        return Ok(None);
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().expect("8 bytes"));
+    let mut record = [0u8; 56];
+    input.seek(SeekFrom::Start(offset))?;
+    let found = input.read_exact(&mut record).is_ok() && &record[..4] == b"PK\x06\x06";
+    input.seek(SeekFrom::Start(0))?;
+    Ok(found.then(|| u64::from_le_bytes(record[32..40].try_into().expect("8 bytes"))))
 }
 
 #[cfg(test)]

@@ -62,71 +62,14 @@ pub struct Verified {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
-/// Reads and verifies a package zip, holding at most `limit` uncompressed bytes.
-///
-/// The sizes the zip declares are summed before anything is inflated, so a bomb is refused
-/// without spending memory on it; what is inflated is counted too, so a zip that lies about
-/// its sizes stops at the limit. Symlink entries and names given twice are refused.
-pub fn read(mut input: impl Read + Seek, limit: u64) -> Result<Verified, PackageError> {
-    let declared_entries = declared_entries(&mut input)?;
-    let mut zip = zip::ZipArchive::new(input)
-        .map_err(|e| PackageError::Invalid(format!("not a zip archive: {e}")))?;
-    // The reader indexes entries by name, so a second entry of a name would vanish from view
-    // (and could be what another reader unpacks): count what the central directory declares.
-    if declared_entries.is_some_and(|n| n != zip.len() as u64) {
-        return Err(PackageError::Invalid(format!(
-            "the zip declares {} entries but holds {} distinct names: an entry appears twice",
-            declared_entries.unwrap_or_default(),
-            zip.len()
-        )));
+/// Reads and verifies a package zip, holding at most `limit` uncompressed bytes (see
+/// [`crate::archive::Reader`] for what is refused before anything is inflated).
+pub fn read(input: impl Read + Seek, limit: u64) -> Result<Verified, PackageError> {
+    let mut zip = crate::archive::Reader::open(input, limit)?;
+    if !zip.contains(MANIFEST) {
+        return Err(PackageError::Invalid(format!("no {MANIFEST}")));
     }
-    let mut declared = 0u64;
-    for i in 0..zip.len() {
-        let entry = zip.by_index_raw(i).map_err(PackageError::zip)?;
-        declared = declared.saturating_add(entry.size());
-        if declared > limit {
-            return Err(PackageError::TooLarge { limit });
-        }
-    }
-    let mut files = BTreeMap::new();
-    let mut manifest_bytes = None;
-    let mut total = 0u64;
-    for i in 0..zip.len() {
-        let entry = zip.by_index(i).map_err(PackageError::zip)?;
-        let name = entry.name().map_err(PackageError::zip)?.into_owned();
-        if entry.is_symlink() {
-            return Err(PackageError::Invalid(format!(
-                "entry `{name}` is a symbolic link; packages hold only plain files"
-            )));
-        }
-        if entry.is_dir() {
-            continue;
-        }
-        check_path(&name)?;
-        let mut bytes = Vec::new();
-        // Count what is actually inflated, not what the header claims.
-        let read = entry
-            .take(limit.saturating_sub(total) + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| PackageError::Invalid(format!("entry `{name}` is corrupt: {e}")))?;
-        total += read as u64;
-        if total > limit {
-            return Err(PackageError::TooLarge { limit });
-        }
-        let twice = if name == MANIFEST {
-            manifest_bytes.replace(bytes).is_some()
-        } else {
-            files.insert(name.clone(), bytes).is_some()
-        };
-        if twice {
-            return Err(PackageError::Invalid(format!(
-                "entry `{name}` appears twice"
-            )));
-        }
-    }
-    let manifest_bytes =
-        manifest_bytes.ok_or_else(|| PackageError::Invalid(format!("no {MANIFEST}")))?;
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+    let manifest: Manifest = serde_json::from_slice(&zip.read(MANIFEST)?)
         .map_err(|e| PackageError::Invalid(format!("{MANIFEST}: {e}")))?;
     if manifest.format_version > FORMAT_VERSION {
         return Err(PackageError::Invalid(format!(
@@ -134,58 +77,29 @@ pub fn read(mut input: impl Read + Seek, limit: u64) -> Result<Verified, Package
             manifest.format_version
         )));
     }
-    for (path, entry) in &manifest.files {
-        let bytes = files.get(path).ok_or_else(|| {
-            PackageError::Invalid(format!("`{path}` is in the manifest but not in the zip"))
-        })?;
-        if bytes.len() as u64 != entry.size || sha256(bytes) != entry.sha256 {
-            return Err(PackageError::Checksum { path: path.clone() });
+    let mut files = BTreeMap::new();
+    for name in zip.names().to_vec() {
+        if name == MANIFEST {
+            continue;
         }
+        let bytes = zip.read(&name)?;
+        let Some(entry) = manifest.files.get(&name) else {
+            return Err(PackageError::Invalid(format!(
+                "`{name}` is in the zip but not in the manifest"
+            )));
+        };
+        if bytes.len() as u64 != entry.size || sha256(&bytes) != entry.sha256 {
+            return Err(PackageError::Checksum { path: name });
+        }
+        files.insert(name, bytes);
     }
-    if let Some(extra) = files.keys().find(|p| !manifest.files.contains_key(*p)) {
+    if let Some(missing) = manifest.files.keys().find(|p| !files.contains_key(*p)) {
         return Err(PackageError::Invalid(format!(
-            "`{extra}` is in the zip but not in the manifest"
+            "`{missing}` is in the manifest but not in the zip"
         )));
     }
     check_references(&manifest)?;
     Ok(Verified { manifest, files })
-}
-
-/// How many entries the zip's end-of-central-directory record declares (the ZIP64 record's
-/// count when the classic one overflows); `None` when there is no such record (the zip
-/// reader then says what is wrong).
-fn declared_entries(input: &mut (impl Read + Seek)) -> Result<Option<u64>, PackageError> {
-    use std::io::SeekFrom;
-    const EOCD: &[u8] = b"PK\x05\x06";
-    let len = input.seek(SeekFrom::End(0))?;
-    let tail_len = len.min(22 + 65535);
-    input.seek(SeekFrom::Start(len - tail_len))?;
-    let mut tail = vec![0u8; tail_len as usize];
-    input.read_exact(&mut tail)?;
-    input.seek(SeekFrom::Start(0))?;
-    let Some(at) = tail.windows(4).rposition(|w| w == EOCD) else {
-        return Ok(None);
-    };
-    let Some(record) = tail.get(at..at + 22) else {
-        return Ok(None);
-    };
-    let classic = u16::from_le_bytes([record[10], record[11]]);
-    if classic != u16::MAX {
-        return Ok(Some(classic as u64));
-    }
-    // ZIP64: the locator (20 bytes, just before) gives the offset of the ZIP64 record.
-    let Some(locator) = at.checked_sub(20).and_then(|l| tail.get(l..l + 20)) else {
-        return Ok(None);
-    };
-    if &locator[..4] != b"PK\x06\x07" {
-        return Ok(None);
-    }
-    let offset = u64::from_le_bytes(locator[8..16].try_into().expect("8 bytes"));
-    let mut record = [0u8; 56];
-    input.seek(SeekFrom::Start(offset))?;
-    let found = input.read_exact(&mut record).is_ok() && &record[..4] == b"PK\x06\x06";
-    input.seek(SeekFrom::Start(0))?;
-    Ok(found.then(|| u64::from_le_bytes(record[32..40].try_into().expect("8 bytes"))))
 }
 
 /// Everything the manifest names must be inside the verified zip: its service and version are

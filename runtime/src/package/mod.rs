@@ -75,9 +75,17 @@ impl Verified {
     }
 }
 
-impl PackageError {
-    fn zip(e: zip::result::ZipError) -> Self {
-        PackageError::Invalid(e.to_string())
+impl From<crate::archive::ReadError> for PackageError {
+    /// The reader's refusals, in the package's words (a bomb and a checksum keep their own
+    /// variants: callers and tests tell them apart).
+    fn from(e: crate::archive::ReadError) -> Self {
+        use crate::archive::ReadError;
+        match e {
+            ReadError::TooLarge { limit } => PackageError::TooLarge { limit },
+            ReadError::Checksum(path) => PackageError::Checksum { path },
+            ReadError::Io(e) => PackageError::Io(e),
+            e => PackageError::Invalid(e.to_string()),
+        }
     }
 }
 
