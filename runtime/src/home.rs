@@ -54,6 +54,12 @@ impl Home {
         paths::child(&self.root.join("exports"), NameKind::Export, id, ".zip")
     }
 
+    /// Where import `id` keeps its zip, its processing journal and the files it replaced;
+    /// an id that is not a safe name names no path.
+    pub fn import(&self, id: &str) -> Result<PathBuf, NameError> {
+        paths::child(&self.root.join("imports"), NameKind::Import, id, "")
+    }
+
     /// Compiled plugin artifacts, keyed by content hash and engine compatibility.
     pub fn compile_cache(&self) -> PathBuf {
         self.root.join("cache").join("compiled")

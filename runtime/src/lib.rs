@@ -19,6 +19,7 @@ pub mod exports;
 pub mod grants;
 pub mod home;
 pub mod host;
+pub mod imports;
 pub mod kit;
 pub mod mapping;
 pub mod package;

@@ -43,6 +43,8 @@ pub enum NameKind {
     Variable,
     /// An export's id (its zip is `<home>/exports/<id>.zip`).
     Export,
+    /// An import's id (its zip and journal are in `<home>/imports/<id>/`).
+    Import,
     /// A file in the upload area (a relative path).
     Upload,
     /// A file inside a package (a relative path).
@@ -68,8 +70,9 @@ impl NameKind {
             NameKind::Credential => "credential name",
             NameKind::Variable => "variable name",
             NameKind::Export => "export id",
+            NameKind::Import => "import id",
             NameKind::Upload => "upload name",
-            NameKind::Entry => "package entry",
+            NameKind::Entry => "zip entry",
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod deployments;
 mod exports;
+mod imports;
 mod jobs;
 mod keys;
 mod plugins;
@@ -26,6 +27,7 @@ use crate::host::{Catalog, PluginHost};
 use crate::paths::{NameError, Roots};
 
 pub use exports::MIN_PASSPHRASE;
+pub use imports::{IMPORT_LIMIT, ImportSource};
 pub use jobs::JobReport;
 pub use plugins::{BuildError, PLUGIN_WIT_VERSION, Trial, TrialInput};
 pub use secrets::SecretError;

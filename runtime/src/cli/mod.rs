@@ -3,6 +3,7 @@
 
 mod deployments;
 mod exports;
+mod imports;
 mod jobs;
 mod packages;
 mod plugin;
@@ -107,6 +108,10 @@ enum Command {
     /// zip: create, list, show, download, delete.
     #[command(subcommand)]
     Exports(exports::ExportsCommand),
+    /// Bring an export into this home: scanned, confirmed (objects, conflicts, secret
+    /// values), then processed all or nothing.
+    #[command(subcommand)]
+    Imports(imports::ImportsCommand),
     /// Write, build, inspect and try plugins of your own (Rust or Python).
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -208,6 +213,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, EngineError> {
         Command::Secrets(cmd) => secrets::secrets(open().await?, cmd, json).await,
         Command::Variables(cmd) => secrets::variables(open().await?, cmd, json).await,
         Command::Exports(cmd) => exports::exports(open().await?, cmd, json).await,
+        Command::Imports(cmd) => imports::imports(open().await?, cmd, json).await,
         Command::Test { files } => plugin::test(open().await?, files, json).await,
     }
 }

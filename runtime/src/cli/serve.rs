@@ -22,7 +22,8 @@ pub struct ServeArgs {
     #[arg(long)]
     workflows: Option<PathBuf>,
     /// Settings file (TOML: listen, workflows, max_concurrent_jobs, max_body, max_upload,
-    /// shutdown_grace, body_timeout, grant_roots); flags override it.
+    /// shutdown_grace, body_timeout, grant_roots, import_hosts, import_timeout); flags
+    /// override it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Jobs run at once; more wait in CREATED.
@@ -33,6 +34,11 @@ pub struct ServeArgs {
     /// `uploads/` and the workflows directory).
     #[arg(long = "grant-root", value_name = "DIR")]
     grant_roots: Vec<PathBuf>,
+    /// A host import links may point to: `exports.example.com` (HTTPS) or
+    /// `scheme://host[:port]`; repeat for several. Adds to the settings file's `import_hosts`
+    /// (default: none, so links are refused).
+    #[arg(long = "import-host", value_name = "PATTERN")]
+    import_hosts: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,7 +47,7 @@ pub enum KeysCommand {
     Create {
         name: String,
         /// ViewJobs, ManageIngestionJobs, ManageWorkflows, ManageKeys, ManageDeployments,
-        /// ManageSecrets, ManageExports, UseServices (repeat or comma-separate).
+        /// ManageSecrets, ManageExports, ManageImports, UseServices (repeat or comma-separate).
         #[arg(
             long = "permission",
             value_name = "P",
@@ -83,6 +89,13 @@ pub async fn run_serve(
     }
     if let Some(dir) = &args.workflows {
         config.workflows = dir.clone();
+    }
+    config.import_hosts.extend(args.import_hosts);
+    if let Err(e) = crate::imports::LinkPolicy::new(&config.import_hosts, 0, config.import_timeout)
+    {
+        return Ok(config_error(crate::server::ConfigError::ImportHosts(
+            e.to_string(),
+        )));
     }
     if let Some(n) = args.max_concurrent_jobs {
         config.max_concurrent_jobs = n.max(1);

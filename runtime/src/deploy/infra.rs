@@ -173,6 +173,26 @@ pub async fn put(
         .await?)
 }
 
+/// An infra in its stored form (as an export carries it), decoded and checked as [`put`]
+/// checks it, without storing it: its type, its stage and the JSON to store.
+pub fn checked_record(
+    name: &str,
+    stored: &serde_json::Value,
+) -> Result<(String, String, serde_json::Value), DeployError> {
+    crate::paths::check(crate::paths::NameKind::Infra, name)?;
+    let table: toml::Table = serde_json::from_value(stored.clone())
+        .map_err(|e| DeployError::Invalid(format!("infra `{name}` is unreadable: {e}")))?;
+    let (spec, table) = InfraSpec::decode(name, &table, None).map_err(DeployError::Invalid)?;
+    Infra {
+        name: name.to_owned(),
+        spec: spec.clone(),
+    }
+    .check_grants()?;
+    let json = serde_json::to_value(&table)
+        .map_err(|e| DeployError::Invalid(format!("infra `{name}`: {e}")))?;
+    Ok((spec.kind.name().to_owned(), spec.stage.clone(), json))
+}
+
 /// The infras of an infra file (`kind = "infras"`, `[credentials.*]`, `[infras.*]`), each
 /// decoded with the declarations of its credentials: the name, the spec and the table to store.
 pub fn read_file(path: &Path) -> Result<Vec<(String, InfraSpec, toml::Table)>, DeployError> {

@@ -26,6 +26,11 @@ pub struct ServeConfig {
     /// The directories a workflow run by this server may name: its grants, artifacts,
     /// service file and plugin files must resolve inside one of them.
     pub grant_roots: Vec<PathBuf>,
+    /// Hosts an import link may point to (`exports.example.com` for HTTPS, or
+    /// `scheme://host[:port]` patterns); none: links are refused.
+    pub import_hosts: Vec<String>,
+    /// How long fetching an import link may take.
+    pub import_timeout: Duration,
 }
 
 /// Why the settings file cannot be used.
@@ -42,6 +47,8 @@ pub enum ConfigError {
         line: usize,
         source: toml::de::Error,
     },
+    #[error("import_hosts: {0}")]
+    ImportHosts(String),
     #[error("grant_roots: cannot resolve {roots}: {source}")]
     Roots {
         roots: String,
@@ -62,6 +69,8 @@ pub struct ConfigFile {
     pub body_timeout: Option<HumanDuration>,
     /// Defaults to the home's `uploads/` and the workflows directory.
     pub grant_roots: Option<Vec<PathBuf>>,
+    pub import_hosts: Option<Vec<String>>,
+    pub import_timeout: Option<HumanDuration>,
 }
 
 impl ConfigFile {
@@ -117,6 +126,11 @@ impl ConfigFile {
                 .body_timeout
                 .map(|d| d.0)
                 .unwrap_or(Duration::from_secs(30)),
+            import_hosts: self.import_hosts.unwrap_or_default(),
+            import_timeout: self
+                .import_timeout
+                .map(|d| d.0)
+                .unwrap_or(Duration::from_secs(60)),
         }
     }
 }

@@ -83,6 +83,37 @@ impl Executor {
         });
     }
 
+    /// Scans import `id` in the background (fetching its link first), then, when the choices
+    /// came with it (`skipConfirmation`), processes it.
+    pub fn run_import(
+        &self,
+        id: String,
+        workflows: std::path::PathBuf,
+        link: Option<(String, crate::imports::LinkPolicy)>,
+        unattended: Option<(crate::imports::Confirmation, crate::imports::Given)>,
+    ) {
+        let ferry = self.ferry.clone();
+        let mut tasks = self.tasks.lock().expect("executor lock");
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            let link = link.as_ref().map(|(l, p)| (l.as_str(), p));
+            let scanned = ferry.scan_import(&id, &workflows, link).await;
+            let processed = match (scanned, unattended) {
+                (Ok(r), Some((confirmation, given)))
+                    if r.status == crate::store::ImportStatus::Confirmation =>
+                {
+                    ferry
+                        .confirm_unattended(&id, &workflows, &confirmation, given)
+                        .await
+                }
+                (scanned, _) => scanned,
+            };
+            if let Err(e) = processed {
+                tracing::warn!(import = %id, "cannot record the import's end: {e}");
+            }
+        });
+    }
+
     /// Queues `run` behind one job per table and `max_concurrent_jobs` places. The table is
     /// taken before a place, so jobs waiting for a busy table hold no place another table
     /// could use. Once stopping, queued work does not start (its job stays CREATED or RUNNING,

@@ -178,6 +178,11 @@ pub async fn serve(
     if let Err(e) = ferry.fail_unfinished_exports().await {
         tracing::warn!("cannot check for unfinished exports: {e}");
     }
+    // Imports a stopped server (or CLI) left unfinished end as failed, what a killed
+    // processing placed undone.
+    if let Err(e) = ferry.recover_imports(true).await {
+        tracing::warn!("cannot check for unfinished imports: {e}");
+    }
     // Deploy operations a stopped server (or CLI) left RUNNING end as interrupted.
     if let Err(e) = ferry.fail_interrupted().await {
         tracing::warn!("cannot check for interrupted deploy operations: {e}");

@@ -131,26 +131,9 @@ impl Store {
         infra: &str,
         desired: &Desired,
     ) -> Result<DeploymentRecord> {
-        let at = now();
-        let inserted = sqlx::query(
-            "INSERT INTO deployments (id, service, infra, desired_versions, desired_enabled, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(service)
-        .bind(infra)
-        .bind(serde_json::to_string(&desired.versions).expect("shares serialize"))
-        .bind(desired.enabled as i64)
-        .bind(at.as_str())
-        .bind(at.as_str())
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Err(StoreError::Conflict(format!(
-                "deployment `{id}` already exists"
-            )));
-        }
+        let mut conn = self.pool.acquire().await?;
+        insert_deployment_in(&mut conn, id, service, infra, desired).await?;
+        drop(conn);
         self.deployment(id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("deployment `{id}` vanished")))
@@ -268,4 +251,58 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Inserts a new deployment (refused if the id is taken) on `conn`, which may be inside a
+/// transaction the caller commits.
+pub(super) async fn insert_deployment_in(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    service: &str,
+    infra: &str,
+    desired: &Desired,
+) -> Result<()> {
+    let at = now();
+    let inserted = sqlx::query(
+        "INSERT INTO deployments (id, service, infra, desired_versions, desired_enabled, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(service)
+    .bind(infra)
+    .bind(serde_json::to_string(&desired.versions).expect("shares serialize"))
+    .bind(desired.enabled as i64)
+    .bind(at.as_str())
+    .bind(at.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!(
+            "deployment `{id}` already exists"
+        )));
+    }
+    Ok(())
+}
+
+/// Sets a deployment's desired versions and whether it is enabled, on `conn` (an import
+/// replacing a deployment of the same service on the same infra).
+pub(super) async fn replace_desired_in(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    desired: &Desired,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE deployments SET desired_versions = ?, desired_enabled = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(serde_json::to_string(&desired.versions).expect("shares serialize"))
+    .bind(desired.enabled as i64)
+    .bind(now().as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Missing(format!("no deployment `{id}`")));
+    }
+    Ok(())
 }

@@ -106,36 +106,8 @@ impl Store {
         stage: &str,
         spec: &serde_json::Value,
     ) -> Result<InfraRecord> {
-        let at = now();
         let mut tx = self.write_tx().await?;
-        let live: Option<(String, i64)> = sqlx::query_as(
-            "SELECT i.kind, (SELECT COUNT(*) FROM deployments d WHERE d.infra = i.name)
-             FROM infras i WHERE i.name = ?",
-        )
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some((old, deployments)) = live
-            && old != kind
-            && deployments > 0
-        {
-            return Err(StoreError::Conflict(format!(
-                "infra `{name}` is of type {old} and has {deployments} deployment(s); delete them before changing its type"
-            )));
-        }
-        sqlx::query(
-            "INSERT INTO infras (name, kind, stage, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, stage = excluded.stage,
-                 spec = excluded.spec, updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(kind)
-        .bind(stage)
-        .bind(spec.to_string())
-        .bind(at.as_str())
-        .bind(at.as_str())
-        .execute(&mut *tx)
-        .await?;
+        put_infra_in(&mut tx, name, kind, stage, spec).await?;
         tx.commit().await?;
         self.infra(name)
             .await?
@@ -185,4 +157,45 @@ impl Store {
         tx.commit().await?;
         Ok(done)
     }
+}
+
+/// [`Store::put_infra`] inside a transaction the caller commits (an import writes every record
+/// of one import in one).
+pub(super) async fn put_infra_in(
+    conn: &mut sqlx::SqliteConnection,
+    name: &str,
+    kind: &str,
+    stage: &str,
+    spec: &serde_json::Value,
+) -> Result<()> {
+    let at = now();
+    let live: Option<(String, i64)> = sqlx::query_as(
+        "SELECT i.kind, (SELECT COUNT(*) FROM deployments d WHERE d.infra = i.name)
+         FROM infras i WHERE i.name = ?",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((old, deployments)) = live
+        && old != kind
+        && deployments > 0
+    {
+        return Err(StoreError::Conflict(format!(
+            "infra `{name}` is of type {old} and has {deployments} deployment(s); delete them before changing its type"
+        )));
+    }
+    sqlx::query(
+        "INSERT INTO infras (name, kind, stage, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, stage = excluded.stage,
+             spec = excluded.spec, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(kind)
+    .bind(stage)
+    .bind(spec.to_string())
+    .bind(at.as_str())
+    .bind(at.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

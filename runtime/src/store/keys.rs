@@ -20,6 +20,7 @@ text_enum!(
         ManageDeployments = "ManageDeployments",
         ManageSecrets = "ManageSecrets",
         ManageExports = "ManageExports",
+        ManageImports = "ManageImports",
         UseServices = "UseServices",
     }
 );

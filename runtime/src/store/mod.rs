@@ -4,6 +4,7 @@
 mod deployments;
 mod exports;
 mod files;
+mod imports;
 mod infras;
 mod jobs;
 mod keys;
@@ -27,6 +28,7 @@ pub use deployments::{
 };
 pub use exports::{ExportRecord, ExportStatus};
 pub use files::{FileFilter, FileOutcome, FinishedFile, NewFile, PreparedFile};
+pub use imports::{DeploymentWrite, ImportRecord, ImportStatus, ImportWrites, InfraWrite};
 pub use infras::{InfraRecord, spec_from_client};
 pub use jobs::{JobFilter, NewJob};
 pub use keys::{ApiKey, Permission};

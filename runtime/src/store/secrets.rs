@@ -25,26 +25,10 @@ pub struct SealedSecret {
 impl Store {
     /// Stores (or replaces) the sealed value of `credential.field`; whether one was replaced.
     pub async fn put_secret(&self, credential: &str, field: &str, sealed: &[u8]) -> Result<bool> {
-        paths::check(NameKind::Credential, credential)?;
         let mut tx = self.write_tx().await?;
-        let existed: Option<(String,)> =
-            sqlx::query_as("SELECT updated_at FROM secrets WHERE credential = ? AND field = ?")
-                .bind(credential)
-                .bind(field)
-                .fetch_optional(&mut *tx)
-                .await?;
-        sqlx::query(
-            "INSERT INTO secrets (credential, field, sealed, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (credential, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
-        )
-        .bind(credential)
-        .bind(field)
-        .bind(sealed)
-        .bind(now().as_str())
-        .execute(&mut *tx)
-        .await?;
+        let replaced = put_secret_in(&mut tx, credential, field, sealed).await?;
         tx.commit().await?;
-        Ok(existed.is_some())
+        Ok(replaced)
     }
 
     /// Every stored secret's name, by credential then field.
@@ -109,4 +93,31 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// [`Store::put_secret`] inside a transaction the caller commits.
+pub(super) async fn put_secret_in(
+    conn: &mut sqlx::SqliteConnection,
+    credential: &str,
+    field: &str,
+    sealed: &[u8],
+) -> Result<bool> {
+    paths::check(NameKind::Credential, credential)?;
+    let existed: Option<(String,)> =
+        sqlx::query_as("SELECT updated_at FROM secrets WHERE credential = ? AND field = ?")
+            .bind(credential)
+            .bind(field)
+            .fetch_optional(&mut *conn)
+            .await?;
+    sqlx::query(
+        "INSERT INTO secrets (credential, field, sealed, updated_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (credential, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
+    )
+    .bind(credential)
+    .bind(field)
+    .bind(sealed)
+    .bind(now().as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(existed.is_some())
 }

@@ -20,30 +20,10 @@ pub struct Variable {
 impl Store {
     /// Sets (or replaces) variable `name`; whether one was replaced.
     pub async fn put_variable(&self, name: &str, value: &str) -> Result<bool> {
-        paths::check(NameKind::Variable, name)?;
-        // Values land inside TOML strings: keep them from closing the string.
-        if value.contains(['"', '\\', '\n', '\r']) {
-            return Err(StoreError::Invalid(format!(
-                "variable `{name}` may not contain quotes, backslashes or newlines: its value goes inside a TOML string"
-            )));
-        }
         let mut tx = self.write_tx().await?;
-        let existed: Option<(String,)> =
-            sqlx::query_as("SELECT updated_at FROM variables WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        sqlx::query(
-            "INSERT INTO variables (name, value, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(value)
-        .bind(now().as_str())
-        .execute(&mut *tx)
-        .await?;
+        let replaced = put_variable_in(&mut tx, name, value).await?;
         tx.commit().await?;
-        Ok(existed.is_some())
+        Ok(replaced)
     }
 
     /// Every variable, by name.
@@ -92,4 +72,34 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// [`Store::put_variable`] inside a transaction the caller commits.
+pub(super) async fn put_variable_in(
+    conn: &mut sqlx::SqliteConnection,
+    name: &str,
+    value: &str,
+) -> Result<bool> {
+    paths::check(NameKind::Variable, name)?;
+    // Values land inside TOML strings: keep them from closing the string.
+    if value.contains(['"', '\\', '\n', '\r']) {
+        return Err(StoreError::Invalid(format!(
+            "variable `{name}` may not contain quotes, backslashes or newlines: its value goes inside a TOML string"
+        )));
+    }
+    let existed: Option<(String,)> =
+        sqlx::query_as("SELECT updated_at FROM variables WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
+    sqlx::query(
+        "INSERT INTO variables (name, value, updated_at) VALUES (?, ?, ?) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(value)
+    .bind(now().as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(existed.is_some())
 }

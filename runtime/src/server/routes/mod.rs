@@ -6,6 +6,7 @@
 
 mod deployments;
 mod exports;
+mod imports;
 mod jobs;
 mod keys;
 mod node;
@@ -59,6 +60,7 @@ pub enum Handler {
     Node(node::Action),
     Deployments(deployments::Action),
     Exports(exports::Action),
+    Imports(imports::Action),
 }
 
 /// What one resource's route table gives for a path it knows.
@@ -118,6 +120,7 @@ fn lookup(method: &Method, s: &[&str]) -> Option<Route> {
         .or_else(|| node::route(method, s).map(|m| read(m, Handler::Node)))
         .or_else(|| deployments::route(method, s).map(|m| read(m, Handler::Deployments)))
         .or_else(|| exports::route(method, s).map(|m| read(m, Handler::Exports)))
+        .or_else(|| imports::route(method, s).map(|m| read(m, Handler::Imports)))
 }
 
 /// Runs a read route's handler (after authentication, with the body read).
@@ -138,5 +141,6 @@ pub async fn handle(
         Handler::Node(a) => node::handle(server, a, request).await,
         Handler::Deployments(a) => deployments::handle(server, a, request).await,
         Handler::Exports(a) => exports::handle(server, a, request).await,
+        Handler::Imports(a) => imports::handle(server, a, request).await,
     }
 }
