@@ -17,12 +17,12 @@ use crate::peers::copy_dir;
 use crate::server::*;
 use crate::support::*;
 
-const TOKEN: &str = "node-admin-token-7f3c9a";
-const S3_SECRET: &str = "s3-secret-key-b81d44";
-const PASSPHRASE: &str = "correct horse battery staple";
+pub(crate) const TOKEN: &str = "node-admin-token-7f3c9a";
+pub(crate) const S3_SECRET: &str = "s3-secret-key-b81d44";
+pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
 
 /// What `tests/exports/open_export.py` sees in the zip at `zip`.
-fn open_export(zip: &Path, passphrase: Option<&str>) -> Value {
+pub(crate) fn open_export(zip: &Path, passphrase: Option<&str>) -> Value {
     let mut command = Command::new(repo().join(".venv/bin/python"));
     command
         .arg(repo().join("tests/exports/open_export.py"))
@@ -36,7 +36,7 @@ fn open_export(zip: &Path, passphrase: Option<&str>) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn set_secret(env: &Env, credential: &str, field: &str, value: &str) {
+pub(crate) fn set_secret(env: &Env, credential: &str, field: &str, value: &str) {
     let mut child = env
         .command(&["secrets", "set", credential, field])
         .stdin(Stdio::piped())
@@ -56,7 +56,7 @@ fn set_secret(env: &Env, credential: &str, field: &str, value: &str) {
 /// holds the churn example (run twice: churn v1 and v2), `logs` with plugin `my-logfmt` beside
 /// it, and `stray`, whose plugin lives outside the directory; infra `local-nodes`, deployment
 /// `churn-local` of v1, variable `day`, secrets `node-admin.token` and `s3.secret_access_key`.
-fn project() -> Env {
+pub(crate) fn project() -> Env {
     let env = Env::new();
     let dir = env.path("workflows");
     for file in ["churn-service.toml", "churn.service.toml"] {

@@ -16,6 +16,7 @@ mod exports;
 mod formats;
 mod grants;
 mod hostile_input;
+mod imports;
 mod ingest;
 mod jobs;
 mod ledger;

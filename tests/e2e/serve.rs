@@ -269,6 +269,7 @@ fn every_documented_route_exists_and_enforces_its_permission() {
         "ManageDeployments",
         "ManageSecrets",
         "ManageExports",
+        "ManageImports",
     ]
     .iter()
     .map(|p| (p.to_string(), key(&env, &format!("only-{p}"), p)))
@@ -315,7 +316,7 @@ fn every_documented_route_exists_and_enforces_its_permission() {
                             || (path == "/v1/keys/{name}" && method == "DELETE")
                             || (path.starts_with("/v1/node/") && method == "DELETE")
                             // Deployer routes on ids that do not exist: the route answered.
-                            || (["/v1/deployments/", "/v1/operations/", "/v1/infras/", "/v1/variables/", "/v1/exports/"]
+                            || (["/v1/deployments/", "/v1/operations/", "/v1/infras/", "/v1/variables/", "/v1/exports/", "/v1/imports/"]
                                 .iter()
                                 .any(|p| path.starts_with(p))
                                 && !body["error"]["message"]

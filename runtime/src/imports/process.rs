@@ -653,3 +653,58 @@ pub fn rollback(dir: &Path, registry: &Registry, committed: bool) -> Result<(), 
     }
     settle(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A journal as a process killed while placing leaves it: a new file written, a file
+    /// replaced (the original moved aside), a replacement journaled but not yet moved, and a
+    /// package version added.
+    #[test]
+    fn a_rollback_puts_back_what_was_replaced_and_removes_what_was_added() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, dir) = (tmp.path().join("workflows"), tmp.path().join("import"));
+        std::fs::create_dir_all(dir.join("replaced")).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        let registry = Registry::new(tmp.path().join("packages"));
+        let added = root.join("added.toml");
+        let replaced = root.join("replaced.toml");
+        let untouched = root.join("untouched.toml");
+        std::fs::write(&added, "new").unwrap();
+        std::fs::write(&replaced, "the export's").unwrap();
+        std::fs::write(dir.join("replaced/1"), "the home's").unwrap();
+        std::fs::write(&untouched, "still the home's").unwrap();
+        let steps = vec![
+            Step::File {
+                target: added.clone(),
+                backup: None,
+            },
+            Step::File {
+                target: replaced.clone(),
+                backup: Some(dir.join("replaced/1")),
+            },
+            Step::File {
+                target: untouched.clone(),
+                backup: Some(dir.join("replaced/2")),
+            },
+            Step::Package {
+                service: "churn".into(),
+                version: "v9".into(),
+            },
+        ];
+        std::fs::write(journal(&dir), serde_json::to_vec(&steps).unwrap()).unwrap();
+
+        rollback(&dir, &registry, false).unwrap();
+        assert!(!added.exists());
+        assert_eq!(std::fs::read_to_string(&replaced).unwrap(), "the home's");
+        assert_eq!(
+            std::fs::read_to_string(&untouched).unwrap(),
+            "still the home's"
+        );
+        assert!(!journal(&dir).exists() && !dir.join("replaced").exists());
+        // Nothing left to undo: a second rollback changes nothing.
+        rollback(&dir, &registry, false).unwrap();
+        assert_eq!(std::fs::read_to_string(&replaced).unwrap(), "the home's");
+    }
+}

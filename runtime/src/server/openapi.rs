@@ -148,8 +148,62 @@ fn export_paths() -> Value {
     })
 }
 
+/// Project imports: a zip, a link or an export id in; scanned, confirmed, processed all or
+/// nothing (as UbiOps' imports).
+fn import_paths() -> Value {
+    let import = json!({ "$ref": "#/components/schemas/Import" });
+    let pick = json!({ "type": "object", "required": ["kind", "name"], "additionalProperties": false, "properties": {
+        "kind": { "enum": ["workflow", "plugin", "service", "infra", "deployment", "variable", "secret"] },
+        "name": { "type": "string" },
+        "onConflict": { "enum": ["skip", "replace", "rename"] },
+        "enabled": { "type": "boolean", "description": "A deployment's: start enabled" } } });
+    let confirmation = json!({ "type": "object", "additionalProperties": false, "properties": {
+        "objects": { "type": "array", "items": pick.clone(), "description": "Only these objects (default: every object of the export)" },
+        "overrides": { "type": "array", "items": pick, "description": "Conflict modes or enabled states for single objects, without narrowing the choice" },
+        "onConflict": { "enum": ["skip", "replace", "rename"], "description": "For conflicting objects that say nothing; none: a conflict is a 400" },
+        "enableDeployments": { "type": "boolean", "description": "Imported deployments start enabled (default: disabled)" },
+        "passphrase": { "type": "string", "description": "Opens the export's secrets.age; never stored (needs ManageSecrets)" },
+        "secrets": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Values by credential.field, over the export's; never stored in the record (needs ManageSecrets)" } } });
+    let mut create = confirmation.clone();
+    create["properties"]["importLink"] = json!({ "type": "string", "format": "uri", "description": "Fetched by the server; its host must be in import_hosts" });
+    create["properties"]["exportId"] =
+        json!({ "type": "string", "description": "A completed export of this home" });
+    create["properties"]["skipConfirmation"] = json!({ "type": "boolean", "description": "Process at once with the choices in this body" });
+    let status = query(
+        "status",
+        "Only imports in this status",
+        json!({ "enum": ["pending", "scanning", "confirmation", "processing", "completed", "failed"] }),
+    );
+    let zip = json!({ "type": "string", "format": "binary" });
+    json!({
+        "/v1/imports": {
+            "get": secured(json!({ "summary": "Imports, newest first", "parameters": [status], "responses": { "200": { "description": "{items: [Import]}" }, "400": error_response("Unknown status") } }), "ManageImports"),
+            "post": secured(json!({ "summary": "Start an import of an export zip (raw or multipart `file`), a link or an export id; it is scanned in the background", "parameters": [query("skipConfirmation", "With a raw or multipart zip: process at once, importing everything", json!({ "type": "boolean" }))], "requestBody": { "required": true, "content": { "application/zip": { "schema": zip.clone() }, "multipart/form-data": { "schema": { "type": "object", "properties": { "file": zip } } }, "application/json": { "schema": create } } }, "responses": { "201": { "description": "Pending", "content": { "application/json": { "schema": import.clone() } } }, "400": error_response("A link to a host that is not allowed, an export that is not completed, no zip"), "403": error_response("Secret values without ManageSecrets"), "413": error_response("Larger than max_upload") } }), "ManageImports")
+        },
+        "/v1/imports/{id}": {
+            "parameters": [path_param("id", "Import id", None)],
+            "get": secured(json!({ "summary": "An import: status, what the scan found (state, missing, needsValue), what processing did", "responses": { "200": { "description": "The import", "content": { "application/json": { "schema": import.clone() } } }, "404": error_response("No such import") } }), "ManageImports"),
+            "patch": secured(json!({ "summary": "The confirmation: the objects, conflict modes and secret values; processed all or nothing before the answer", "requestBody": { "required": false, "content": { "application/json": { "schema": confirmation } } }, "responses": { "200": { "description": "Completed, or failed with nothing of it kept", "content": { "application/json": { "schema": import } } }, "400": error_response("An unknown object, an unsettled conflict, an unsatisfiable deployment, a secret without a value, a wrong passphrase (the import keeps waiting)"), "403": error_response("Secret values without ManageSecrets"), "404": error_response("No such import"), "409": error_response("Not in confirmation") } }), "ManageImports"),
+            "delete": secured(json!({ "summary": "Delete an import and its zip", "responses": { "200": { "description": "{deleted: id}" }, "404": error_response("No such import"), "409": error_response("Being scanned or processed") } }), "ManageImports")
+        },
+        "/v1/imports/{id}/download": {
+            "parameters": [path_param("id", "Import id", None)],
+            "get": secured(json!({ "summary": "The import's zip", "responses": { "200": { "description": "application/zip", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } }, "404": error_response("No such import"), "409": error_response("Its zip is not kept") } }), "ManageImports")
+        }
+    })
+}
+
 fn deployment_schemas() -> Value {
     json!({
+        "Import": { "type": "object", "required": ["id", "status", "source", "creationDate", "updatedAt"], "properties": {
+            "id": { "type": "string" }, "status": { "enum": ["pending", "scanning", "confirmation", "processing", "completed", "failed"] },
+            "source": { "type": "string", "description": "upload, link <url without its query>, or export <id>" },
+            "size": { "type": ["integer", "null"] },
+            "objects": { "type": "array", "description": "What the scan found: kind, name, state (new|identical|conflict), versions, missing, unsatisfiable, valueIncluded, needsValue", "items": { "type": "object" } },
+            "confirmation": { "type": "object", "description": "What the confirmation chose (never a secret value)" },
+            "result": { "type": "array", "description": "Once completed: each object's action (created|replaced|unchanged|skipped|renamed), to, versions, enabled", "items": { "type": "object" } },
+            "errorMessage": { "type": ["string", "null"] },
+            "creationDate": { "type": "string", "format": "date-time" }, "updatedAt": { "type": "string", "format": "date-time" } } },
         "Export": { "type": "object", "required": ["id", "status", "selection", "creationDate", "updatedAt"], "properties": {
             "id": { "type": "string" }, "status": { "enum": ["pending", "processing", "completed", "failed"] },
             "selection": { "type": "object", "description": "What was asked for (names only)" },
@@ -181,6 +235,7 @@ pub fn document() -> Value {
         table_paths(),
         settings_paths(),
         export_paths(),
+        import_paths(),
         deployment_paths(),
     ];
     for (k, v) in extra
@@ -287,7 +342,7 @@ fn base_document() -> Value {
                     "variables": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Values for ${name} in the workflow text" } } },
                 "ApiKey": { "type": "object", "properties": {
                     "id": { "type": "string" }, "name": { "type": "string" },
-                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys", "ManageDeployments", "ManageSecrets", "ManageExports", "UseServices"] } },
+                    "permissions": { "type": "array", "items": { "enum": ["ViewJobs", "ManageIngestionJobs", "ManageWorkflows", "ManageKeys", "ManageDeployments", "ManageSecrets", "ManageExports", "ManageImports", "UseServices"] } },
                     "key": { "type": "string", "description": "Only in the answer to its creation" } } }
             }
         },
