@@ -61,7 +61,7 @@ impl LinkPolicy {
             .any(|p| p.matches(url.scheme(), host, port))
         {
             let allowed = if self.allowed.is_empty() {
-                "no host is allowed; allow one with `import_hosts` in the server's settings (or --import-host)".to_owned()
+                "no host is allowed: allow one with `--allow-host` (ferry imports create) or `import_hosts` / `--import-host` (ferry serve)".to_owned()
             } else {
                 format!(
                     "allowed: {}",
