@@ -631,6 +631,36 @@ fn bad_zips_are_refused_and_a_processing_that_fails_half_way_leaves_nothing() {
         };
         Some((name.to_owned(), bytes))
     });
+    let absolute = b.path("absolute.zip");
+    rewrite(&zip, &absolute, |name, bytes| {
+        Some((name.replace("variables.json", "/etc/variables.json"), bytes))
+    });
+    // Three entries of a few bytes whose central directory declares ~4 GiB each: refused
+    // from the declarations, before anything is inflated.
+    let bomb = b.path("bomb.zip");
+    rewrite(&zip, &bomb, |name, bytes| Some((name.to_owned(), bytes)));
+    {
+        let mut bytes = std::fs::read(&bomb).unwrap();
+        let mut writer = zip::ZipWriter::new_append(std::io::Cursor::new(&mut bytes)).unwrap();
+        for i in 0..3 {
+            writer
+                .start_file(format!("pad/{i}"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(b"pad").unwrap();
+        }
+        writer.finish().unwrap();
+        // Each central directory header: signature, then the uncompressed size at +24.
+        let mut at = 0;
+        while let Some(i) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+            let header = at + i;
+            let name_len = u16::from_le_bytes([bytes[header + 28], bytes[header + 29]]) as usize;
+            if bytes[header + 46..header + 46 + name_len].starts_with(b"pad/") {
+                bytes[header + 24..header + 28].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+            }
+            at = header + 4;
+        }
+        std::fs::write(&bomb, bytes).unwrap();
+    }
     let html = b.write("page.zip", "<html>not a zip</html>");
     for (file, says) in [
         (
@@ -639,6 +669,8 @@ fn bad_zips_are_refused_and_a_processing_that_fails_half_way_leaves_nothing() {
         ),
         (&slipped, "zip slip"),
         (&newer, "format version 9"),
+        (&absolute, "zip slip"),
+        (&bomb, "larger than the limit"),
         (&package, "not a ferry export"),
         (&html, "not a zip archive"),
     ] {
