@@ -23,6 +23,7 @@ mod ledger;
 mod maintenance;
 mod packages;
 mod plugin_authoring;
+mod query;
 mod remote;
 mod resume;
 mod sandbox;

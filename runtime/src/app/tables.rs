@@ -5,11 +5,14 @@ use std::time::Duration;
 use super::App;
 use crate::engine::EngineError;
 use crate::paths::{self, NameKind};
-use crate::table::{CompactReport, TARGET_FILE_BYTES, Table, TableInfo, VacuumReport, describe};
+use crate::table::{
+    Answer, CompactReport, QueryError, QueryLimits, TARGET_FILE_BYTES, Table, TableInfo,
+    VacuumReport, describe,
+};
 
 impl App {
-    /// Every table under the home's `tables/`, by name.
-    pub async fn tables(&self) -> Result<Vec<TableInfo>, EngineError> {
+    /// The names of the directories under the home's `tables/` that are table names.
+    fn table_names(&self) -> Vec<String> {
         let dir = self.home().join("tables");
         let mut names: Vec<String> = match std::fs::read_dir(&dir) {
             Ok(entries) => entries
@@ -21,8 +24,26 @@ impl App {
             Err(_) => Vec::new(),
         };
         names.sort();
+        names
+    }
+
+    /// Runs one read-only SQL query over every table of the home, each by its name, within
+    /// `limits` (see [`crate::table::query`]).
+    pub async fn query(&self, sql: &str, limits: &QueryLimits) -> Result<Answer, QueryError> {
         let mut tables = Vec::new();
-        for name in names {
+        for name in self.table_names() {
+            let path = self.table_path(&name).map_err(|e| QueryError::Invalid {
+                message: e.to_string(),
+            })?;
+            tables.push((name, path));
+        }
+        crate::table::query(&tables, sql, limits).await
+    }
+
+    /// Every table under the home's `tables/`, by name.
+    pub async fn tables(&self) -> Result<Vec<TableInfo>, EngineError> {
+        let mut tables = Vec::new();
+        for name in self.table_names() {
             if let Some(info) = describe(&name, &self.table_path(&name)?).await? {
                 tables.push(info);
             }

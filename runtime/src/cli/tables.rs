@@ -7,7 +7,7 @@ use clap::Subcommand;
 use super::print;
 use crate::app::App;
 use crate::engine::EngineError;
-use crate::table::TableInfo;
+use crate::table::{QueryLimits, TableInfo};
 use crate::units::{ByteSize, HumanDuration};
 
 #[derive(Debug, Subcommand)]
@@ -35,10 +35,74 @@ pub enum TablesCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run one read-only SQL query over the home's tables (each by its name), on DataFusion:
+    /// `ferry tables query "SELECT predicted_label, count(*) FROM predictions GROUP BY 1"`.
+    /// Statements that write or define are refused.
+    Query {
+        sql: String,
+        /// Print CSV (with a header) instead of a table; `--json` prints {columns, rows}.
+        #[arg(long)]
+        csv: bool,
+        /// The most rows the answer may hold; a query returning more is stopped.
+        #[arg(long, default_value_t = 10_000)]
+        max_rows: usize,
+        /// The longest the query may run.
+        #[arg(long, default_value = "30s")]
+        timeout: HumanDuration,
+        /// Working memory for joins, sorts and aggregations.
+        #[arg(long, default_value = "512MiB")]
+        memory: ByteSize,
+    },
 }
 
 pub async fn tables(app: App, command: TablesCommand, json: bool) -> Result<ExitCode, EngineError> {
     match command {
+        TablesCommand::Query {
+            sql,
+            csv,
+            max_rows,
+            timeout,
+            memory,
+        } => {
+            let limits = QueryLimits {
+                max_rows,
+                timeout: timeout.0,
+                memory: usize::try_from(memory.0).unwrap_or(usize::MAX),
+            };
+            let answer = match app.query(&sql, &limits).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(if e.is_input() {
+                        super::exit::DATA
+                    } else {
+                        super::exit::INTERNAL
+                    }));
+                }
+            };
+            let printed = if json {
+                print::json(&answer.to_json());
+                Ok(())
+            } else if csv {
+                let mut writer = arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(std::io::stdout().lock());
+                answer.batches.iter().try_for_each(|b| writer.write(b))
+            } else {
+                arrow::util::pretty::pretty_format_batches(&answer.batches).map(|shown| {
+                    println!("{shown}");
+                    println!(
+                        "{} row{}",
+                        answer.rows,
+                        if answer.rows == 1 { "" } else { "s" }
+                    );
+                })
+            };
+            if let Err(e) = printed {
+                eprintln!("error: printing the answer: {e}");
+                return Ok(ExitCode::from(super::exit::INTERNAL));
+            }
+        }
         TablesCommand::List => {
             let tables = app.tables().await?;
             if json {

@@ -14,6 +14,7 @@ pub enum Action {
     Get(String),
     Compact(String),
     Vacuum(String),
+    Query,
 }
 
 pub(super) fn route(method: &Method, s: &[&str]) -> Option<Matched<Action>> {
@@ -42,8 +43,23 @@ pub(super) fn route(method: &Method, s: &[&str]) -> Option<Matched<Action>> {
             BodyLimit::Api,
             Action::Vacuum((*name).to_owned()),
         ),
+        (&Method::POST, ["v1", "query"]) => (
+            "POST /v1/query",
+            Some(ViewJobs),
+            BodyLimit::Api,
+            Action::Query,
+        ),
         _ => return None,
     })
+}
+
+/// `POST /v1/query`: one read-only statement over the tables, within the server's limits
+/// (`maxRows` may lower the row limit, never raise it).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Query {
+    sql: String,
+    max_rows: Option<usize>,
 }
 
 /// `POST /v1/tables/{name}/compact`; every field optional.
@@ -72,6 +88,37 @@ pub(super) async fn handle(
         e => e.into(),
     };
     match action {
+        Action::Query => {
+            let body: Query = request.json()?;
+            if body.sql.trim().is_empty() {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    "the body must be {\"sql\": \"SELECT …\"}",
+                ));
+            }
+            let defaults = crate::table::QueryLimits::default();
+            let limits = crate::table::QueryLimits {
+                max_rows: body
+                    .max_rows
+                    .unwrap_or(defaults.max_rows)
+                    .min(defaults.max_rows),
+                ..defaults
+            };
+            match app.ferry.query(&body.sql, &limits).await {
+                Ok(answer) => Ok(json(StatusCode::OK, &answer.to_json())),
+                Err(e) if e.is_input() => {
+                    let code = match e {
+                        crate::table::QueryError::NotAQuery(_) => "not_a_query",
+                        crate::table::QueryError::TooManyRows { .. }
+                        | crate::table::QueryError::Timeout { .. }
+                        | crate::table::QueryError::Memory { .. } => "query_limit",
+                        _ => "invalid_query",
+                    };
+                    Err(ApiError::bad_request(code, e.to_string()))
+                }
+                Err(e) => Err(ApiError::internal(e)),
+            }
+        }
         Action::List => {
             let items = app.ferry.tables().await?;
             Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))
