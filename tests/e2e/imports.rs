@@ -147,7 +147,7 @@ fn a_project_imported_by_upload_runs_the_same_rows_and_serves_the_same_predictio
     ]);
     assert_eq!(code, 0, "{import}");
     assert_eq!(import["status"], "confirmation", "{import}");
-    assert_eq!(import["source"], "upload");
+    assert_eq!(import["source"], "file project.zip");
     let id = import["id"].as_str().unwrap().to_owned();
     // What the scan found, against this home.
     assert_eq!(found(&import, "workflow", "logs")["state"], "new");

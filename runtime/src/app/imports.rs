@@ -45,7 +45,11 @@ impl App {
         let dir = self.import_dir(&id)?;
         let zip = dir.join(ZIP);
         let described = match &source {
-            ImportSource::File(_) | ImportSource::Bytes(_) => "upload".to_owned(),
+            ImportSource::File(file) => format!(
+                "file {}",
+                file.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            ImportSource::Bytes(_) => "upload".to_owned(),
             ImportSource::Export(export) => {
                 let record = self.export(export).await.map_err(|e| ImportError::Export {
                     id: (*export).to_owned(),

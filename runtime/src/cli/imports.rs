@@ -97,15 +97,18 @@ pub struct ConfirmArgs {
     workflows_dir: Option<PathBuf>,
 }
 
+const KINDS: &str = "workflow, plugin, service, infra, deployment, variable, secret";
+
 fn kind_and_name(text: &str) -> Result<(ObjectKind, String), ImportError> {
-    let bad = || {
-        ImportError::Request(format!(
-            "`{text}` is not kind:name (kinds: workflow, plugin, service, infra, deployment, variable, secret)"
-        ))
-    };
-    let (kind, name) = text.split_once(':').ok_or_else(bad)?;
+    let (kind, name) = text.split_once(':').ok_or_else(|| {
+        ImportError::Request(format!("`{text}` is not kind:name (kinds: {KINDS})"))
+    })?;
     let kind =
-        serde_json::from_value(serde_json::Value::String(kind.to_owned())).map_err(|_| bad())?;
+        serde_json::from_value(serde_json::Value::String(kind.to_owned())).map_err(|_| {
+            ImportError::Request(format!(
+                "`{kind}` in `{text}` is not a kind (kinds: {KINDS})"
+            ))
+        })?;
     Ok((kind, name.to_owned()))
 }
 
@@ -129,10 +132,27 @@ impl ConfirmArgs {
         let mut own_modes = Vec::new();
         for mode in &self.on_conflict {
             match mode.split_once('=') {
-                None => confirmation.on_conflict = Some(mode.parse().map_err(invalid)?),
+                None => {
+                    let mode: OnConflict = mode.parse().map_err(invalid)?;
+                    if confirmation.on_conflict.is_some_and(|m| m != mode) {
+                        return Err(ImportError::Request(
+                            "--on-conflict gives two modes for all objects; give one (and kind:name=MODE for exceptions)".into(),
+                        ));
+                    }
+                    confirmation.on_conflict = Some(mode);
+                }
                 Some((object, mode)) => {
                     let (kind, name) = kind_and_name(object)?;
-                    own_modes.push((kind, name, mode.parse::<OnConflict>().map_err(invalid)?));
+                    let mode = mode.parse::<OnConflict>().map_err(invalid)?;
+                    if own_modes
+                        .iter()
+                        .any(|(k, n, m)| *k == kind && *n == name && *m != mode)
+                    {
+                        return Err(ImportError::Request(format!(
+                            "--on-conflict gives {object} two modes; give one"
+                        )));
+                    }
+                    own_modes.push((kind, name, mode));
                 }
             }
         }
@@ -418,6 +438,10 @@ pub async fn imports(
             eprintln!("error: {e}");
             Ok(ExitCode::from(match &e {
                 ImportError::Store(StoreError::Missing(_)) => exit::NO_INPUT,
+                // A file named on the command line that is not there.
+                ImportError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                    exit::NO_INPUT
+                }
                 ImportError::Store(StoreError::InvalidName(_)) => exit::DATA,
                 ImportError::Store(StoreError::Conflict(_)) | ImportError::State { .. } => {
                     exit::TEMPFAIL

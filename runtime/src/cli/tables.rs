@@ -44,8 +44,8 @@ pub enum TablesCommand {
         #[arg(long)]
         csv: bool,
         /// The most rows the answer may hold; a query returning more is stopped.
-        #[arg(long, default_value_t = 10_000)]
-        max_rows: usize,
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+        max_rows: u64,
         /// The longest the query may run.
         #[arg(long, default_value = "30s")]
         timeout: HumanDuration,
@@ -64,8 +64,19 @@ pub async fn tables(app: App, command: TablesCommand, json: bool) -> Result<Exit
             timeout,
             memory,
         } => {
+            if timeout.0.is_zero() || (csv && json) {
+                eprintln!(
+                    "error: {}",
+                    if csv && json {
+                        "--csv and --json ask for two outputs; give one"
+                    } else {
+                        "--timeout must be longer than 0s"
+                    }
+                );
+                return Ok(ExitCode::from(super::exit::DATA));
+            }
             let limits = QueryLimits {
-                max_rows,
+                max_rows: usize::try_from(max_rows).unwrap_or(usize::MAX),
                 timeout: timeout.0,
                 memory: usize::try_from(memory.0).unwrap_or(usize::MAX),
             };

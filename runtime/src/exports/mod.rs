@@ -39,7 +39,7 @@ pub enum ExportError {
     },
     /// Secret values were asked for without a passphrase to encrypt them to.
     #[error(
-        "secret values were asked for (include_value) but no passphrase was given to encrypt them with"
+        "secret values were asked for (include_value) but no passphrase was given to encrypt them with (--passphrase-file or FERRY_EXPORT_PASSPHRASE; over HTTP `passphrase`)"
     )]
     NoPassphrase,
     /// The passphrase is too short to protect anything.

@@ -186,7 +186,17 @@ pub(super) fn pick<'a, T>(
                 Err(ExportError::Unknown {
                     kind: noun.to_owned(),
                     name: name.clone(),
-                    available: available.join(", "),
+                    available: if available.is_empty() {
+                        match noun {
+                            "workflow" => {
+                                "none in the workflows directory; --workflows-dir names another"
+                                    .to_owned()
+                            }
+                            _ => "none".to_owned(),
+                        }
+                    } else {
+                        available.join(", ")
+                    },
                 })
             }
         })

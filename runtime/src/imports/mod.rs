@@ -100,7 +100,7 @@ pub enum ImportError {
     },
     /// The export's secret values need the passphrase they were encrypted to.
     #[error(
-        "the export's secret values are encrypted: give the passphrase they were exported with"
+        "the export's secret values are encrypted: give the passphrase they were exported with (--passphrase-file or FERRY_EXPORT_PASSPHRASE; over HTTP `passphrase`)"
     )]
     NoPassphrase,
     /// The passphrase does not open the export's secret values.

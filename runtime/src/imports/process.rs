@@ -61,8 +61,8 @@ pub struct Outcome {
 /// Everything an import will do, decided and checked.
 #[derive(Default)]
 pub struct Prepared {
-    /// `(entry, target)`: files to place below the workflows directory.
-    files: Vec<(String, PathBuf)>,
+    /// Files to place below the workflows directory, and where.
+    files: Vec<(Placed, PathBuf)>,
     /// `(service, version, entry)`: package versions to add, verified.
     packages: Vec<(String, String, String)>,
     /// The records to write in the store's one transaction (secrets without their values).
@@ -71,6 +71,47 @@ pub struct Prepared {
     pub secret_values: Vec<(String, String, Secret)>,
     /// What happens to each chosen object.
     pub outcomes: Vec<Outcome>,
+}
+
+/// Where a placed file's bytes come from.
+enum Placed {
+    /// An entry of the zip, streamed.
+    Entry(String),
+    /// Bytes made here (a renamed workflow, its `name` changed).
+    Bytes(String, Vec<u8>),
+}
+
+impl Placed {
+    fn entry(&self) -> &str {
+        match self {
+            Placed::Entry(e) | Placed::Bytes(e, _) => e,
+        }
+    }
+}
+
+/// `text` with its top-level `name = "from"` (before the first table) set to `to`, so a
+/// renamed workflow does not declare the name of the one it stands beside.
+fn renamed(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len() + to.len());
+    let mut top = true;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with('[') {
+            top = false;
+        }
+        let value = t
+            .strip_prefix("name")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('='))
+            .map(str::trim);
+        if top && value.is_some_and(|v| v == format!("\"{from}\"") || v == format!("'{from}'")) {
+            out.push_str(&format!("name = \"{to}\"\n"));
+            top = false;
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// What to do with one chosen object.
@@ -248,7 +289,15 @@ pub fn prepare(
                     .map_err(|_| invalid("it is not UTF-8 text".into()))?;
                 let target = project.workflows.join(format!("{name}.toml"));
                 crate::workflow::references(&target, &text).map_err(|e| invalid(e.to_string()))?;
-                out.files.push((object.files[0].clone(), target));
+                let placed = if name == f.name {
+                    Placed::Entry(object.files[0].clone())
+                } else {
+                    Placed::Bytes(
+                        object.files[0].clone(),
+                        renamed(&text, &f.name, &name).into_bytes(),
+                    )
+                };
+                out.files.push((placed, target));
                 for entry in &object.files[1..] {
                     let rest = workflow_relative(entry).expect("checked when opened");
                     let target = project.workflows.join(rest);
@@ -264,7 +313,7 @@ pub fn prepare(
                         });
                     }
                     if super::scan::file_entry(&target).is_none() || differs {
-                        out.files.push((entry.clone(), target));
+                        out.files.push((Placed::Entry(entry.clone()), target));
                     }
                 }
                 out.outcomes.push(match decision {
@@ -283,7 +332,7 @@ pub fn prepare(
                     let entry = &object.files[0];
                     let rest = workflow_relative(entry).expect("checked when opened");
                     out.files
-                        .push((entry.clone(), project.workflows.join(rest)));
+                        .push((Placed::Entry(entry.clone()), project.workflows.join(rest)));
                     let action = if matches!(d, Decision::Replace) {
                         Action::Replaced
                     } else {
@@ -535,7 +584,8 @@ impl Staged {
         std::fs::create_dir_all(root).map_err(ImportError::io(root))?;
         let real_root = root.canonicalize().map_err(ImportError::io(root))?;
         let replaced = self.dir.join("replaced");
-        for (entry, target) in &prepared.files {
+        for (placed, target) in &prepared.files {
+            let entry = placed.entry();
             let parent = target.parent().expect("a file below the root");
             std::fs::create_dir_all(parent).map_err(ImportError::io(parent))?;
             let real = parent.canonicalize().map_err(ImportError::io(parent))?;
@@ -543,14 +593,18 @@ impl Staged {
             if !real.starts_with(&real_root)
                 || std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink())
             {
-                return Err(ImportError::Outside(entry.clone()));
+                return Err(ImportError::Outside(entry.to_owned()));
             }
             let target = real.join(name);
             let tmp = real.join(format!(".import-{}.tmp", uuid::Uuid::new_v4()));
             let mut file = std::fs::File::create_new(&tmp).map_err(ImportError::io(&tmp))?;
-            let copied = opened
-                .copy(entry, &mut file)
-                .and_then(|()| file.sync_all().map_err(ImportError::io(&tmp)));
+            let written = match placed {
+                Placed::Entry(entry) => opened.copy(entry, &mut file),
+                Placed::Bytes(_, bytes) => {
+                    std::io::Write::write_all(&mut file, bytes).map_err(ImportError::io(&tmp))
+                }
+            };
+            let copied = written.and_then(|()| file.sync_all().map_err(ImportError::io(&tmp)));
             if let Err(e) = copied {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(e);
@@ -657,6 +711,20 @@ pub fn rollback(dir: &Path, registry: &Registry, committed: bool) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_renamed_workflow_declares_its_new_name_and_only_at_the_top() {
+        let text =
+            "# churn\nname = \"churn\"\ndescription = \"x\"\n\n[[steps]]\nname = \"churn\"\n";
+        assert_eq!(
+            renamed(text, "churn", "churn-imported"),
+            "# churn\nname = \"churn-imported\"\ndescription = \"x\"\n\n[[steps]]\nname = \"churn\"\n"
+        );
+        assert_eq!(
+            renamed("[[steps]]\nname = 'a'\n", "a", "b"),
+            "[[steps]]\nname = 'a'\n"
+        );
+    }
 
     /// A journal as a process killed while placing leaves it: a new file written, a file
     /// replaced (the original moved aside), a replacement journaled but not yet moved, and a

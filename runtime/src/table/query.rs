@@ -86,7 +86,10 @@ pub enum QueryError {
         message: String,
     },
     /// The answer would hold more rows than allowed.
-    #[error("the query returns more than {max} rows; narrow it (WHERE, LIMIT) or aggregate")]
+    #[error(
+        "the query returns more than {max} row{}; narrow it (WHERE, LIMIT) or aggregate",
+        if *.max == 1 { "" } else { "s" }
+    )]
     TooManyRows {
         /// The limit.
         max: usize,
