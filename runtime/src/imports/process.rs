@@ -123,6 +123,15 @@ enum Decision {
     Rename(String),
 }
 
+/// The action of an object the export's content is written for: created, or replaced.
+fn written(d: &Decision) -> Action {
+    if matches!(d, Decision::Replace) {
+        Action::Replaced
+    } else {
+        Action::Created
+    }
+}
+
 fn decide(
     f: &Found,
     confirmation: &Confirmation,
@@ -333,11 +342,7 @@ pub fn prepare(
                     let rest = workflow_relative(entry).expect("checked when opened");
                     out.files
                         .push((Placed::Entry(entry.clone()), project.workflows.join(rest)));
-                    let action = if matches!(d, Decision::Replace) {
-                        Action::Replaced
-                    } else {
-                        Action::Created
-                    };
+                    let action = written(&d);
                     out.outcomes.push(outcome(f, action));
                 }
             },
@@ -384,11 +389,7 @@ pub fn prepare(
                         stage,
                         spec,
                     });
-                    let action = if matches!(d, Decision::Replace) {
-                        Action::Replaced
-                    } else {
-                        Action::Created
-                    };
+                    let action = written(&d);
                     out.outcomes.push(outcome(f, action));
                 }
             },
@@ -477,11 +478,7 @@ pub fn prepare(
                         ImportError::Manifest(format!("variable `{}` has no value", f.name))
                     })?;
                     out.writes.variables.push((f.name.clone(), value.clone()));
-                    let action = if matches!(d, Decision::Replace) {
-                        Action::Replaced
-                    } else {
-                        Action::Created
-                    };
+                    let action = written(&d);
                     out.outcomes.push(outcome(f, action));
                 }
             },
@@ -510,11 +507,7 @@ pub fn prepare(
                 let (credential, field) = f.name.rsplit_once('.').expect("checked when opened");
                 out.secret_values
                     .push((credential.to_owned(), field.to_owned(), value));
-                let action = if matches!(d, Decision::Replace) {
-                    Action::Replaced
-                } else {
-                    Action::Created
-                };
+                let action = written(&d);
                 out.outcomes.push(outcome(f, action));
             }
         }

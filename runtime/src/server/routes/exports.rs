@@ -76,16 +76,6 @@ fn api_error(e: ExportError) -> ApiError {
     }
 }
 
-fn status_filter(request: &Request) -> Result<Option<ExportStatus>, ApiError> {
-    request
-        .param("status")
-        .map(|s| {
-            s.parse()
-                .map_err(|e: String| ApiError::bad_request("invalid_status", e))
-        })
-        .transpose()
-}
-
 pub(super) async fn handle(
     app: &Server,
     action: Action,
@@ -95,7 +85,7 @@ pub(super) async fn handle(
         Action::List => {
             let items = app
                 .ferry
-                .exports(status_filter(request)?)
+                .exports(super::status_filter::<ExportStatus>(request)?)
                 .await
                 .map_err(api_error)?;
             Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))

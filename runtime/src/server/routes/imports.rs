@@ -145,16 +145,6 @@ pub(super) fn api_error(e: ImportError) -> ApiError {
     }
 }
 
-fn status_filter(request: &Request) -> Result<Option<ImportStatus>, ApiError> {
-    request
-        .param("status")
-        .map(|s| {
-            s.parse()
-                .map_err(|e: String| ApiError::bad_request("invalid_status", e))
-        })
-        .transpose()
-}
-
 /// The zip of a multipart body: its first part with a file name (or named `file`).
 async fn multipart_zip(request: &Request, content_type: &str) -> Result<Vec<u8>, ApiError> {
     let bad = |e: multer::Error| ApiError::bad_request("invalid_multipart", e.to_string());
@@ -183,7 +173,7 @@ pub(super) async fn handle(
         Action::List => {
             let items = app
                 .ferry
-                .imports(status_filter(request)?)
+                .imports(super::status_filter::<ImportStatus>(request)?)
                 .await
                 .map_err(api_error)?;
             Ok(json(StatusCode::OK, &serde_json::json!({ "items": items })))

@@ -144,3 +144,18 @@ pub async fn handle(
         Handler::Imports(a) => imports::handle(server, a, request).await,
     }
 }
+
+/// `?status=` of a listing, parsed into the resource's status type (a 400 naming the
+/// statuses there are when it is not one).
+fn status_filter<T: std::str::FromStr<Err = String>>(
+    request: &crate::server::http::Request,
+) -> Result<Option<T>, crate::server::http::ApiError> {
+    request
+        .param("status")
+        .map(|s| {
+            s.parse().map_err(|e: String| {
+                crate::server::http::ApiError::bad_request("invalid_status", e)
+            })
+        })
+        .transpose()
+}
