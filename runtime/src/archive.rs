@@ -174,6 +174,14 @@ pub enum ReadError {
         /// The limit.
         limit: u64,
     },
+    /// One entry declares more than the reader holds in memory for it.
+    #[error("entry `{name}` declares more than the {max} bytes it may hold")]
+    EntryTooLarge {
+        /// The entry.
+        name: String,
+        /// The most it may hold.
+        max: u64,
+    },
     /// An entry is a symbolic link.
     #[error("entry `{0}` is a symbolic link; only plain files are read")]
     Symlink(String),
@@ -303,6 +311,23 @@ impl<R: Read + Seek> Reader<R> {
             sha256: hex::encode(hashing.hash.finalize()),
             size: hashing.size,
         })
+    }
+
+    /// Entry `name`'s bytes, refused before anything is inflated if it declares more than
+    /// `max` (what is held in memory stays bounded by the caller's limit, not the zip's).
+    pub fn read_at_most(&mut self, name: &str, max: u64) -> Result<Vec<u8>, ReadError> {
+        let declared = self
+            .zip
+            .by_name(name)
+            .map_err(|_| ReadError::Missing(name.to_owned()))?
+            .size();
+        if declared > max {
+            return Err(ReadError::EntryTooLarge {
+                name: name.to_owned(),
+                max,
+            });
+        }
+        self.read(name)
     }
 
     /// Entry `name`'s bytes.

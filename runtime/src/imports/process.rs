@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::ImportError;
 use super::confirm::{Confirmation, Given, OnConflict};
 use super::found::{Found, State};
-use super::scan::{Opened, record, scan, variables, workflow_relative};
+use super::scan::{MAX_SMALL, Opened, record, scan, variables, workflow_relative};
 use crate::credentials::Secret;
 use crate::exports::{ObjectKind, Project, SECRET_VALUES};
 use crate::package::Registry;
@@ -294,7 +294,7 @@ pub fn prepare(
                     Decision::Rename(to) => to.clone(),
                     Decision::Write | Decision::Replace => f.name.clone(),
                 };
-                let text = String::from_utf8(opened.read(&object.files[0])?)
+                let text = String::from_utf8(opened.read(&object.files[0], MAX_SMALL)?)
                     .map_err(|_| invalid("it is not UTF-8 text".into()))?;
                 let target = project.workflows.join(format!("{name}.toml"));
                 crate::workflow::references(&target, &text).map_err(|e| invalid(e.to_string()))?;
@@ -351,7 +351,7 @@ pub fn prepare(
                 let mut added = Vec::new();
                 for v in f.versions.iter().filter(|v| v.state == State::New) {
                     let entry = format!("packages/{}/{}.zip", f.name, v.version);
-                    let bytes = opened.read(&entry)?;
+                    let bytes = opened.read(&entry, package_limit)?;
                     let verified = crate::package::Verified::read(&bytes, package_limit)
                         .map_err(|e| invalid(format!("version {}: {e}", v.version)))?;
                     if verified.manifest.service != f.name || verified.manifest.version != v.version
@@ -494,7 +494,7 @@ pub fn prepare(
                         if export_values.is_none() {
                             let passphrase =
                                 given.passphrase.as_ref().ok_or(ImportError::NoPassphrase)?;
-                            let sealed = opened.read(SECRET_VALUES)?;
+                            let sealed = opened.read(SECRET_VALUES, MAX_SMALL)?;
                             export_values = Some(decrypt(&sealed, passphrase)?);
                         }
                         export_values.as_ref().and_then(|v| v.get(&f.name)).cloned()
@@ -629,7 +629,7 @@ impl Staged {
                 service: service.clone(),
                 version: version.clone(),
             })?;
-            let bytes = opened.read(entry)?;
+            let bytes = opened.read(entry, registry.limit())?;
             if let Err(e) = registry.import(&bytes) {
                 // Not ours to remove if another writer added it meanwhile.
                 self.steps.pop();

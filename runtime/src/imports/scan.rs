@@ -19,8 +19,9 @@ use crate::exports::{
 };
 use crate::paths::{self, NameKind};
 
-/// The largest manifest read (it lists names and checksums only).
-const MAX_MANIFEST: u64 = 16 << 20;
+/// The largest manifest, record, workflow text or sealed values held in memory (they list
+/// names and checksums, or hold one object's declaration).
+pub(super) const MAX_SMALL: u64 = 16 << 20;
 
 /// An export zip opened and verified: its manifest, and its entries to read.
 pub struct Opened {
@@ -32,9 +33,9 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// Entry `entry`'s bytes (verified already; never more than it declares).
-    pub fn read(&mut self, entry: &str) -> Result<Vec<u8>, ImportError> {
-        Ok(self.zip.read(entry)?)
+    /// Entry `entry`'s bytes (verified already), refused if it declares more than `max`.
+    pub fn read(&mut self, entry: &str, max: u64) -> Result<Vec<u8>, ImportError> {
+        Ok(self.zip.read_at_most(entry, max)?)
     }
 
     /// Streams entry `entry` into `out`.
@@ -62,13 +63,7 @@ pub fn open(path: &Path, limit: u64) -> Result<Opened, ImportError> {
             "it has no {MANIFEST} (a package zip is imported with `ferry packages import`)"
         )));
     }
-    let mut bytes = Vec::new();
-    let entry = zip.copy(MANIFEST, &mut bytes)?;
-    if entry.size > MAX_MANIFEST {
-        return Err(ImportError::NotAnExport(format!(
-            "{MANIFEST} is larger than {MAX_MANIFEST} bytes"
-        )));
-    }
+    let bytes = zip.read_at_most(MANIFEST, MAX_SMALL)?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| ImportError::NotAnExport(format!("{MANIFEST} is not JSON: {e}")))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
@@ -214,7 +209,7 @@ fn file_state(opened: &Opened, entry: &str, target: &Path) -> State {
 
 /// The JSON record an export carries for an infra or deployment.
 pub(super) fn record(opened: &mut Opened, entry: &str) -> Result<serde_json::Value, ImportError> {
-    let bytes = opened.read(entry)?;
+    let bytes = opened.read(entry, MAX_SMALL)?;
     serde_json::from_slice(&bytes).map_err(|e| ImportError::Manifest(format!("{entry}: {e}")))
 }
 
@@ -223,7 +218,7 @@ pub(super) fn variables(opened: &mut Opened) -> Result<BTreeMap<String, String>,
     if !opened.manifest.files.contains_key(VARIABLES) {
         return Ok(BTreeMap::new());
     }
-    let bytes = opened.read(VARIABLES)?;
+    let bytes = opened.read(VARIABLES, MAX_SMALL)?;
     serde_json::from_slice(&bytes).map_err(|e| ImportError::Manifest(format!("{VARIABLES}: {e}")))
 }
 
@@ -259,7 +254,8 @@ pub fn scan(opened: &mut Opened, project: &Project<'_>) -> Result<Vec<Found>, Im
                     .collect();
                 f.state = State::of_parts(targets.iter().map(|(e, t)| file_state(opened, e, t)));
                 if o.kind == ObjectKind::Workflow {
-                    let text = String::from_utf8(opened.read(&o.files[0])?).unwrap_or_default();
+                    let text =
+                        String::from_utf8(opened.read(&o.files[0], MAX_SMALL)?).unwrap_or_default();
                     let plugins = crate::workflow::references(&targets[0].1, &text)
                         .map(|r| r.plugins)
                         .unwrap_or_default();
