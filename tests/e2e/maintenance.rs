@@ -18,20 +18,33 @@ fn parquet_files(table: &Path) -> Vec<String> {
     names
 }
 
-/// The table's ids and data files as delta-rs's Python reader sees them.
-fn read_with_deltalake(table: &Path) -> (Vec<i64>, usize) {
+/// What `script` prints about the table at `sys.argv[1]`, run by delta-rs's Python reader.
+///
+/// The script leaves by `os._exit` once its answer is flushed: pyarrow 26's dataset scan
+/// threads can abort the interpreter's teardown ("terminate called without an active
+/// exception", about one exit in three), which would fail the test on a reader's bug.
+fn deltalake(script: &str, table: &Path) -> String {
+    let script = format!(
+        "import os, sys, json\nfrom deltalake import DeltaTable\n{script}\nsys.stdout.flush()\nos._exit(0)"
+    );
     let out = Command::new(repo().join(".venv/bin/python"))
-        .args([
-            "-c",
-            "import sys, json; from deltalake import DeltaTable; t = DeltaTable(sys.argv[1]); \
-             ids = sorted(t.to_pyarrow_table().column('id').to_pylist()); \
-             print(json.dumps([ids, len(t.file_uris())]))",
-        ])
+        .args(["-c", &script])
         .arg(table)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    stdout(&out)
+}
+
+/// The table's ids and data files as delta-rs's Python reader sees them.
+fn read_with_deltalake(table: &Path) -> (Vec<i64>, usize) {
+    let out = deltalake(
+        "t = DeltaTable(sys.argv[1])\n\
+         ids = sorted(t.to_pyarrow_table().column('id').to_pylist())\n\
+         print(json.dumps([ids, len(t.file_uris())]))",
+        table,
+    );
+    serde_json::from_str(&out).unwrap()
 }
 
 #[test]
@@ -165,15 +178,11 @@ fn vacuum_waits_for_a_job_writing_to_the_table() {
     let (code, report) = env.json(&["tables", "compact", "t"]);
     assert_eq!(code, 0, "{report}");
     assert!(child.wait().unwrap().success());
-    let out = Command::new(repo().join(".venv/bin/python"))
-        .args([
-            "-c",
-            "import sys; from deltalake import DeltaTable; print(DeltaTable(sys.argv[1]).to_pyarrow_table().num_rows)",
-        ])
-        .arg(env.home().join("tables/t"))
-        .output()
-        .unwrap();
-    let rows: usize = stdout(&out).trim().parse().unwrap();
+    let out = deltalake(
+        "print(DeltaTable(sys.argv[1]).to_pyarrow_table().num_rows)",
+        &env.home().join("tables/t"),
+    );
+    let rows: usize = out.trim().parse().unwrap();
     assert_eq!(rows, 6, "every object's row once, compaction or not");
     let (code, _) = env.json(&["tables", "vacuum", "t", "--retain", "0s"]);
     assert_eq!(code, 0, "free once the job ended");

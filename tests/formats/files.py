@@ -209,6 +209,11 @@ if __name__ == "__main__":
         write(sys.argv[2])
     elif command == "check":
         check(sys.argv[2], sys.argv[3], sys.argv[4])
+        # pyarrow 26's dataset scan threads can abort the interpreter's teardown ("terminate
+        # called without an active exception", about one exit in three): the answer is printed,
+        # so leave without the teardown.
+        sys.stdout.flush()
+        os._exit(0)
     elif command == "bad":
         bad(sys.argv[2])
     else:
