@@ -21,6 +21,7 @@ mod ingest;
 mod jobs;
 mod ledger;
 mod maintenance;
+mod mappings;
 mod packages;
 mod plugin_authoring;
 mod query;

@@ -3,7 +3,6 @@
 //! table names; refused where it would be unsafe or unauthorised.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::server::{Server, call, key};
 use crate::support::*;
@@ -18,24 +17,6 @@ fn parquet_files(table: &Path) -> Vec<String> {
     names
 }
 
-/// What `script` prints about the table at `sys.argv[1]`, run by delta-rs's Python reader.
-///
-/// The script leaves by `os._exit` once its answer is flushed: pyarrow 26's dataset scan
-/// threads can abort the interpreter's teardown ("terminate called without an active
-/// exception", about one exit in three), which would fail the test on a reader's bug.
-fn deltalake(script: &str, table: &Path) -> String {
-    let script = format!(
-        "import os, sys, json\nfrom deltalake import DeltaTable\n{script}\nsys.stdout.flush()\nos._exit(0)"
-    );
-    let out = Command::new(repo().join(".venv/bin/python"))
-        .args(["-c", &script])
-        .arg(table)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out)
-}
-
 /// The table's ids and data files as delta-rs's Python reader sees them.
 fn read_with_deltalake(table: &Path) -> (Vec<i64>, usize) {
     let out = deltalake(
@@ -43,6 +24,7 @@ fn read_with_deltalake(table: &Path) -> (Vec<i64>, usize) {
          ids = sorted(t.to_pyarrow_table().column('id').to_pylist())\n\
          print(json.dumps([ids, len(t.file_uris())]))",
         table,
+        &[],
     );
     serde_json::from_str(&out).unwrap()
 }
@@ -181,6 +163,7 @@ fn vacuum_waits_for_a_job_writing_to_the_table() {
     let out = deltalake(
         "print(DeltaTable(sys.argv[1]).to_pyarrow_table().num_rows)",
         &env.home().join("tables/t"),
+        &[],
     );
     let rows: usize = out.trim().parse().unwrap();
     assert_eq!(rows, 6, "every object's row once, compaction or not");

@@ -230,3 +230,23 @@ table = "{table}"
 "#
     )
 }
+
+/// What `script` prints about the table at `sys.argv[1]` (and `args` after it), run with
+/// delta-rs's Python reader (`DeltaTable`) and pandas at hand.
+///
+/// The script leaves by `os._exit` once its answer is flushed: pyarrow 26's dataset scan
+/// threads can abort the interpreter's teardown ("terminate called without an active
+/// exception", about one exit in three), which would fail the test on a reader's bug.
+pub fn deltalake(script: &str, table: &Path, args: &[&Path]) -> String {
+    let script = format!(
+        "import os, sys, json\nfrom deltalake import DeltaTable\n{script}\nsys.stdout.flush()\nos._exit(0)"
+    );
+    let out = Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", &script])
+        .arg(table)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}

@@ -26,6 +26,7 @@ use crate::home::Home;
 use crate::host::{Catalog, PluginHost};
 use crate::paths::{NameError, Roots};
 
+pub use crate::engine::Ingestion;
 pub use exports::MIN_PASSPHRASE;
 pub use imports::{IMPORT_LIMIT, ImportSource};
 pub use jobs::JobReport;

@@ -24,6 +24,9 @@ pub async fn job_json(app: &App, job: &Job) -> Result<(), EngineError> {
         );
         map.insert("tablePath".into(), table_path(app, &job.table).into());
     }
+    if let Some(ingestion) = crate::app::Ingestion::of(job) {
+        ingestion.add_to(&mut value);
+    }
     json(&value);
     Ok(())
 }
@@ -160,6 +163,10 @@ pub fn dry_run(result: &DryRun) {
             .map(|(n, t)| format!("{n}: {t}"))
             .collect();
         println!("  columns   {}", cols.join(", "));
+    }
+    for m in &result.ingestion.mappings {
+        let aggregation = if m.aggregation { " (aggregation)" } else { "" };
+        println!("  mapping   {} = {}{aggregation}", m.column, m.expression);
     }
     for d in result.diagnostics.iter().take(10) {
         println!("  problem   {d}");

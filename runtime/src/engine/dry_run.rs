@@ -60,6 +60,9 @@ pub struct DryRun {
     pub columns: Vec<(String, String)>,
     /// The first rows that would have been ingested, as JSON objects.
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// The ingestion mode and the mappings in effect.
+    #[serde(flatten)]
+    pub ingestion: super::Ingestion,
 }
 
 impl Engine<'_> {
@@ -172,6 +175,7 @@ impl Engine<'_> {
             diagnostics: report.diagnostics,
             columns,
             rows: to_json_rows(&batches),
+            ingestion: super::Ingestion::of_workflow(&prepared.workflow),
         })
     }
 }

@@ -12,6 +12,7 @@ mod download;
 mod dry_run;
 mod file;
 mod inflate;
+mod ingestion;
 mod job;
 mod outcome;
 mod parse_ahead;
@@ -22,6 +23,7 @@ mod workflow_tests;
 use uuid::Uuid;
 
 pub use dry_run::{DryRun, DryRunMetrics, ValidationResult, to_json_rows as json_rows};
+pub use ingestion::Ingestion;
 pub use job::RunOptions;
 pub(crate) use job::error_code;
 pub(crate) use outcome::{Stop, decide};

@@ -9,7 +9,7 @@ use crate::host::{
     CallLimits, Catalog, DirAccess, GrantProblem, LoadedPlugin, OutboundPolicy, PluginError,
     PluginHost, PluginKind, Sandbox,
 };
-use crate::mapping::Mapping;
+use crate::mapping::{Mapping, MappingError};
 use crate::paths::{self, Roots};
 use crate::units::ByteSize;
 use crate::workflow::{Problem, Workflow, did_you_mean, plugin_settings};
@@ -127,10 +127,18 @@ pub fn prepare(
     let mapping = match &workflow.validate {
         None => Mapping::identity(),
         Some(v) => Mapping::new(v).unwrap_or_else(|e| {
-            problems.push(Problem {
-                location: workflow.location(&v.name, "schema"),
-                message: e.to_string(),
-            });
+            match e {
+                MappingError::Expressions(errors) => {
+                    problems.extend(errors.into_iter().map(|e| Problem {
+                        location: workflow.location_in(&v.name, "mappings", &e.column),
+                        message: e.to_string(),
+                    }))
+                }
+                other => problems.push(Problem {
+                    location: workflow.location(&v.name, "schema"),
+                    message: other.to_string(),
+                }),
+            }
             Mapping::identity()
         }),
     };

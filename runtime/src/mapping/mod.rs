@@ -8,7 +8,9 @@
 //! mapping such a batch quadratic.
 
 mod embedding;
+mod expression;
 mod filter;
+pub mod functions;
 mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -19,6 +21,7 @@ use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::util::display::array_value_to_string;
 
+pub use expression::ExpressionError;
 pub use timestamp::TimestampFormat;
 
 /// Why a mapping could not be built or applied to a batch (row problems are diagnostics, not
@@ -29,6 +32,9 @@ pub enum MappingError {
     Timestamp(String),
     #[error("filter on `{column}`: {message}")]
     Filter { column: String, message: String },
+    /// Every mapping whose expression cannot be planned, each with its reason.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Expressions(Vec<ExpressionError>),
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
 }
@@ -56,7 +62,18 @@ pub struct Mapping {
     columns: BTreeMap<String, (DataType, bool)>,
     filter: Vec<Condition>,
     embeddings: Vec<embedding::Embedding>,
+    /// Polaris-style mappings; `columns` then holds their typed input.
+    expressions: Option<Arc<expression::Expressions>>,
     passthrough: bool,
+}
+
+/// A batch's columns made by the rules, before the filter, with each row's first error and
+/// first warning.
+struct Conformed {
+    fields: Vec<Field>,
+    arrays: Vec<ArrayRef>,
+    errors: Vec<Option<RowDiagnostic>>,
+    warnings: Vec<Option<RowDiagnostic>>,
 }
 
 /// The outcome of mapping one batch.
@@ -99,6 +116,20 @@ impl Mapping {
     }
 
     pub fn new(step: &ValidateStep) -> Result<Self, MappingError> {
+        if !step.mappings.is_empty() {
+            let planned = expression::Expressions::plan(&step.input_schema, &step.mappings)
+                .map_err(MappingError::Expressions)?;
+            return Ok(Mapping {
+                columns: step
+                    .input_schema
+                    .iter()
+                    .map(|(name, ty)| (name.clone(), (data_type(ty), false)))
+                    .collect(),
+                filter: step.filter.clone(),
+                expressions: Some(Arc::new(planned)),
+                ..Default::default()
+            });
+        }
         let s = &step.schema;
         let role = |source: &Option<String>, name: &str, ty: DataType, required: bool| {
             source.as_ref().map(|source| Rule {
@@ -167,8 +198,15 @@ impl Mapping {
                 .iter()
                 .map(|(name, columns)| embedding::Embedding::new(name, columns))
                 .collect(),
+            expressions: None,
             passthrough: false,
         })
+    }
+
+    /// The stored columns and their types when mappings make them (`ferry validate` shows
+    /// them; a dry run's table schema is them).
+    pub fn mapped_schema(&self) -> Option<&SchemaRef> {
+        self.expressions.as_ref().map(|e| e.output())
     }
 
     /// The input columns this mapping reads, so that a file parser can skip the others; `None`
@@ -176,6 +214,10 @@ impl Mapping {
     pub fn input_columns(&self) -> Option<Vec<String>> {
         if self.passthrough || !self.prefixes.is_empty() {
             return None;
+        }
+        if self.expressions.is_some() {
+            // The filter is on mapped columns, which the input need not have.
+            return Some(self.columns.keys().cloned().collect());
         }
         let mut names: Vec<String> = self
             .roles
@@ -257,6 +299,68 @@ impl Mapping {
         input: &RowBatch,
         table: Option<&SchemaRef>,
     ) -> Result<Mapped, MappingError> {
+        let n = input.batch.num_rows();
+        let Some(expressions) = &self.expressions else {
+            let mut conformed = self.conform(input, table)?;
+            if let Some(table) = table {
+                conformed.line_up(table);
+            }
+            return self.keep(conformed, n);
+        };
+        // The typed input, in the order the planned expressions read it.
+        let typed = self.conform(input, None)?;
+        let index: HashMap<&str, usize> = typed
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name().as_str(), i))
+            .collect();
+        let columns = expressions
+            .input()
+            .fields()
+            .iter()
+            .map(|f| typed.arrays[index[f.name().as_str()]].clone())
+            .collect();
+        let batch = RecordBatch::try_new_with_options(
+            expressions.input().clone(),
+            columns,
+            &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
+        )?;
+        let (arrays, failures) = expressions.evaluate(&batch);
+        let mut mapped = Conformed {
+            fields: expressions
+                .output()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect(),
+            arrays,
+            errors: typed.errors,
+            warnings: typed.warnings,
+        };
+        for failure in failures {
+            mapped.errors[failure.index].get_or_insert_with(|| RowDiagnostic {
+                row: input.rows[failure.index],
+                line: None,
+                column: Some(failure.column),
+                code: "expression_failed".into(),
+                message: failure.message,
+                severity: Severity::Error,
+            });
+        }
+        if let Some(table) = table {
+            mapped.fit_types(table, &input.rows);
+            mapped.line_up(table);
+        }
+        self.keep(mapped, n)
+    }
+
+    /// Makes the rules' columns of one batch.
+    fn conform(
+        &self,
+        input: &RowBatch,
+        table: Option<&SchemaRef>,
+    ) -> Result<Conformed, MappingError> {
         let batch = &input.batch;
         let n = batch.num_rows();
         let mut errors: Vec<Option<RowDiagnostic>> = vec![None; n];
@@ -359,21 +463,22 @@ impl Mapping {
             arrays.push(array);
         }
 
-        // Table columns this batch does not have come out null, in the table's order.
-        if let Some(table) = table {
-            let present: HashSet<String> = fields.iter().map(|f| f.name().clone()).collect();
-            for field in table.fields() {
-                if !present.contains(field.name()) {
-                    fields.push(Field::new(field.name(), field.data_type().clone(), true));
-                    arrays.push(new_null_array(field.data_type(), n));
-                }
-            }
-            let position = |name: &str| table_index.get(name).copied().unwrap_or(usize::MAX);
-            let mut order: Vec<usize> = (0..fields.len()).collect();
-            order.sort_by_key(|&i| position(fields[i].name()));
-            fields = order.iter().map(|&i| fields[i].clone()).collect();
-            arrays = order.iter().map(|&i| arrays[i].clone()).collect();
-        }
+        Ok(Conformed {
+            fields,
+            arrays,
+            errors,
+            warnings,
+        })
+    }
+
+    /// The filter, then each row kept, or skipped by its error or by the filter.
+    fn keep(&self, conformed: Conformed, n: usize) -> Result<Mapped, MappingError> {
+        let Conformed {
+            fields,
+            arrays,
+            mut errors,
+            mut warnings,
+        } = conformed;
         let mapped = RecordBatch::try_new_with_options(
             Arc::new(Schema::new(fields)),
             arrays,
@@ -410,6 +515,62 @@ impl Mapping {
         result.batch =
             filter_record_batch(&mapped, &BooleanArray::from(keep)).map_err(MappingError::Arrow)?;
         Ok(result)
+    }
+}
+
+impl Conformed {
+    /// Table columns this batch does not have come out null, and all in the table's order.
+    fn line_up(&mut self, table: &SchemaRef) {
+        let table_index = index_by_name(table);
+        let n = self.errors.len();
+        let present: HashSet<String> = self.fields.iter().map(|f| f.name().clone()).collect();
+        for field in table.fields() {
+            if !present.contains(field.name()) {
+                self.fields
+                    .push(Field::new(field.name(), field.data_type().clone(), true));
+                self.arrays.push(new_null_array(field.data_type(), n));
+            }
+        }
+        let position = |name: &str| table_index.get(name).copied().unwrap_or(usize::MAX);
+        let mut order: Vec<usize> = (0..self.fields.len()).collect();
+        order.sort_by_key(|&i| position(self.fields[i].name()));
+        self.fields = order.iter().map(|&i| self.fields[i].clone()).collect();
+        self.arrays = order.iter().map(|&i| self.arrays[i].clone()).collect();
+    }
+
+    /// Casts mapped columns to the table's types where they differ; a value that does not
+    /// fit is stored as null, with a warning on its row.
+    fn fit_types(&mut self, table: &SchemaRef, rows: &[u64]) {
+        let table_index = index_by_name(table);
+        for (field, array) in self.fields.iter_mut().zip(self.arrays.iter_mut()) {
+            let Some(&i) = table_index.get(field.name().as_str()) else {
+                continue;
+            };
+            let want = table.field(i).data_type();
+            if want == array.data_type() {
+                continue;
+            }
+            let cast = cast_safely(array, want);
+            for row in 0..array.len() {
+                if array.is_valid(row) && cast.is_null(row) {
+                    let shown = truncate(&array_value_to_string(array, row).unwrap_or_default());
+                    self.warnings[row].get_or_insert_with(|| RowDiagnostic {
+                        row: rows[row],
+                        line: None,
+                        column: Some(field.name().clone()),
+                        code: "invalid_value".into(),
+                        message: format!(
+                            "`{shown}` does not fit the table's {} column `{}`; stored as null",
+                            type_name(want),
+                            field.name()
+                        ),
+                        severity: Severity::Warning,
+                    });
+                }
+            }
+            *field = Field::new(field.name(), want.clone(), true);
+            *array = cast;
+        }
     }
 }
 

@@ -4,7 +4,9 @@ use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch, String
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
 use super::*;
-use crate::workflow::{ColumnRule, Condition, FilterOp, SchemaMapping, StepKind, TimestampColumn};
+use crate::workflow::{
+    ColumnRule, ColumnType, Condition, FilterOp, SchemaMapping, StepKind, TimestampColumn,
+};
 
 fn step(schema: SchemaMapping) -> ValidateStep {
     ValidateStep {
@@ -14,6 +16,172 @@ fn step(schema: SchemaMapping) -> ValidateStep {
         schema,
         columns: Default::default(),
         filter: Vec::new(),
+        input_schema: Default::default(),
+        mappings: Vec::new(),
+    }
+}
+
+/// A step of Polaris-style mappings over `input()`'s `id`, `ts` and `score`.
+fn mapped_step(mappings: &[(&str, &str)]) -> ValidateStep {
+    let mut step = step(SchemaMapping::default());
+    step.input_schema = [
+        ("id", ColumnType::Int64),
+        ("ts", ColumnType::Utf8),
+        ("score", ColumnType::Float64),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_owned(), t))
+    .collect();
+    step.mappings = mappings
+        .iter()
+        .map(|(column, expression)| crate::workflow::ColumnMapping {
+            column: (*column).into(),
+            expression: (*expression).into(),
+            aggregation: false,
+        })
+        .collect();
+    step
+}
+
+fn expression_errors(mappings: &[(&str, &str)]) -> Vec<String> {
+    match Mapping::new(&mapped_step(mappings)) {
+        Err(MappingError::Expressions(errors)) => errors.iter().map(|e| e.to_string()).collect(),
+        other => panic!("expected expression errors, got {other:?}"),
+    }
+}
+
+#[test]
+fn mappings_make_exactly_their_columns_from_typed_input() {
+    let mut step = mapped_step(&[
+        ("__time", r#"TIME_PARSE("ts")"#),
+        ("hour", r#"TIME_FLOOR(TIME_PARSE("ts"), 'PT1H')"#),
+        ("pct", r#"ROUND("score" * 100)"#),
+        (
+            "band",
+            r#"CASE WHEN "score" >= 0.5 THEN 'high' ELSE 'low' END"#,
+        ),
+        ("id", r#"COALESCE("id", -1)"#),
+    ]);
+    step.filter = vec![Condition {
+        column: "band".into(),
+        op: FilterOp::Eq,
+        value: Some(toml::Value::String("high".into())),
+    }];
+    let mapping = Mapping::new(&step).unwrap();
+    assert_eq!(mapping.input_columns().unwrap(), ["id", "score", "ts"]);
+    let out = mapping.apply(&input(), None).unwrap();
+    let names: Vec<&str> = out
+        .batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names, ["__time", "hour", "pct", "band", "id"]);
+    // Row 5: "yesterday" is no time, so `__time` refuses it; row 6: "high" is no float, so
+    // `score` is null (a warning) and the band is low (filtered); row 3 is low too.
+    assert_eq!(
+        (out.rows_in, out.skipped_by_error, out.skipped_by_filter),
+        (4, 1, 2)
+    );
+    assert_eq!(out.batch.num_rows(), 1);
+    let error = out
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .unwrap();
+    assert_eq!(
+        (error.row, error.column.as_deref(), error.code.as_str()),
+        (5, Some("__time"), "expression_failed")
+    );
+    let hour = out
+        .batch
+        .column(1)
+        .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+    assert_eq!(
+        hour.value(0),
+        1_724_061_600_000_000,
+        "10:00 floored to the hour"
+    );
+    assert_eq!(
+        out.batch.column(2).as_primitive::<Float64Type>().value(0),
+        90.0
+    );
+}
+
+#[test]
+fn a_row_an_expression_fails_on_is_named_and_the_others_are_kept() {
+    let mut step = mapped_step(&[("n", r#"CAST("ts" AS BIGINT)"#)]);
+    step.input_schema.insert("ts".into(), ColumnType::Utf8);
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("ts", DataType::Utf8, true)])),
+        vec![Arc::new(StringArray::from(vec!["1", "two", "3"]))],
+    )
+    .unwrap();
+    let input = RowBatch {
+        rows: vec![1, 2, 3],
+        batch,
+    };
+    let out = Mapping::new(&step).unwrap().apply(&input, None).unwrap();
+    assert_eq!(out.skipped_by_error, 1);
+    assert_eq!(
+        out.batch
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .values(),
+        &[1, 3]
+    );
+    let d = &out.diagnostics[0];
+    assert_eq!((d.row, d.column.as_deref()), (2, Some("n")));
+    assert!(
+        d.message.contains("CAST(\"ts\" AS BIGINT)") && d.message.contains("two"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn mapped_columns_take_the_table_s_types_and_order() {
+    let mapping = Mapping::new(&mapped_step(&[("a", r#""id" * 2"#), ("b", r#"'x'"#)])).unwrap();
+    let table = Arc::new(Schema::new(vec![
+        Field::new("b", DataType::Utf8, true),
+        Field::new("old", DataType::Utf8, true),
+        Field::new("a", DataType::Float64, true),
+    ]));
+    let out = mapping.apply(&input(), Some(&table)).unwrap();
+    assert_eq!(out.batch.schema(), table);
+    assert_eq!(
+        out.batch.column(2).as_primitive::<Float64Type>().value(0),
+        2.0
+    );
+    assert_eq!(out.batch.column(1).null_count(), out.batch.num_rows());
+}
+
+#[test]
+fn expression_errors_name_the_mapping_the_expression_and_the_place() {
+    let errors = expression_errors(&[
+        ("a", r#"TIME_PARSE("tss")"#),
+        ("b", r#"TME_PARSE("ts")"#),
+        ("c", r#"TIME_FLOOR("ts", 'PT1H')"#),
+        ("d", r#""score" +"#),
+        ("e", r#"MAX("score")"#),
+        ("f", r#"TIME_FLOOR(TIME_PARSE("ts"), 'PT1Q')"#),
+        ("g", r#""id" + 'x'"#),
+        ("__time", r#""id""#),
+    ]);
+    let expect = [
+        "mapping `a` (`TIME_PARSE(\"tss\")`), at column 13: unknown column `tss`, did you mean `\"ts\"`?",
+        "mapping `b` (`TME_PARSE(\"ts\")`), at column 1: Invalid function 'tme_parse'. Did you mean 'time_parse'?",
+        "the first argument must be a timestamp (TIME_PARSE makes one from a string), not Utf8",
+        "mapping `d` (`\"score\" +`): not a SQL expression",
+        "`MAX` is an aggregation",
+        "`PT1Q` is not a period",
+        "Cannot coerce arithmetic expression Int64 + Utf8",
+        "`__time` must be a timestamp, and this is Int64",
+    ];
+    assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+    for (error, want) in errors.iter().zip(expect) {
+        assert!(error.contains(want), "{error}\n  does not say: {want}");
     }
 }
 

@@ -50,6 +50,18 @@ impl TimestampFormat {
 }
 
 fn parse_pattern(array: &ArrayRef, pattern: &str) -> TimestampMicrosecondArray {
+    parse_in_zone(array, pattern, chrono_tz::UTC)
+}
+
+/// Parses text by a chrono pattern. A pattern with an offset (`%z`) gives the instant it
+/// names; otherwise the text is a wall-clock time in `zone` (an hour a change of clocks skips
+/// is null, a repeated one its first instant). A value that does not parse becomes null.
+pub(super) fn parse_in_zone(
+    array: &ArrayRef,
+    pattern: &str,
+    zone: chrono_tz::Tz,
+) -> TimestampMicrosecondArray {
+    use chrono::TimeZone;
     let safe = CastOptions {
         safe: true,
         ..Default::default()
@@ -57,18 +69,26 @@ fn parse_pattern(array: &ArrayRef, pattern: &str) -> TimestampMicrosecondArray {
     let Ok(text) = cast_with_options(array, &DataType::Utf8, &safe) else {
         return TimestampMicrosecondArray::new_null(array.len()).with_timezone("UTC");
     };
+    let with_offset = pattern.contains("%z") || pattern.contains("%:z");
     let text = text.as_string::<i32>();
     let values: TimestampMicrosecondArray = text
         .iter()
         .map(|v| {
             let v = v?;
-            chrono::NaiveDateTime::parse_from_str(v, pattern)
+            if with_offset {
+                return chrono::DateTime::parse_from_str(v, pattern)
+                    .ok()
+                    .map(|dt| dt.timestamp_micros());
+            }
+            let local = chrono::NaiveDateTime::parse_from_str(v, pattern)
                 .or_else(|_| {
                     chrono::NaiveDate::parse_from_str(v, pattern)
                         .map(|d| d.and_time(chrono::NaiveTime::MIN))
                 })
-                .ok()
-                .map(|dt| dt.and_utc().timestamp_micros())
+                .ok()?;
+            zone.from_local_datetime(&local)
+                .earliest()
+                .map(|dt| dt.timestamp_micros())
         })
         .collect();
     values.with_timezone("UTC")

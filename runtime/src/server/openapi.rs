@@ -310,7 +310,10 @@ fn base_document() -> Value {
                         "createdAt": { "type": "string", "format": "date-time" },
                         "updatedAt": { "type": "string", "format": "date-time" },
                         "startedAt": { "type": "string", "format": "date-time" },
-                        "finishedAt": { "type": "string", "format": "date-time" }
+                        "finishedAt": { "type": "string", "format": "date-time" },
+                        "ingestionMode": { "enum": ["append", "replace"] },
+                        "mappings": { "type": "array", "description": "The validate step's mappings in effect for this job", "items": { "type": "object", "required": ["column", "expression"], "properties": {
+                            "column": { "type": "string" }, "expression": { "type": "string" }, "aggregation": { "type": "boolean" } } } }
                     }
                 },
                 "Metrics": {

@@ -115,6 +115,20 @@ impl Workflow {
         Location::at(&self.path, &self.text, at.start)
     }
 
+    /// Where `"quoted"` first appears after `key` in a step (one entry of a list, such as a
+    /// mapping by its column name), or the key's place when it cannot be found.
+    pub fn location_in(&self, step: &str, key: &str, quoted: &str) -> Location {
+        let src = Source::new(&self.path, &self.text);
+        let span = self.step_spans.get(step).cloned().unwrap_or(0..0);
+        let from = src.key_span(&span, key).map_or(span.start, |k| k.start);
+        let needle = format!("\"{quoted}\"");
+        // A step's span is its header: its body runs to the next `[[` header.
+        let body = &self.text[from..];
+        let body = &body[..body.find("\n[[").unwrap_or(body.len())];
+        let at = body.find(&needle).map_or(from, |i| from + i);
+        Location::at(&self.path, &self.text, at)
+    }
+
     /// The start of the file, for problems about the workflow as a whole.
     pub fn start(&self) -> Location {
         Location::at(&self.path, &self.text, 0)

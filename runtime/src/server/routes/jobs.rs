@@ -150,6 +150,9 @@ pub(super) fn job_view(
         .or_else(|| path.file_name().map(std::path::PathBuf::from))
         .unwrap_or_default();
     value["workflowPath"] = shown.display().to_string().into();
+    if let Some(ingestion) = crate::app::Ingestion::of(job) {
+        ingestion.add_to(&mut value);
+    }
     Ok(value)
 }
 

@@ -18,11 +18,22 @@ impl Checker<'_> {
         let any_role = roles.iter().any(|r| r.is_some()) || s.timestamp.is_some();
         let any_prefix =
             s.feature_prefix.is_some() || s.tag_prefix.is_some() || s.shap_prefix.is_some();
-        if !any_role && !any_prefix && step.columns.is_empty() {
+        let embeddings = !s.embedding_features.is_empty();
+        if !step.mappings.is_empty() {
+            self.check_mappings(step, span, any_role || any_prefix || embeddings);
+        } else if !step.input_schema.is_empty() {
+            self.step_problem(
+                span,
+                "input_schema",
+                "`input_schema` types the columns `mappings` read, and this step has no mappings",
+            );
+        }
+        if !any_role && !any_prefix && step.columns.is_empty() && step.mappings.is_empty() {
             self.step_problem(
                 span,
                 "kind",
-                "the validate step maps no columns: set [steps.schema] roles or [steps.columns]",
+                "the validate step maps no columns: set [steps.schema] roles, [steps.columns] \
+                 or `mappings`",
             );
         }
         if any_role && s.prediction_id.is_none() {
@@ -82,6 +93,51 @@ impl Checker<'_> {
                     )
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Mappings make the whole table: they do not mix with roles, prefixes or typed columns,
+    /// and need the input they read typed. The expressions themselves are type-checked when
+    /// the mapping is compiled (`ferry validate` does that too), against `input_schema`.
+    fn check_mappings(&mut self, step: &ValidateStep, span: &Range<usize>, roles: bool) {
+        if roles || !step.columns.is_empty() {
+            self.step_problem(
+                span,
+                "mappings",
+                "`mappings` make every stored column: drop [steps.schema] and [steps.columns] \
+                 from this step, or write them as mappings",
+            );
+        }
+        if step.input_schema.is_empty() {
+            self.step_problem(
+                span,
+                "mappings",
+                "`mappings` need `input_schema`: the input columns they read and their types, \
+                 as in `input_schema = { timestamp = \"string\", session_length = \"int64\" }`",
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for m in &step.mappings {
+            if m.column.trim().is_empty() {
+                self.step_problem(span, "mappings", "a mapping needs a `column` name");
+            } else if !seen.insert(m.column.as_str()) {
+                self.step_problem(
+                    span,
+                    "mappings",
+                    format!("two mappings make column `{}`", m.column),
+                );
+            }
+            if m.aggregation {
+                self.step_problem(
+                    span,
+                    "mappings",
+                    format!(
+                        "mapping `{}` is an aggregation: rollup tables are not built yet, so a \
+                         mapping cannot aggregate",
+                        m.column
+                    ),
+                );
             }
         }
     }

@@ -21,6 +21,27 @@ pub struct ValidateStep {
     /// Rows must match every condition, or they are skipped by filter.
     #[serde(default)]
     pub filter: Vec<Condition>,
+    /// The input columns that `mappings` read, typed as Polaris' `inputSchema` types them:
+    /// each value is cast to its type first (a value that does not cast is null, with a
+    /// warning), so every expression is type-checked by `ferry validate` against it.
+    #[serde(default)]
+    pub input_schema: BTreeMap<String, ColumnType>,
+    /// Polaris-style mappings: each stored column is a SQL expression over the input columns.
+    /// With mappings, the table holds exactly these columns, in this order.
+    #[serde(default)]
+    pub mappings: Vec<ColumnMapping>,
+}
+
+/// `{ column = "__time", expression = "TIME_PARSE(\"timestamp\")" }`: one stored column.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMapping {
+    pub column: String,
+    /// SQL on DataFusion plus Polaris' time functions; identifiers in double quotes.
+    pub expression: String,
+    /// An aggregation (`MAX("x")`, `COUNT(*)`) of a rollup table.
+    #[serde(default, rename = "aggregation", alias = "isAggregation")]
+    pub aggregation: bool,
 }
 
 /// Which source columns play which role. Role columns are stored under their role's name.

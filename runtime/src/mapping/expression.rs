@@ -1,0 +1,341 @@
+//! Polaris-style mappings: every stored column is a SQL expression over the typed input
+//! columns, planned once per job by DataFusion (with Polaris' time functions added) and
+//! evaluated on whole Arrow batches.
+//!
+//! Planning against the declared `input_schema` is what lets `ferry validate` refuse an
+//! unknown column or function, or a type mismatch, before a job runs. A batch whose evaluation
+//! fails (a `CAST` that cannot cast, say) is evaluated again row by row, on that error path
+//! only, so that the rows that fail are named and skipped and the others stored.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, new_null_array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use deltalake::datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use deltalake::datafusion::common::{DFSchema, DataFusionError, SchemaError};
+use deltalake::datafusion::logical_expr::Expr;
+use deltalake::datafusion::logical_expr::simplify::SimplifyContext;
+use deltalake::datafusion::optimizer::simplify_expressions::ExprSimplifier;
+use deltalake::datafusion::physical_expr::PhysicalExpr;
+use deltalake::datafusion::prelude::SessionContext;
+
+use super::{data_type, functions};
+use crate::workflow::{ColumnMapping, ColumnType, did_you_mean};
+
+/// Polaris' primary time column: a row without one is refused.
+pub const TIME_COLUMN: &str = "__time";
+
+/// Why one mapping's expression cannot be planned: it names the mapping, the expression and,
+/// where it can, the position in it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("mapping `{column}` (`{expression}`){}: {message}", at.map(|c| format!(", at column {c}")).unwrap_or_default())]
+pub struct ExpressionError {
+    pub column: String,
+    pub expression: String,
+    /// 1-based, in characters.
+    pub at: Option<usize>,
+    pub message: String,
+}
+
+/// The planned mappings of one step.
+#[derive(Debug)]
+pub struct Expressions {
+    input: SchemaRef,
+    columns: Vec<Planned>,
+    output: SchemaRef,
+}
+
+#[derive(Debug)]
+struct Planned {
+    mapping: ColumnMapping,
+    physical: Arc<dyn PhysicalExpr>,
+}
+
+/// A row that an expression could not be evaluated on.
+#[derive(Debug)]
+pub struct RowFailure {
+    /// Its index in the batch.
+    pub index: usize,
+    /// The mapping's column.
+    pub column: String,
+    pub message: String,
+}
+
+impl Expressions {
+    /// Plans every mapping against the input schema; every mapping that cannot be planned is
+    /// one error.
+    pub fn plan(
+        input: &BTreeMap<String, ColumnType>,
+        mappings: &[ColumnMapping],
+    ) -> Result<Self, Vec<ExpressionError>> {
+        let schema = Arc::new(Schema::new(
+            input
+                .iter()
+                .map(|(name, ty)| Field::new(name, data_type(ty), true))
+                .collect::<Vec<_>>(),
+        ));
+        let df_schema = DFSchema::try_from(schema.as_ref().clone())
+            .expect("input_schema names are distinct (they are a TOML table's keys)");
+        let ctx = SessionContext::new();
+        for f in functions::all() {
+            ctx.register_udf(f);
+        }
+        let simplifier = ExprSimplifier::new(
+            SimplifyContext::builder()
+                .with_schema(Arc::new(df_schema.clone()))
+                .with_config_options(ctx.copied_config().options().clone())
+                .build(),
+        );
+        let mut columns = Vec::new();
+        let mut errors = Vec::new();
+        for mapping in mappings {
+            let error = |e: DataFusionError| explain(mapping, &schema, e);
+            let planned = ctx
+                .parse_sql_expr(&mapping.expression, &df_schema)
+                .map_err(error)
+                .and_then(|expr| {
+                    if let Some(name) = aggregation(&expr) {
+                        return Err(ExpressionError {
+                            column: mapping.column.clone(),
+                            expression: mapping.expression.clone(),
+                            at: position(&mapping.expression, &name),
+                            message: format!(
+                                "`{name}` is an aggregation, which only a rollup mapping \
+                                 (`aggregation = true`) may use"
+                            ),
+                        });
+                    }
+                    // Simplified as a query's plan would be: some functions (COALESCE,
+                    // NVL) exist only as rewrites and have no physical form of their own.
+                    let expr = simplifier
+                        .coerce(expr, &df_schema)
+                        .and_then(|e| simplifier.simplify(e))
+                        .map_err(error)?;
+                    let physical = ctx.create_physical_expr(expr, &df_schema).map_err(error)?;
+                    // On no rows, so that a constant argument that is wrong (a period, a
+                    // pattern, a zone) is found now rather than on the first batch.
+                    physical
+                        .evaluate(&RecordBatch::new_empty(schema.clone()))
+                        .map_err(error)?;
+                    Ok(physical)
+                });
+            match planned {
+                Ok(physical) => columns.push(Planned {
+                    mapping: mapping.clone(),
+                    physical,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+        for planned in &columns {
+            let ty = planned.physical.data_type(&schema);
+            if planned.mapping.column == TIME_COLUMN && !matches!(ty, Ok(DataType::Timestamp(..))) {
+                errors.push(ExpressionError {
+                    column: planned.mapping.column.clone(),
+                    expression: planned.mapping.expression.clone(),
+                    at: None,
+                    message: format!(
+                        "`__time` must be a timestamp, and this is {} (TIME_PARSE makes one \
+                         from a string, MILLIS_TO_TIMESTAMP from epoch milliseconds)",
+                        ty.map_or_else(|e| one_line(&e), |t| t.to_string())
+                    ),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let fields = columns
+            .iter()
+            .map(|p| {
+                let ty = p
+                    .physical
+                    .data_type(&schema)
+                    .expect("a planned expression has a type");
+                Field::new(&p.mapping.column, ty, true)
+            })
+            .collect::<Vec<_>>();
+        Ok(Expressions {
+            input: schema,
+            columns,
+            output: Arc::new(Schema::new(fields)),
+        })
+    }
+
+    /// The typed input columns, in the order `evaluate` takes them.
+    pub fn input(&self) -> &SchemaRef {
+        &self.input
+    }
+
+    /// The stored columns and their types.
+    pub fn output(&self) -> &SchemaRef {
+        &self.output
+    }
+
+    /// Evaluates every mapping on a batch of the input schema. A row that a mapping fails on
+    /// comes out null there, and is returned as a failure.
+    pub fn evaluate(&self, batch: &RecordBatch) -> (Vec<ArrayRef>, Vec<RowFailure>) {
+        let n = batch.num_rows();
+        let mut failures = Vec::new();
+        let arrays = self
+            .columns
+            .iter()
+            .zip(self.output.fields())
+            .map(|(planned, field)| {
+                let whole = planned
+                    .physical
+                    .evaluate(batch)
+                    .and_then(|v| v.into_array(n));
+                let array = match whole {
+                    Ok(array) => array,
+                    Err(_) => planned.row_by_row(batch, field.data_type(), &mut failures),
+                };
+                if planned.mapping.column == TIME_COLUMN && array.null_count() > 0 {
+                    planned.timeless_rows(&array, &mut failures);
+                }
+                array
+            })
+            .collect();
+        (arrays, failures)
+    }
+}
+
+impl Planned {
+    /// Rows whose `__time` is null (a time that did not parse): Polaris refuses them.
+    fn timeless_rows(&self, array: &ArrayRef, failures: &mut Vec<RowFailure>) {
+        let failed: std::collections::HashSet<usize> = failures
+            .iter()
+            .filter(|f| f.column == TIME_COLUMN)
+            .map(|f| f.index)
+            .collect();
+        for index in (0..array.len()).filter(|&i| array.is_null(i) && !failed.contains(&i)) {
+            failures.push(RowFailure {
+                index,
+                column: TIME_COLUMN.into(),
+                message: format!(
+                    "mapping `__time` (`{}`) gave no time: the row has none, or it does not \
+                     parse, and `__time` is required",
+                    self.mapping.expression
+                ),
+            });
+        }
+    }
+
+    fn row_by_row(
+        &self,
+        batch: &RecordBatch,
+        ty: &DataType,
+        failures: &mut Vec<RowFailure>,
+    ) -> ArrayRef {
+        let rows: Vec<ArrayRef> = (0..batch.num_rows())
+            .map(|i| {
+                let one = batch.slice(i, 1);
+                match self.physical.evaluate(&one).and_then(|v| v.into_array(1)) {
+                    Ok(array) => array,
+                    Err(e) => {
+                        failures.push(RowFailure {
+                            index: i,
+                            column: self.mapping.column.clone(),
+                            message: format!(
+                                "mapping `{}` (`{}`): {}",
+                                self.mapping.column,
+                                self.mapping.expression,
+                                one_line(&e)
+                            ),
+                        });
+                        new_null_array(ty, 1)
+                    }
+                }
+            })
+            .collect();
+        let refs: Vec<&dyn arrow::array::Array> = rows.iter().map(|a| a.as_ref()).collect();
+        arrow::compute::concat(&refs).unwrap_or_else(|_| new_null_array(ty, batch.num_rows()))
+    }
+}
+
+/// The first aggregate function an expression calls.
+fn aggregation(expr: &Expr) -> Option<String> {
+    let mut found = None;
+    expr.apply(|e| {
+        if let Expr::AggregateFunction(f) = e {
+            found = Some(f.func.name().to_uppercase());
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .expect("the visit cannot fail");
+    found
+}
+
+/// Where `word` first appears in `expression` (1-based, in characters), ignoring case.
+fn position(expression: &str, word: &str) -> Option<usize> {
+    let lower = expression.to_lowercase();
+    let at = lower.find(&word.to_lowercase())?;
+    Some(lower[..at].chars().count() + 1)
+}
+
+/// DataFusion's error as one line, its backtrace and wrapping stripped.
+fn one_line(e: &DataFusionError) -> String {
+    let root = e.find_root();
+    let text = match root {
+        DataFusionError::Plan(m) | DataFusionError::Execution(m) => m.clone(),
+        DataFusionError::ArrowError(e, _) => e.to_string(),
+        other => other.strip_backtrace(),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn explain(mapping: &ColumnMapping, input: &Schema, e: DataFusionError) -> ExpressionError {
+    let expression = &mapping.expression;
+    let (at, message) = match e.find_root() {
+        DataFusionError::SchemaError(inner, _) => match inner.as_ref() {
+            SchemaError::FieldNotFound { field, .. } => {
+                let name = &field.name;
+                let names = input.fields().iter().map(|f| f.name().as_str());
+                let hint = match did_you_mean(name, names) {
+                    Some(close) => format!(", did you mean `\"{close}\"`?"),
+                    None => {
+                        let listed: Vec<String> = input
+                            .fields()
+                            .iter()
+                            .map(|f| format!("\"{}\"", f.name()))
+                            .collect();
+                        format!("; input_schema has {}", listed.join(", "))
+                    }
+                };
+                (
+                    position(expression, name),
+                    format!(
+                        "unknown column `{name}`{hint} (a column must be in input_schema; \
+                         quote names in double quotes, as SQL folds unquoted ones to lower case)"
+                    ),
+                )
+            }
+            other => (None, other.to_string()),
+        },
+        DataFusionError::SQL(parse, _) => {
+            let text = parse.to_string();
+            // sqlparser says "… at Line: 1, Column: 12".
+            let at = text
+                .rsplit_once("Column: ")
+                .and_then(|(_, c)| c.trim().parse().ok());
+            let text = text.split(" at Line:").next().unwrap_or(&text).to_owned();
+            (at, format!("not a SQL expression: {text}"))
+        }
+        other => {
+            let text = one_line(other);
+            let at = text
+                .split('\'')
+                .nth(1)
+                .and_then(|name| position(expression, name));
+            (at, text)
+        }
+    };
+    ExpressionError {
+        column: mapping.column.clone(),
+        expression: expression.clone(),
+        at,
+        message,
+    }
+}
