@@ -48,7 +48,7 @@ pub enum BuildError {
 #[derive(Debug)]
 pub enum Trial {
     /// A parser on a file: the dry run's columns, first rows, diagnostics and verdict.
-    Parsed(DryRun),
+    Parsed(Box<DryRun>),
     /// A source on a directory: the objects it listed, and the first bytes of the first one.
     Listed {
         /// Every object listed under the empty prefix.
@@ -109,7 +109,7 @@ impl App {
     pub async fn try_plugin(&self, path: &Path, trial: &TrialInput) -> Result<Trial, EngineError> {
         let inspection = self.inspect_plugin(path).await?;
         match inspection.kind {
-            PluginKind::Parser => self.try_parser(path, trial).await.map(Trial::Parsed),
+            PluginKind::Parser => self.try_parser(path, trial).await.map(|dry| Trial::Parsed(Box::new(dry))),
             PluginKind::Source => self.try_source(path, trial).await,
             PluginKind::Predictor => self.try_predictor(path, trial).await,
             PluginKind::Deployer => Err(EngineError::NoSuchObject(

@@ -11,6 +11,8 @@ mod embedding;
 mod expression;
 mod filter;
 pub mod functions;
+mod joda;
+mod period;
 mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -551,11 +553,11 @@ impl Conformed {
                 continue;
             }
             let cast = cast_safely(array, want);
-            for row in 0..array.len() {
+            for (row, &source_row) in rows.iter().enumerate() {
                 if array.is_valid(row) && cast.is_null(row) {
                     let shown = truncate(&array_value_to_string(array, row).unwrap_or_default());
                     self.warnings[row].get_or_insert_with(|| RowDiagnostic {
-                        row: rows[row],
+                        row: source_row,
                         line: None,
                         column: Some(field.name().clone()),
                         code: "invalid_value".into(),
