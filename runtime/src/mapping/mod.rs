@@ -205,12 +205,6 @@ impl Mapping {
         })
     }
 
-    /// The stored columns and their types when mappings make them (`ferry validate` shows
-    /// them; a dry run's table schema is them).
-    pub fn mapped_schema(&self) -> Option<&SchemaRef> {
-        self.expressions.as_ref().map(|e| e.output())
-    }
-
     /// The input columns this mapping reads, so that a file parser can skip the others; `None`
     /// when it cannot say (every column passes, or prefixes pick them by name).
     pub fn input_columns(&self) -> Option<Vec<String>> {
