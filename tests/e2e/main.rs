@@ -22,6 +22,7 @@ mod jobs;
 mod ledger;
 mod maintenance;
 mod mappings;
+mod merge;
 mod packages;
 mod plugin_authoring;
 mod query;

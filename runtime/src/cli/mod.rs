@@ -168,6 +168,13 @@ fn log_filter(text: &str) -> tracing_subscriber::EnvFilter {
             filter = filter.add_directive(directive);
         }
     }
+    // delta-rs warns on every MERGE that a metric of its own plan is missing: nothing a user
+    // can act on. Asked for by name, it is shown.
+    if !text.contains("deltalake")
+        && let Ok(directive) = "deltalake_core::operations::merge=error".parse()
+    {
+        filter = filter.add_directive(directive);
+    }
     filter
 }
 

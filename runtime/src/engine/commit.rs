@@ -7,7 +7,9 @@
 //!   every object keeps data files of its own, so that its next version's commit can remove
 //!   them (in that same commit);
 //! - **replace**: every object's rows staged, then one commit at the end that replaces the
-//!   table, carrying `(ferry-job-<id>, number of files)`.
+//!   table, carrying `(ferry-job-<id>, number of files)`;
+//! - **merge**: each object's rows held whole, one row kept per key, and merged on its own
+//!   (one Delta MERGE, carrying `(ferry-job-<id>, n)` like an append's commit).
 //!
 //! Either way the store records each file's counts, the data files it adds and the commit's
 //! version just before the commit (one transaction per group), and their `passed` status just
@@ -20,13 +22,19 @@ use std::time::Instant;
 use arrow::array::RecordBatch;
 use uuid::Uuid;
 
-use super::file::{FileReport, Rows};
+use super::file::{FileFailure, FileReport, Rows, Sink};
 use super::{Engine, EngineError, Prepared, Progress};
 use crate::store::{
-    FileOutcome, FileStatus, FinishedFile, Imported, JobFile, PreparedFile, Timestamp,
+    ErrorInfo, FileOutcome, FileStatus, FinishedFile, Imported, JobFile, PreparedFile, Timestamp,
 };
-use crate::table::{AppTxn, StagedFiles, Table, TableWriter, WriteMode};
-use crate::workflow::{CommitPolicy, IngestMode, OnChange};
+use crate::table::{
+    AppTxn, Duplicates, Matched, MergeSource, StagedFiles, Table, TableError, TableWriter,
+    WriteMode,
+};
+use crate::workflow::{CommitPolicy, IngestMode, MergeRule, OnChange, OnDuplicateKey, OnMatch};
+
+/// The most Arrow memory one merged object's rows may take: a merge holds its object whole.
+pub const MERGE_HOLD_BYTES: usize = 1 << 30;
 
 /// The table's application id for a job: its transactions say which objects are in.
 pub(super) fn app_id(job: Uuid) -> String {
@@ -68,6 +76,8 @@ pub(super) struct Commits {
     rows: u64,
     bytes: u64,
     since: Option<Instant>,
+    /// A merge's object, waiting for its commit.
+    keyed: Option<MergeSource>,
     kind: Kind,
 }
 
@@ -81,6 +91,8 @@ enum Kind {
     /// Replace: everything in one commit at the end, whose version is the job's number of
     /// files.
     AtEnd,
+    /// Merge: every object merged on its own.
+    Merge(MergeRule),
 }
 
 impl Commits {
@@ -114,6 +126,14 @@ impl Commits {
                 (Kind::Grouped { policy, earlier }, committed + 1)
             }
             IngestMode::Replace => (Kind::AtEnd, total_files),
+            IngestMode::Merge => {
+                let rule = workflow
+                    .ingest
+                    .merge()
+                    .expect("an ingest step in merge mode has its rule");
+                let committed = table.app_version(app).await?.unwrap_or(0);
+                (Kind::Merge(rule), committed + 1)
+            }
         };
         Ok(Commits {
             next_version,
@@ -123,8 +143,48 @@ impl Commits {
             rows: 0,
             bytes: 0,
             since: None,
+            keyed: None,
             kind,
         })
+    }
+
+    /// Where an object's rows go while it is read: a merge holds them whole.
+    pub(super) fn sink<'a>(
+        &self,
+        open: &'a (dyn Fn(arrow::datatypes::SchemaRef) -> Result<TableWriter, TableError> + Sync),
+    ) -> Sink<'a> {
+        match self.kind {
+            Kind::Merge(_) => Sink::whole(MERGE_HOLD_BYTES),
+            _ => Sink::table(open),
+        }
+    }
+
+    /// An object read to its end: a merge's rows become its source, one row per key (a row a
+    /// later one of the same key supersedes counts as skipped by filter). A key repeated when
+    /// `on_duplicate_key = "fail"` fails the object.
+    pub(super) fn admit(&self, rows: Rows, report: &mut FileReport) -> Result<Rows, FileFailure> {
+        let (Kind::Merge(rule), Rows::Held(batches)) = (&self.kind, &rows) else {
+            return Ok(rows);
+        };
+        let duplicates = match rule.on_duplicate_key {
+            OnDuplicateKey::Last => Duplicates::KeepLast,
+            OnDuplicateKey::Fail => Duplicates::Refuse,
+        };
+        let source = MergeSource::new(batches, &rule.key, duplicates).map_err(|e| {
+            FileFailure::File(ErrorInfo {
+                code: match e {
+                    crate::table::SourceError::DuplicateKey { .. } => "duplicate_key",
+                    _ => "merge_failed",
+                }
+                .into(),
+                message: e.to_string(),
+                row: None,
+            })
+        })?;
+        let superseded = source.superseded() as u64;
+        report.metrics.num_rows_persisted -= superseded;
+        report.metrics.num_rows_skipped_by_filter += superseded;
+        Ok(Rows::Keyed(source))
     }
 
     /// An object read to its end, with its rows: joins the group, which is committed if a
@@ -151,6 +211,10 @@ impl Commits {
         let mut staged = match rows {
             Rows::None => StagedFiles::default(),
             Rows::Staged(staged) => staged,
+            Rows::Keyed(source) => {
+                self.keyed = Some(source);
+                StagedFiles::default()
+            }
             Rows::Held(batches) if own_files => {
                 let mut writer = table.writer(batches[0].schema())?;
                 write_all(&mut writer, &batches).await?;
@@ -192,8 +256,10 @@ impl Commits {
 
     /// Whether the group reached a bound of its policy.
     fn due(&self) -> bool {
-        let Kind::Grouped { policy, .. } = &self.kind else {
-            return false;
+        let policy = match &self.kind {
+            Kind::Grouped { policy, .. } => policy,
+            Kind::Merge(_) => return true,
+            Kind::AtEnd => return false,
         };
         self.members.len() as u64 >= policy.max_objects
             || self.rows >= policy.max_rows
@@ -211,7 +277,7 @@ impl Commits {
         progress: &dyn Progress,
     ) -> Result<(), EngineError> {
         match self.kind {
-            Kind::Grouped { .. } => self.flush(engine, table, job, progress).await,
+            Kind::Grouped { .. } | Kind::Merge(_) => self.flush(engine, table, job, progress).await,
             Kind::AtEnd => Ok(()),
         }
     }
@@ -234,30 +300,41 @@ impl Commits {
         let staged = std::mem::take(&mut self.staged);
         (self.rows, self.bytes, self.since) = (0, 0, None);
         let mode = match self.kind {
-            Kind::Grouped { .. } => WriteMode::Append,
+            Kind::Grouped { .. } | Kind::Merge(_) => WriteMode::Append,
             Kind::AtEnd => WriteMode::Replace,
         };
-        let table_version = if staged.changes_nothing() && mode == WriteMode::Append {
-            // Nothing to add or remove: no commit, and no version spent.
-            None
-        } else {
-            let version = self.next_version;
-            let prepared: Vec<PreparedFile<'_>> = members
-                .iter()
-                .map(|m| PreparedFile {
-                    seq: m.file.seq,
-                    started_at: &m.started_at,
-                    metrics: &m.report.metrics,
-                    data_files: &m.data_files,
-                })
-                .collect();
-            engine.store.prepare_commit(job, &prepared, version).await?;
-            let txn = AppTxn::new(&app_id(job), version);
-            let info = commit_info(job, &members);
-            let committed = table.commit(staged, mode, Some(txn), info).await?;
-            self.next_version += 1;
-            Some(committed)
-        };
+        let keyed = self.keyed.take();
+        let table_version =
+            if keyed.is_none() && staged.changes_nothing() && mode == WriteMode::Append {
+                // Nothing to add or remove: no commit, and no version spent.
+                None
+            } else {
+                let version = self.next_version;
+                let prepared: Vec<PreparedFile<'_>> = members
+                    .iter()
+                    .map(|m| PreparedFile {
+                        seq: m.file.seq,
+                        started_at: &m.started_at,
+                        metrics: &m.report.metrics,
+                        data_files: &m.data_files,
+                    })
+                    .collect();
+                engine.store.prepare_commit(job, &prepared, version).await?;
+                let txn = AppTxn::new(&app_id(job), version);
+                let info = commit_info(job, &members);
+                let committed = match (keyed, &self.kind) {
+                    (Some(source), Kind::Merge(rule)) => {
+                        let matched = match rule.on_match {
+                            OnMatch::Update => Matched::SetAll,
+                            OnMatch::UpdateNonNull => Matched::SetNonNull,
+                        };
+                        table.merge(source, matched, txn, info).await?.version
+                    }
+                    _ => table.commit(staged, mode, Some(txn), info).await?,
+                };
+                self.next_version += 1;
+                Some(committed)
+            };
         let finished: Vec<FinishedFile<'_>> = members
             .iter()
             .map(|m| FinishedFile {

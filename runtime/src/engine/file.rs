@@ -14,7 +14,7 @@ use crate::diagnostic::RowDiagnostic;
 use crate::host::{ParserInstance, ParserOutput, PluginError};
 use crate::mapping::Mapping;
 use crate::store::{ErrorInfo, RowMetrics};
-use crate::table::{StagedFiles, TableError, TableWriter};
+use crate::table::{MergeSource, StagedFiles, TableError, TableWriter};
 use crate::workflow::{Compression, DecompressionLimits};
 
 /// The most bytes pushed to the parser at once.
@@ -34,6 +34,9 @@ pub enum Sink<'a> {
         writer: Option<PipelinedWriter>,
         open: &'a (dyn Fn(SchemaRef) -> Result<TableWriter, TableError> + Sync),
     },
+    /// Held whole, up to `limit` bytes of Arrow memory: a merge needs every row of its object
+    /// at once, to keep one row per key. A larger object fails.
+    Whole { held: Held, limit: usize },
     /// Kept in memory for a dry run, up to `limit` rows.
     Preview {
         batches: Vec<RecordBatch>,
@@ -56,6 +59,8 @@ pub enum Rows {
     Held(Vec<RecordBatch>),
     /// In data files of its own.
     Staged(StagedFiles),
+    /// Held whole and made a merge's source, one row per key.
+    Keyed(MergeSource),
 }
 
 impl Sink<'_> {
@@ -68,14 +73,24 @@ impl Sink<'_> {
         }
     }
 
+    /// A sink that holds an object's rows whole, up to `limit` bytes.
+    pub fn whole(limit: usize) -> Sink<'static> {
+        Sink::Whole {
+            held: Held::default(),
+            limit,
+        }
+    }
+
     /// The rows of a table sink whose object was read to its end.
     pub async fn into_rows(self) -> Result<Rows, TableError> {
         match self {
             Sink::Table {
                 writer: Some(w), ..
             } => Ok(Rows::Staged(w.finish().await?)),
-            Sink::Table { held, .. } if held.batches.is_empty() => Ok(Rows::None),
-            Sink::Table { held, .. } => Ok(Rows::Held(held.batches)),
+            Sink::Table { held, .. } | Sink::Whole { held, .. } if held.batches.is_empty() => {
+                Ok(Rows::None)
+            }
+            Sink::Table { held, .. } | Sink::Whole { held, .. } => Ok(Rows::Held(held.batches)),
             Sink::Preview { .. } => Ok(Rows::None),
         }
     }
@@ -524,6 +539,22 @@ async fn write(sink: &mut Sink<'_>, batch: RecordBatch) -> Result<(), FileFailur
             if have < *limit {
                 batches.push(batch.slice(0, batch.num_rows().min(*limit - have)));
             }
+            Ok(())
+        }
+        Sink::Whole { held, limit } => {
+            held.bytes += batch.get_array_memory_size();
+            if held.bytes > *limit {
+                return Err(FileFailure::File(ErrorInfo {
+                    code: "object_too_large".into(),
+                    message: format!(
+                        "the object's rows pass {} in memory, the most one merge holds: \
+                         split the object into smaller ones",
+                        crate::units::ByteSize(*limit as u64)
+                    ),
+                    row: None,
+                }));
+            }
+            held.batches.push(batch);
             Ok(())
         }
         Sink::Table { held, writer, open } => {

@@ -9,8 +9,11 @@ use crate::workflow::{ColumnMapping, Workflow};
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ingestion {
-    /// `append` or `replace`.
+    /// `append`, `replace` or `merge`.
     pub ingestion_mode: String,
+    /// A merge's key columns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merge_key: Vec<String>,
     /// The validate step's mappings, when it has any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mappings: Vec<ColumnMapping>,
@@ -28,6 +31,11 @@ impl Ingestion {
     pub fn of_workflow(workflow: &Workflow) -> Self {
         Ingestion {
             ingestion_mode: format!("{:?}", workflow.ingest.mode).to_lowercase(),
+            merge_key: workflow
+                .ingest
+                .merge()
+                .map(|rule| rule.key)
+                .unwrap_or_default(),
             mappings: workflow
                 .validate
                 .as_ref()

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::commit::{Commits, app_id};
 use super::download::Downloads;
-use super::file::{FileContext, FileFailure, FileReport, Input, Sink};
+use super::file::{FileContext, FileFailure, FileReport, Input};
 use super::outcome::Stop;
 use super::parse_ahead::{ParseAhead, Parsing};
 use super::{Engine, EngineError, Prepared, Progress};
@@ -154,7 +154,7 @@ impl Engine<'_> {
                 .expect("a parse is queued for every pending file");
             let mut report = FileReport::default();
             let open = |schema: SchemaRef| table.writer(schema);
-            let mut sink = Sink::table(&open);
+            let mut sink = commits.sink(&open);
             let on_bytes = |n: u64| progress.bytes(n);
             let spool = self.home.spool();
             let mut ctx = FileContext {
@@ -171,7 +171,10 @@ impl Engine<'_> {
             // Done with this object: its place goes to the next parse.
             drop(parsed);
             let result = match result {
-                Ok(()) => Ok(sink.into_rows().await?),
+                Ok(()) => {
+                    let rows = sink.into_rows().await?;
+                    commits.admit(rows, &mut report)
+                }
                 Err(e) => {
                     // What it staged stays unreferenced (`ferry tables vacuum` removes it).
                     drop(sink);

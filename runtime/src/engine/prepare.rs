@@ -142,6 +142,10 @@ pub fn prepare(
             Mapping::identity()
         }),
     };
+    let mapping = match workflow.ingest.merge() {
+        Some(rule) => mapping.with_keys(&rule.key),
+        None => mapping,
+    };
     let settings = |table, key: &str, problems: &mut Vec<Problem>| {
         plugin_settings(table).unwrap_or_else(|message| {
             problems.push(Problem {

@@ -66,6 +66,8 @@ pub struct Mapping {
     embeddings: Vec<embedding::Embedding>,
     /// Polaris-style mappings; `columns` then holds their typed input.
     expressions: Option<Arc<expression::Expressions>>,
+    /// A merge's key columns: a row without one cannot be merged, and is skipped by error.
+    keys: Vec<String>,
     passthrough: bool,
 }
 
@@ -201,8 +203,16 @@ impl Mapping {
                 .map(|(name, columns)| embedding::Embedding::new(name, columns))
                 .collect(),
             expressions: None,
+            keys: Vec::new(),
             passthrough: false,
         })
+    }
+
+    /// Requires every row to have each of `keys` (a merge's key columns), skipping by error a
+    /// row that lacks one.
+    pub fn with_keys(mut self, keys: &[String]) -> Self {
+        self.keys = keys.to_vec();
+        self
     }
 
     /// The input columns this mapping reads, so that a file parser can skip the others; `None`
@@ -301,6 +311,7 @@ impl Mapping {
             if let Some(table) = table {
                 conformed.line_up(table);
             }
+            conformed.require_keys(&self.keys, &input.rows);
             return self.keep(conformed, n);
         };
         // The typed input, in the order the planned expressions read it.
@@ -348,6 +359,7 @@ impl Mapping {
             mapped.fit_types(table, &input.rows);
             mapped.line_up(table);
         }
+        mapped.require_keys(&self.keys, &input.rows);
         self.keep(mapped, n)
     }
 
@@ -515,6 +527,34 @@ impl Mapping {
 }
 
 impl Conformed {
+    /// A row whose key column is null (or absent) gets an error: a merge cannot place it.
+    fn require_keys(&mut self, keys: &[String], rows: &[u64]) {
+        for key in keys {
+            let array = self
+                .fields
+                .iter()
+                .position(|f| f.name() == key)
+                .map(|i| &self.arrays[i]);
+            for (i, slot) in self.errors.iter_mut().enumerate() {
+                if array.is_some_and(|a| a.is_valid(i)) {
+                    continue;
+                }
+                slot.get_or_insert_with(|| RowDiagnostic {
+                    row: rows[i],
+                    line: None,
+                    column: Some(key.clone()),
+                    code: "missing_key".into(),
+                    message: format!(
+                        "merge key column `{key}` is {}: a merge needs every key column to \
+                         place the row",
+                        if array.is_some() { "empty" } else { "missing" }
+                    ),
+                    severity: Severity::Error,
+                });
+            }
+        }
+    }
+
     /// Table columns this batch does not have come out null, and all in the table's order.
     fn line_up(&mut self, table: &SchemaRef) {
         let table_index = index_by_name(table);

@@ -311,7 +311,8 @@ fn base_document() -> Value {
                         "updatedAt": { "type": "string", "format": "date-time" },
                         "startedAt": { "type": "string", "format": "date-time" },
                         "finishedAt": { "type": "string", "format": "date-time" },
-                        "ingestionMode": { "enum": ["append", "replace"] },
+                        "ingestionMode": { "enum": ["append", "replace", "merge"] },
+                        "mergeKey": { "type": "array", "items": { "type": "string" }, "description": "A merge's key columns" },
                         "mappings": { "type": "array", "description": "The validate step's mappings in effect for this job", "items": { "type": "object", "required": ["column", "expression"], "properties": {
                             "column": { "type": "string" }, "expression": { "type": "string" }, "aggregation": { "type": "boolean" } } } }
                     }

@@ -63,16 +63,8 @@ impl Table {
         for s in &staged.schemas {
             columns = Some(schema::merge(&self.path, columns.as_ref(), s)?);
         }
-        if let Some(txn) = &txn
-            && let Some(committed) = self.app_version(&txn.app_id).await?
-            && committed >= txn.version
-        {
-            return Err(TableError::AlreadyCommitted {
-                path: self.path.clone(),
-                app_id: txn.app_id.clone(),
-                version: txn.version,
-                committed,
-            });
+        if let Some(txn) = &txn {
+            self.refuse_committed(txn).await?;
         }
 
         let (rows, files, bytes) = (staged.rows(), staged.files(), staged.bytes());
@@ -148,6 +140,20 @@ impl Table {
         );
         self.checkpoint_if_due(version).await;
         Ok(version)
+    }
+
+    /// Refuses a transaction whose version the table already holds for its application: its
+    /// rows are in, and committing again would store them twice.
+    pub(super) async fn refuse_committed(&self, txn: &AppTxn) -> Result<(), TableError> {
+        match self.app_version(&txn.app_id).await? {
+            Some(committed) if committed >= txn.version => Err(TableError::AlreadyCommitted {
+                path: self.path.clone(),
+                app_id: txn.app_id.clone(),
+                version: txn.version,
+                committed,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Creates the table with its first data in a single commit (protocol, metadata, files,
@@ -242,7 +248,7 @@ impl Table {
     /// Writes a checkpoint when the table's interval (100 commits unless configured) is reached,
     /// so opening a table stays fast after thousands of one-object commits. Best effort: the
     /// commit already landed, and a missing checkpoint only costs reading more log files.
-    async fn checkpoint_if_due(&self, version: i64) {
+    pub(super) async fn checkpoint_if_due(&self, version: i64) {
         let Ok(state) = self.delta.snapshot() else {
             return;
         };

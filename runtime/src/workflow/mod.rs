@@ -143,7 +143,7 @@ impl Workflow {
     pub fn incremental(&self) -> bool {
         self.import
             .incremental
-            .unwrap_or(self.ingest.mode == IngestMode::Append)
+            .unwrap_or(self.ingest.mode != IngestMode::Replace)
     }
 
     /// A granted directory's host path, resolved against the workflow's directory.

@@ -190,6 +190,35 @@ impl<'a> Checker<'a> {
                 "incremental = true cannot go with ingest mode = \"replace\", which rewrites the table from every object",
             )]));
         }
+        if let (Some(validate), Some(ingest)) = (&validate, &ingest)
+            && !validate.mappings.is_empty()
+        {
+            // With mappings the stored columns are known: a key must be one of them.
+            let mapped: Vec<&str> = validate
+                .mappings
+                .iter()
+                .map(|m| m.column.as_str())
+                .collect();
+            let span = step_spans.get(&ingest.name).cloned().unwrap_or(0..0);
+            let at = self.src.key_span(&span, "key").unwrap_or(span);
+            let problems: Vec<Problem> = ingest
+                .key
+                .iter()
+                .filter(|k| !mapped.contains(&k.as_str()))
+                .map(|k| {
+                    let hint = did_you_mean(k, mapped.iter().copied())
+                        .map(|c| format!(", did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    self.src.problem(
+                        at.clone(),
+                        format!("key column `{k}` is not one of the mappings' columns{hint}"),
+                    )
+                })
+                .collect();
+            if !problems.is_empty() {
+                return Err(WorkflowError::Invalid(problems));
+            }
+        }
         Ok(Workflow {
             name,
             description: self.raw.description.clone(),

@@ -43,11 +43,15 @@ impl Checker<'_> {
                 "schema maps roles but no `prediction_id` column",
             );
         }
-        if any_role && s.prediction_label.is_none() && s.prediction_score.is_none() {
+        // A file of delayed actuals carries actuals alone, merged onto its predictions.
+        let predicted = s.prediction_label.is_some() || s.prediction_score.is_some();
+        let actual = s.actual_label.is_some() || s.actual_score.is_some();
+        if any_role && !predicted && !actual {
             self.step_problem(
                 span,
                 "schema",
-                "schema needs `prediction_label` or `prediction_score`",
+                "schema needs `prediction_label` or `prediction_score` (or, for a file of \
+                 delayed actuals, `actual_label` or `actual_score`)",
             );
         }
         if let Some(ts) = &s.timestamp
