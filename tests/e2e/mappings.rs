@@ -1,6 +1,7 @@
 //! Polaris-style mappings: the KTTM example's table equals what pandas computes from the raw
 //! events, and every bad mapping is refused by `ferry validate` at its line, naming the
-//! mapping, the expression and what is wrong.
+//! mapping, the expression and what is wrong. The KTTM rollup, over two days' files in two
+//! jobs, equals pandas' groupby of the raw rows.
 
 use crate::support::*;
 
@@ -162,8 +163,188 @@ n = { type = "int64" }"#,
         "`mappings` make every stored column: drop [steps.schema] and [steps.columns]",
         "`mappings` need `input_schema`",
         "two mappings make column `x`",
-        "mapping `x` is an aggregation: rollup tables are not built yet",
+        "mapping `x` is an aggregation, which needs a rollup: add `rollup = { granularity = \"minute\" }`",
     ] {
         assert!(err.contains(want), "stderr does not say {want}:\n{err}");
+    }
+}
+
+const ROLLUP: &str = r#"
+[[steps]]
+name = "import"
+kind = "import"
+source = "source-local"
+parser = "parser-ndjson"
+source_settings = { root = "/events" }
+grants.dirs = [{ path = "events", mount = "/events" }]
+
+[[steps]]
+name = "validate"
+kind = "validate"
+input = "import"
+input_schema = { timestamp = "string", session_length = "int64", "geo.city" = "string" }
+mappings = [
+  { column = "__time", expression = 'TIME_PARSE("timestamp")' },
+  { column = "city", expression = '"geo.city"' },
+  { column = "max_session_length", expression = 'MAX("session_length")', aggregation = true },
+  { column = "__count", expression = "COUNT(*)", aggregation = true },
+]
+rollup = { granularity = "GRANULARITY" }
+
+[[steps]]
+name = "ingest"
+kind = "ingest"
+input = "validate"
+table = "kttm_rollup"
+"#;
+
+#[test]
+fn the_kttm_rollup_over_two_days_and_two_jobs_equals_pandas_groupby() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("events")).unwrap();
+    std::fs::copy(
+        repo().join(KTTM),
+        env.path("events/kttm-2019-08-19.json.gz"),
+    )
+    .unwrap();
+    let wf = env.write("rollup.toml", ROLLUP.replace("GRANULARITY", "minute"));
+    let (code, job) = env.json(&["run", wf.to_str().unwrap()]);
+    assert_eq!(code, 0, "{job}");
+    assert_eq!(job["mappings"][2]["aggregation"], true, "{job}");
+
+    // The next day's file: the day's events a day later, and 60 late events of the first day,
+    // which fall into groups the table already holds (and must combine with them).
+    let made = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args([
+            "-c",
+            r#"import gzip, json, sys
+rows = [json.loads(l) for l in gzip.open(sys.argv[1], 'rt')]
+later = [dict(r, timestamp=r['timestamp'].replace('2019-08-19', '2019-08-20')) for r in rows]
+late = [dict(r, session_length=r['session_length'] * 3 if i % 2 else 1) for i, r in enumerate(rows[::5][:60])]
+with gzip.open(sys.argv[2], 'wt') as f:
+    for r in later + late:
+        f.write(json.dumps(r) + '\n')"#,
+        ])
+        .arg(env.path("events/kttm-2019-08-19.json.gz"))
+        .arg(env.path("events/kttm-2019-08-20.json.gz"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let (code, job) = env.json(&["run", wf.to_str().unwrap()]);
+    assert_eq!(code, 0, "{job}");
+    assert_eq!(job["files"]["passed"], 1, "only the new day's file: {job}");
+    assert_eq!(job["metrics"]["numRowsProcessed"], 460, "{job}");
+
+    let compared = deltalake(
+        r#"import glob, pandas as pd
+stored = DeltaTable(sys.argv[1]).to_pandas()
+raw = pd.concat([pd.json_normalize(pd.read_json(f, lines=True, dtype=False, convert_dates=False).to_dict('records'))
+                 for f in sorted(glob.glob(sys.argv[2] + '/*.json.gz'))])
+raw['__time'] = pd.to_datetime(raw['timestamp'], utc=True).dt.floor('min')
+want = (raw.groupby(['__time', 'geo.city'], dropna=False)
+           .agg(max_session_length=('session_length', 'max'), __count=('session_length', 'size'))
+           .reset_index().rename(columns={'geo.city': 'city'}))
+def rows(df):
+    df = df[['__time', 'city', 'max_session_length', '__count']].copy()
+    df['__time'] = df['__time'].map(lambda t: t.isoformat())
+    df['city'] = df['city'].fillna('<null>')
+    return sorted(tuple(int(x) if not isinstance(x, str) else x for x in r) for r in df.itertuples(index=False))
+got, exp = rows(stored), rows(want)
+print(json.dumps({'stored': len(got), 'expected': len(exp), 'groups_unique': len(set(r[:2] for r in got)) == len(got),
+                  'events': int(stored['__count'].sum()),
+                  'differ': [[g, e] for g, e in zip(got, exp) if g != e][:3]}))"#,
+        &env.home().join("tables/kttm_rollup"),
+        &[&env.path("events")],
+    );
+    let compared: serde_json::Value = serde_json::from_str(&compared).unwrap();
+    assert_eq!(
+        compared["groups_unique"], true,
+        "one row per group: {compared}"
+    );
+    assert_eq!(compared["events"], 860, "{compared}");
+    assert_eq!(compared["stored"], compared["expected"], "{compared}");
+    assert_eq!(compared["differ"], serde_json::json!([]), "{compared}");
+
+    // Another granularity into the same table is refused, and the table is left as it was.
+    env.write(
+        "events/kttm-2019-08-21.json.gz",
+        std::fs::read(repo().join(KTTM)).unwrap(),
+    );
+    let hourly = env.write("rollup.toml", ROLLUP.replace("GRANULARITY", "hour"));
+    let (code, job) = env.json(&["run", hourly.to_str().unwrap()]);
+    assert_eq!(code, 1, "{job}");
+    assert_eq!(job["executionStatus"], "FAILED", "{job}");
+    assert_eq!(job["failure"]["code"], "rollup_changed", "{job}");
+    let message = job["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("holds a rollup of granularity=minute")
+            && message.contains("this workflow rolls up granularity=hour"),
+        "{message}"
+    );
+    let count: usize = row_count(&env.table("kttm_rollup"));
+    assert_eq!(count as u64, compared["stored"].as_u64().unwrap());
+}
+
+#[test]
+fn rollups_that_cannot_combine_are_refused_with_why() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("events")).unwrap();
+    let bad = |mappings: &str, rollup: &str, mode: &str| {
+        let text = ROLLUP
+            .replace("rollup = { granularity = \"GRANULARITY\" }", rollup)
+            .replace("table = \"kttm_rollup\"", &format!("table = \"t\"\n{mode}"));
+        let text = match mappings {
+            "" => text,
+            m => text.replace(
+                "{ column = \"__count\", expression = \"COUNT(*)\", aggregation = true },",
+                m,
+            ),
+        };
+        let wf = env.write("bad.toml", text);
+        let out = env.ferry(&["validate", wf.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let rollup = "rollup = { granularity = \"minute\" }";
+    for (mappings, rollup, mode, says) in [
+        (
+            "{ column = \"avg\", expression = 'AVG(\"session_length\")', aggregation = true },",
+            rollup,
+            "",
+            "`AVG` cannot be combined across objects and jobs (an average of averages is not the average): store SUM(x) and COUNT(x)",
+        ),
+        (
+            "{ column = \"d\", expression = 'COUNT(DISTINCT \"geo.city\")', aggregation = true },",
+            rollup,
+            "",
+            "with DISTINCT, FILTER or ORDER BY cannot be combined",
+        ),
+        (
+            "{ column = \"x\", expression = 'MAX(\"session_length\") + 1', aggregation = true },",
+            rollup,
+            "",
+            "an aggregation mapping is one aggregate call",
+        ),
+        (
+            "",
+            "rollup = { granularity = \"fortnight\" }",
+            "",
+            "the rollup's granularity",
+        ),
+        (
+            "",
+            "",
+            "",
+            "mapping `max_session_length` is an aggregation, which needs a rollup",
+        ),
+        (
+            "",
+            rollup,
+            "mode = \"replace\"",
+            "a rollup combines each object's groups with the table's, which needs mode = \"append\"",
+        ),
+    ] {
+        let err = bad(mappings, rollup, mode);
+        assert!(err.contains(says), "stderr does not say {says}:\n{err}");
     }
 }

@@ -17,6 +17,7 @@
 //! the table holds is in, any other is read again.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
@@ -24,11 +25,12 @@ use uuid::Uuid;
 
 use super::file::{FileFailure, FileReport, Rows, Sink};
 use super::{Engine, EngineError, Prepared, Progress};
+use crate::mapping::{self, RollupPlan};
 use crate::store::{
     ErrorInfo, FileOutcome, FileStatus, FinishedFile, Imported, JobFile, PreparedFile, Timestamp,
 };
 use crate::table::{
-    AppTxn, Duplicates, Matched, MergeSource, StagedFiles, Table, TableError, TableWriter,
+    self, AppTxn, Duplicates, Matched, MergeSource, StagedFiles, Table, TableError, TableWriter,
     WriteMode,
 };
 use crate::workflow::{CommitPolicy, IngestMode, MergeRule, OnChange, OnDuplicateKey, OnMatch};
@@ -92,8 +94,19 @@ enum Kind {
     /// files.
     AtEnd,
     /// Merge: every object merged on its own.
-    Merge(MergeRule),
+    Merge(Merging),
 }
+
+/// What a merge job merges on.
+enum Merging {
+    /// The step's key (`mode = "merge"`).
+    Key(MergeRule),
+    /// A rollup's groups, combined with the stored ones.
+    Rollup(Arc<RollupPlan>),
+}
+
+/// The table property a rollup table records its rollup in (see [`RollupPlan::describe`]).
+pub const ROLLUP_PROPERTY: &str = "ferry.rollup";
 
 impl Commits {
     pub(super) async fn new(
@@ -105,6 +118,11 @@ impl Commits {
     ) -> Result<Commits, EngineError> {
         let workflow = &prepared.workflow;
         let (kind, next_version) = match workflow.ingest.mode {
+            IngestMode::Append if let Some(rollup) = prepared.mapping.rollup() => {
+                check_rollup(table, &workflow.ingest.table, rollup)?;
+                let committed = table.app_version(app).await?.unwrap_or(0);
+                (Kind::Merge(Merging::Rollup(rollup.clone())), committed + 1)
+            }
             IngestMode::Append => {
                 let earlier =
                     if workflow.incremental() && workflow.import.on_change == OnChange::Reimport {
@@ -132,7 +150,7 @@ impl Commits {
                     .merge()
                     .expect("an ingest step in merge mode has its rule");
                 let committed = table.app_version(app).await?.unwrap_or(0);
-                (Kind::Merge(rule), committed + 1)
+                (Kind::Merge(Merging::Key(rule)), committed + 1)
             }
         };
         Ok(Commits {
@@ -162,9 +180,35 @@ impl Commits {
     /// An object read to its end: a merge's rows become its source, one row per key (a row a
     /// later one of the same key supersedes counts as skipped by filter). A key repeated when
     /// `on_duplicate_key = "fail"` fails the object.
-    pub(super) fn admit(&self, rows: Rows, report: &mut FileReport) -> Result<Rows, FileFailure> {
-        let (Kind::Merge(rule), Rows::Held(batches)) = (&self.kind, &rows) else {
+    ///
+    /// A rollup's rows become one row per group.
+    pub(super) async fn admit(
+        &mut self,
+        rows: Rows,
+        report: &mut FileReport,
+    ) -> Result<Rows, FileFailure> {
+        let (Kind::Merge(merging), Rows::Held(batches)) = (&self.kind, &rows) else {
             return Ok(rows);
+        };
+        let rule = match merging {
+            Merging::Key(rule) => rule,
+            Merging::Rollup(rollup) => {
+                let failed = |message: String| {
+                    FileFailure::File(ErrorInfo {
+                        code: "rollup_failed".into(),
+                        message,
+                        row: None,
+                    })
+                };
+                let grouped = rollup
+                    .aggregate(batches)
+                    .await
+                    .map_err(|e| failed(format!("cannot roll the object's rows up: {e}")))?;
+                let source = MergeSource::new(&[grouped], rollup.dimensions(), Duplicates::Refuse)
+                    .map_err(|e| failed(e.to_string()))?
+                    .with_table_property(ROLLUP_PROPERTY, rollup.describe());
+                return Ok(Rows::Keyed(source));
+            }
         };
         let duplicates = match rule.on_duplicate_key {
             OnDuplicateKey::Last => Duplicates::KeepLast,
@@ -323,10 +367,19 @@ impl Commits {
                 let txn = AppTxn::new(&app_id(job), version);
                 let info = commit_info(job, &members);
                 let committed = match (keyed, &self.kind) {
-                    (Some(source), Kind::Merge(rule)) => {
-                        let matched = match rule.on_match {
-                            OnMatch::Update => Matched::SetAll,
-                            OnMatch::UpdateNonNull => Matched::SetNonNull,
+                    (Some(source), Kind::Merge(merging)) => {
+                        let matched = match merging {
+                            Merging::Key(rule) => match rule.on_match {
+                                OnMatch::Update => Matched::SetAll,
+                                OnMatch::UpdateNonNull => Matched::SetNonNull,
+                            },
+                            Merging::Rollup(rollup) => Matched::Combine(
+                                rollup
+                                    .combines()
+                                    .into_iter()
+                                    .map(|(column, c)| (column, combine(c)))
+                                    .collect(),
+                            ),
                         };
                         table.merge(source, matched, txn, info).await?.version
                     }
@@ -352,6 +405,37 @@ impl Commits {
         }
         Ok(())
     }
+}
+
+/// The table's combining rule for a rollup's.
+fn combine(c: mapping::Combine) -> table::Combine {
+    match c {
+        mapping::Combine::Greatest => table::Combine::Greatest,
+        mapping::Combine::Least => table::Combine::Least,
+        mapping::Combine::Add => table::Combine::Add,
+    }
+}
+
+/// A rollup goes into a table made by the same rollup, or into a new one: another granularity,
+/// dimension or aggregation would leave the table with more than one row per group.
+fn check_rollup(table: &Table, name: &str, rollup: &RollupPlan) -> Result<(), EngineError> {
+    if table.version().is_none() {
+        return Ok(());
+    }
+    let wanted = rollup.describe();
+    let message = match table.property(ROLLUP_PROPERTY) {
+        Some(stored) if stored == wanted => return Ok(()),
+        Some(stored) => format!(
+            "table `{name}` holds a rollup of {stored}, and this workflow rolls up {wanted}: a \
+             rollup table keeps one granularity, dimensions and aggregations (write this \
+             rollup to a new table)"
+        ),
+        None => format!(
+            "table `{name}` was not made by a rollup, so its rows are not one per group: \
+             write this rollup to a new table"
+        ),
+    };
+    Err(EngineError::RollupChanged(message))
 }
 
 async fn write_all(writer: &mut TableWriter, batches: &[RecordBatch]) -> Result<(), EngineError> {

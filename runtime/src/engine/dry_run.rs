@@ -143,7 +143,7 @@ impl Engine<'_> {
         .await;
         drop(chunks);
         downloads.finish().await;
-        let error = match result {
+        let mut error = match result {
             Ok(()) => None,
             Err(FileFailure::File(e)) | Err(FileFailure::TooManyExceptions(e)) => Some(e),
             Err(FileFailure::Canceled) => Some(ErrorInfo {
@@ -153,9 +153,28 @@ impl Engine<'_> {
             }),
             Err(FileFailure::Table(e)) => return Err(e.into()),
         };
-        let Sink::Preview { batches, .. } = sink else {
+        let Sink::Preview { mut batches, .. } = sink else {
             unreachable!("preview sink")
         };
+        if let Some(rollup) = prepared.mapping.rollup()
+            && error.is_none()
+        {
+            // A rollup's preview is its groups (of the rows previewed), as they would be
+            // stored; the mapped rows hold what is aggregated, not the table's columns.
+            match rollup.aggregate(&batches).await {
+                Ok(grouped) => {
+                    schema = Some(grouped.schema());
+                    batches = vec![grouped];
+                }
+                Err(e) => {
+                    error = Some(ErrorInfo {
+                        code: "rollup_failed".into(),
+                        message: format!("cannot roll the object's rows up: {e}"),
+                        row: None,
+                    })
+                }
+            }
+        }
         let columns = schema
             .map(|s| {
                 s.fields()

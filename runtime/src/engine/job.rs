@@ -173,7 +173,7 @@ impl Engine<'_> {
             let result = match result {
                 Ok(()) => {
                     let rows = sink.into_rows().await?;
-                    commits.admit(rows, &mut report)
+                    commits.admit(rows, &mut report).await
                 }
                 Err(e) => {
                     // What it staged stays unreferenced (`ferry tables vacuum` removes it).
@@ -376,6 +376,7 @@ pub(crate) fn error_code(e: &EngineError) -> &str {
         EngineError::Store(_) => "store_error",
         EngineError::Workflow(_) | EngineError::Plugins(_) => "invalid_workflow",
         EngineError::NoSuchObject(_) => "no_such_object",
+        EngineError::RollupChanged(_) => "rollup_changed",
         _ => "internal",
     }
 }

@@ -63,6 +63,9 @@ pub enum EngineError {
     Stdin(std::io::Error),
     #[error(transparent)]
     Name(#[from] crate::paths::NameError),
+    /// A rollup into a table that another rollup (or none) made.
+    #[error("{0}")]
+    RollupChanged(String),
 }
 
 impl EngineError {

@@ -14,14 +14,17 @@ use arrow::array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use deltalake::datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use deltalake::datafusion::common::{DFSchema, DataFusionError, SchemaError};
-use deltalake::datafusion::logical_expr::Expr;
+use deltalake::datafusion::execution::FunctionRegistry;
 use deltalake::datafusion::logical_expr::simplify::SimplifyContext;
+use deltalake::datafusion::logical_expr::{Expr, lit};
 use deltalake::datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use deltalake::datafusion::physical_expr::PhysicalExpr;
 use deltalake::datafusion::prelude::SessionContext;
 
+use super::period::Period;
+use super::rollup::{Aggregate, Measure, RollupPlan};
 use super::{data_type, functions};
-use crate::workflow::{ColumnMapping, ColumnType, did_you_mean};
+use crate::workflow::{ColumnMapping, ColumnType, Rollup, did_you_mean};
 
 /// Polaris' primary time column: a row without one is refused.
 pub const TIME_COLUMN: &str = "__time";
@@ -44,11 +47,14 @@ pub struct Expressions {
     input: SchemaRef,
     columns: Vec<Planned>,
     output: SchemaRef,
+    /// A rollup's plan, when the mappings aggregate.
+    rollup: Option<Arc<RollupPlan>>,
 }
 
 #[derive(Debug)]
 struct Planned {
     mapping: ColumnMapping,
+    /// The column's expression; for an aggregation, its argument (what is aggregated).
     physical: Arc<dyn PhysicalExpr>,
 }
 
@@ -65,9 +71,14 @@ pub struct RowFailure {
 impl Expressions {
     /// Plans every mapping against the input schema; every mapping that cannot be planned is
     /// one error.
+    ///
+    /// With `rollup`, an aggregation mapping's argument is what `evaluate` makes (the rollup
+    /// aggregates it per object, see [`RollupPlan`]), and `__time` is floored to the
+    /// granularity.
     pub fn plan(
         input: &BTreeMap<String, ColumnType>,
         mappings: &[ColumnMapping],
+        rollup: Option<&Rollup>,
     ) -> Result<Self, Vec<ExpressionError>> {
         let schema = Arc::new(Schema::new(
             input
@@ -89,23 +100,57 @@ impl Expressions {
         );
         let mut columns = Vec::new();
         let mut errors = Vec::new();
+        let mut measures = Vec::new();
+        if let Some(rollup) = rollup
+            && let Err(message) = Period::parse(&rollup.granularity)
+        {
+            errors.push(ExpressionError {
+                column: TIME_COLUMN.into(),
+                expression: rollup.granularity.clone(),
+                at: None,
+                message: format!("the rollup's granularity: {message}"),
+            });
+        }
         for mapping in mappings {
             let error = |e: DataFusionError| explain(mapping, &schema, e);
             let planned = ctx
                 .parse_sql_expr(&mapping.expression, &df_schema)
                 .map_err(error)
                 .and_then(|expr| {
+                    let expr = if mapping.aggregation && rollup.is_some() {
+                        let (aggregate, argument) = measure(mapping, expr)?;
+                        measures.push(Measure {
+                            column: mapping.column.clone(),
+                            aggregate,
+                        });
+                        argument
+                    } else {
+                        expr
+                    };
                     if let Some(name) = aggregation(&expr) {
                         return Err(ExpressionError {
                             column: mapping.column.clone(),
                             expression: mapping.expression.clone(),
                             at: position(&mapping.expression, &name),
-                            message: format!(
-                                "`{name}` is an aggregation, which only a rollup mapping \
-                                 (`aggregation = true`) may use"
-                            ),
+                            message: if mapping.aggregation {
+                                format!("`{name}` inside an aggregation's argument")
+                            } else {
+                                format!(
+                                    "`{name}` is an aggregation, which only a rollup mapping \
+                                     (`aggregation = true`) may use"
+                                )
+                            },
                         });
                     }
+                    let expr = match rollup {
+                        Some(r) if mapping.column == TIME_COLUMN => {
+                            let floor = ctx
+                                .udf("time_floor")
+                                .expect("TIME_FLOOR is registered above");
+                            floor.call(vec![expr, lit(r.granularity.clone())])
+                        }
+                        _ => expr,
+                    };
                     // Simplified as a query's plan would be: some functions (COALESCE,
                     // NVL) exist only as rewrites and have no physical form of their own.
                     let expr = simplifier
@@ -156,11 +201,29 @@ impl Expressions {
                 Field::new(&p.mapping.column, ty, true)
             })
             .collect::<Vec<_>>();
+        let rollup = rollup.map(|r| {
+            Arc::new(RollupPlan {
+                granularity: r.granularity.clone(),
+                dimensions: mappings
+                    .iter()
+                    .filter(|m| !m.aggregation)
+                    .map(|m| m.column.clone())
+                    .collect(),
+                measures,
+                order: mappings.iter().map(|m| m.column.clone()).collect(),
+            })
+        });
         Ok(Expressions {
             input: schema,
             columns,
             output: Arc::new(Schema::new(fields)),
+            rollup,
         })
+    }
+
+    /// The rollup the mappings make, if they aggregate.
+    pub fn rollup(&self) -> Option<&Arc<RollupPlan>> {
+        self.rollup.as_ref()
     }
 
     /// The typed input columns, in the order `evaluate` takes them.
@@ -252,6 +315,63 @@ impl Planned {
         let refs: Vec<&dyn arrow::array::Array> = rows.iter().map(|a| a.as_ref()).collect();
         arrow::compute::concat(&refs).unwrap_or_else(|_| new_null_array(ty, batch.num_rows()))
     }
+}
+
+/// An aggregation mapping's function and argument. Only aggregations whose results combine
+/// (across objects and jobs, as a perfect rollup needs) are taken.
+fn measure(mapping: &ColumnMapping, expr: Expr) -> Result<(Aggregate, Expr), ExpressionError> {
+    let refuse = |message: String| ExpressionError {
+        column: mapping.column.clone(),
+        expression: mapping.expression.clone(),
+        at: Some(1),
+        message,
+    };
+    let expr = match expr {
+        Expr::Alias(alias) => *alias.expr,
+        other => other,
+    };
+    let Expr::AggregateFunction(f) = expr else {
+        return Err(refuse(
+            "an aggregation mapping is one aggregate call: MAX(x), MIN(x), SUM(x), COUNT(x) \
+             or COUNT(*) (compute on its result when querying)"
+                .into(),
+        ));
+    };
+    let name = f.func.name().to_uppercase();
+    let aggregate = match name.as_str() {
+        "MAX" => Aggregate::Max,
+        "MIN" => Aggregate::Min,
+        "SUM" => Aggregate::Sum,
+        "COUNT" => Aggregate::Count,
+        "AVG" | "MEAN" => {
+            return Err(refuse(format!(
+                "`{name}` cannot be combined across objects and jobs (an average of averages \
+                 is not the average): store SUM(x) and COUNT(x), and divide when querying"
+            )));
+        }
+        _ => {
+            return Err(refuse(format!(
+                "`{name}` cannot be combined across objects and jobs, which a rollup does; \
+                 it takes MAX, MIN, SUM and COUNT"
+            )));
+        }
+    };
+    let params = f.params;
+    if params.distinct || params.filter.is_some() || !params.order_by.is_empty() {
+        return Err(refuse(format!(
+            "`{name}` with DISTINCT, FILTER or ORDER BY cannot be combined across objects and \
+             jobs: a rollup takes plain MAX, MIN, SUM and COUNT"
+        )));
+    }
+    let mut args = params.args;
+    let argument = match (args.len(), args.pop()) {
+        (0, _) => lit(1i64),
+        #[allow(deprecated)]
+        (1, Some(Expr::Wildcard { .. })) => lit(1i64),
+        (1, Some(arg)) => arg,
+        _ => return Err(refuse(format!("`{name}` takes one argument here"))),
+    };
+    Ok((aggregate, argument))
 }
 
 /// The first aggregate function an expression calls.

@@ -13,6 +13,7 @@ mod filter;
 pub mod functions;
 mod joda;
 mod period;
+mod rollup;
 mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -24,6 +25,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::util::display::array_value_to_string;
 
 pub use expression::ExpressionError;
+pub use rollup::{Combine, RollupPlan};
 pub use timestamp::TimestampFormat;
 
 /// Why a mapping could not be built or applied to a batch (row problems are diagnostics, not
@@ -121,8 +123,12 @@ impl Mapping {
 
     pub fn new(step: &ValidateStep) -> Result<Self, MappingError> {
         if !step.mappings.is_empty() {
-            let planned = expression::Expressions::plan(&step.input_schema, &step.mappings)
-                .map_err(MappingError::Expressions)?;
+            let planned = expression::Expressions::plan(
+                &step.input_schema,
+                &step.mappings,
+                step.rollup.as_ref(),
+            )
+            .map_err(MappingError::Expressions)?;
             return Ok(Mapping {
                 columns: step
                     .input_schema
@@ -206,6 +212,12 @@ impl Mapping {
             keys: Vec::new(),
             passthrough: false,
         })
+    }
+
+    /// The rollup its mappings make, if they aggregate: the rows `apply` gives are then
+    /// aggregated per object by it (their aggregation columns hold what is aggregated).
+    pub fn rollup(&self) -> Option<&Arc<RollupPlan>> {
+        self.expressions.as_ref().and_then(|e| e.rollup())
     }
 
     /// Requires every row to have each of `keys` (a merge's key columns), skipping by error a
@@ -355,7 +367,11 @@ impl Mapping {
                 severity: Severity::Error,
             });
         }
-        if let Some(table) = table {
+        // A rollup's rows are not the table's yet (an aggregation column holds what is
+        // aggregated): they fit the table once aggregated.
+        if let Some(table) = table
+            && expressions.rollup().is_none()
+        {
             mapped.fit_types(table, &input.rows);
             mapped.line_up(table);
         }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, TimestampMicrosecondType};
 
 use super::*;
 use crate::workflow::{
@@ -18,6 +18,7 @@ fn step(schema: SchemaMapping) -> ValidateStep {
         filter: Vec::new(),
         input_schema: Default::default(),
         mappings: Vec::new(),
+        rollup: None,
     }
 }
 
@@ -41,6 +42,32 @@ fn mapped_step(mappings: &[(&str, &str)]) -> ValidateStep {
         })
         .collect();
     step
+}
+
+#[tokio::test]
+async fn a_rollup_floors_time_and_aggregates_what_its_mappings_name() {
+    let mut step = mapped_step(&[
+        ("__time", r#"TIME_PARSE("ts")"#),
+        ("longest", r#"MAX("id")"#),
+        ("n", "COUNT(*)"),
+    ]);
+    step.mappings[1].aggregation = true;
+    step.mappings[2].aggregation = true;
+    step.rollup = Some(crate::workflow::Rollup {
+        granularity: "day".into(),
+    });
+    let mapping = Mapping::new(&step).unwrap();
+    let rollup = mapping.rollup().expect("the mappings aggregate").clone();
+    assert_eq!(rollup.dimensions(), ["__time"]);
+    // "yesterday" has no time: its row is skipped by error, as in any mapping.
+    let out = mapping.apply(&input(), None).unwrap();
+    assert_eq!(out.skipped_by_error, 1);
+    let grouped = rollup.aggregate(&[out.batch]).await.unwrap();
+    assert_eq!(grouped.num_rows(), 1, "one day, one group");
+    let day = grouped.column(0).as_primitive::<TimestampMicrosecondType>();
+    assert_eq!(day.value(0), 1_724_025_600_000_000, "2024-08-19T00:00:00Z");
+    assert_eq!(grouped.column(1).as_primitive::<Int64Type>().value(0), 4);
+    assert_eq!(grouped.column(2).as_primitive::<Int64Type>().value(0), 3);
 }
 
 fn expression_errors(mappings: &[(&str, &str)]) -> Vec<String> {

@@ -57,6 +57,19 @@ impl Table {
         txn: Option<AppTxn>,
         info: serde_json::Map<String, serde_json::Value>,
     ) -> Result<i64, TableError> {
+        self.commit_with(staged, mode, txn, info, &[]).await
+    }
+
+    /// [`Table::commit`], and if the commit creates the table, with these `properties`
+    /// (Delta's `configuration`).
+    pub(super) async fn commit_with(
+        &mut self,
+        staged: StagedFiles,
+        mode: WriteMode,
+        txn: Option<AppTxn>,
+        info: serde_json::Map<String, serde_json::Value>,
+        properties_on_create: &[(String, String)],
+    ) -> Result<i64, TableError> {
         // Writers are checked when they start, but the table may have gained columns since, and
         // a replace gathers the files of many writers.
         let mut columns = self.schema.clone();
@@ -96,7 +109,10 @@ impl Table {
         } else {
             match columns {
                 Some(c) if !c.fields().is_empty() => {
-                    match self.create(&c, adds.clone(), properties.clone()).await {
+                    let created = self
+                        .create(&c, adds.clone(), properties.clone(), properties_on_create)
+                        .await;
+                    match created {
                         // Another writer created the table first (two first runs at once):
                         // commit to the table it made instead.
                         Err(TableError::Conflict { .. }) => {
@@ -163,12 +179,16 @@ impl Table {
         columns: &SchemaRef,
         adds: Vec<Action>,
         properties: CommitProperties,
+        configuration: &[(String, String)],
     ) -> Result<i64, TableError> {
         let kernel = kernel_schema(&self.path, columns)?;
         let created = self
             .delta
             .create()
             .with_columns(kernel.fields().cloned())
+            .with_configuration(configuration.iter().map(|(k, v)| (k, Some(v))))
+            // ferry's own properties (`ferry.rollup`) are not Delta's, and are kept as given.
+            .with_raise_if_key_not_exists(false)
             .with_actions(adds)
             .with_commit_properties(properties)
             .await;

@@ -15,7 +15,7 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, SortField};
 use arrow::util::display::array_value_to_string;
 use deltalake::datafusion::common::Column;
-use deltalake::datafusion::logical_expr::Expr;
+use deltalake::datafusion::logical_expr::{BinaryExpr, Expr, Operator, when};
 use deltalake::datafusion::prelude::{SessionContext, coalesce};
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
@@ -33,13 +33,45 @@ pub enum Duplicates {
 }
 
 /// How a table row that an object's row matches is updated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Matched {
     /// Every column the object has is set to the object's value, null or not.
     SetAll,
     /// Only the object's non-null values are set; the table keeps its value where the
     /// object has none.
     SetNonNull,
+    /// A rollup's: each listed column combines the stored value with the object's (the key
+    /// is the group, nulls matching nulls); other columns are the key.
+    Combine(Vec<(String, Combine)>),
+}
+
+/// How a stored value and an object's value for the same group become one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// The larger; a null takes the other.
+    Greatest,
+    /// The smaller; a null takes the other.
+    Least,
+    /// The sum; a null takes the other.
+    Add,
+}
+
+impl Combine {
+    fn expr(self, stored: Expr, new: Expr) -> Expr {
+        let pick_new = match self {
+            Combine::Greatest => stored.clone().is_null().or(new.clone().gt(stored.clone())),
+            Combine::Least => stored.clone().is_null().or(new.clone().lt(stored.clone())),
+            Combine::Add => {
+                return when(stored.clone().is_null(), new.clone())
+                    .when(new.clone().is_null(), stored.clone())
+                    .otherwise(stored + new)
+                    .expect("a CASE with branches");
+            }
+        };
+        when(pick_new, new)
+            .otherwise(stored)
+            .expect("a CASE with branches")
+    }
 }
 
 /// Why an object's rows cannot be a merge's source.
@@ -65,6 +97,8 @@ pub struct MergeSource {
     key: Vec<String>,
     /// Rows dropped because a later row had the same key.
     superseded: usize,
+    /// Properties of the table, should this source create it.
+    properties: Vec<(String, String)>,
 }
 
 impl MergeSource {
@@ -119,7 +153,14 @@ impl MergeSource {
             batch,
             key: key.to_vec(),
             superseded,
+            properties: Vec::new(),
         })
+    }
+
+    /// A property (Delta's `configuration`) the table gets if this source creates it.
+    pub fn with_table_property(mut self, key: &str, value: String) -> Self {
+        self.properties.push((key.to_owned(), value));
+        self
     }
 
     /// The rows that will be merged.
@@ -160,7 +201,13 @@ impl Table {
             writer.write(&source.batch).await?;
             let staged = writer.finish().await?;
             let version = self
-                .commit(staged, WriteMode::Append, Some(txn), info)
+                .commit_with(
+                    staged,
+                    WriteMode::Append,
+                    Some(txn),
+                    info,
+                    &source.properties,
+                )
                 .await?;
             return Ok(MergeReport {
                 version,
@@ -175,10 +222,22 @@ impl Table {
             .flat_map(|s| s.fields().iter().map(|f| f.name().clone()))
             .collect();
         let of = |side: &str, name: &str| Expr::Column(Column::new(Some(side), name));
+        // A rollup's group may have null dimensions, and must still find its stored row.
+        let nulls_match = matches!(matched, Matched::Combine(_));
         let predicate = source
             .key
             .iter()
-            .map(|k| of("target", k).eq(of("source", k)))
+            .map(|k| {
+                if nulls_match {
+                    Expr::BinaryExpr(BinaryExpr::new(
+                        Box::new(of("target", k)),
+                        Operator::IsNotDistinctFrom,
+                        Box::new(of("source", k)),
+                    ))
+                } else {
+                    of("target", k).eq(of("source", k))
+                }
+            })
             .reduce(Expr::and)
             .expect("a merge has a key");
         let names: Vec<String> = source
@@ -207,8 +266,15 @@ impl Table {
             .with_merge_schema(true)
             .with_commit_properties(properties)
             .when_matched_update(|mut update| {
+                if let Matched::Combine(columns) = &matched {
+                    for (name, combine) in columns {
+                        let value = combine.expr(of("target", name), of("source", name));
+                        update = update.update(Column::new_unqualified(name), value);
+                    }
+                    return update;
+                }
                 for name in names.iter().filter(|n| !key.contains(n)) {
-                    let value = match matched {
+                    let value = match &matched {
                         Matched::SetNonNull if table_columns.contains(name) => {
                             coalesce(vec![of("source", name), of("target", name)])
                         }

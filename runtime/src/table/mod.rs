@@ -31,7 +31,7 @@ pub use commit::{AppTxn, WriteMode};
 pub use compact::CompactReport;
 pub use error::TableError;
 pub use info::{ColumnInfo, CommitSummary, TableInfo, describe};
-pub use merge::{Duplicates, Matched, MergeReport, MergeSource, SourceError};
+pub use merge::{Combine, Duplicates, Matched, MergeReport, MergeSource, SourceError};
 pub use query::{Answer, QueryError, QueryLimits, query};
 pub use read::read_table;
 pub use schema::{storable_column_name, storable_type};
@@ -121,6 +121,13 @@ impl Table {
             .transaction_version(self.delta.log_store().as_ref(), app_id)
             .await
             .map_err(|source| delta_error(&self.path, "read application transactions", source))
+    }
+
+    /// A property of the table (Delta's `configuration`), `None` when unset or before the
+    /// first commit.
+    pub fn property(&self, key: &str) -> Option<String> {
+        let state = self.delta.snapshot().ok()?;
+        state.metadata().configuration().get(key).cloned()
     }
 
     /// A writer that stages rows into this table's directory.

@@ -191,6 +191,18 @@ impl<'a> Checker<'a> {
             )]));
         }
         if let (Some(validate), Some(ingest)) = (&validate, &ingest)
+            && validate.rollup.is_some()
+            && ingest.mode != IngestMode::Append
+        {
+            let span = step_spans.get(&ingest.name).cloned().unwrap_or(0..0);
+            let at = self.src.key_span(&span, "mode").unwrap_or(span);
+            return Err(WorkflowError::Invalid(vec![self.src.problem(
+                at,
+                "a rollup combines each object's groups with the table's, which needs \
+                 mode = \"append\" (the default)",
+            )]));
+        }
+        if let (Some(validate), Some(ingest)) = (&validate, &ingest)
             && !validate.mappings.is_empty()
         {
             // With mappings the stored columns are known: a key must be one of them.

@@ -21,12 +21,22 @@ impl Checker<'_> {
         let embeddings = !s.embedding_features.is_empty();
         if !step.mappings.is_empty() {
             self.check_mappings(step, span, any_role || any_prefix || embeddings);
-        } else if !step.input_schema.is_empty() {
-            self.step_problem(
-                span,
-                "input_schema",
-                "`input_schema` types the columns `mappings` read, and this step has no mappings",
-            );
+        } else {
+            if !step.input_schema.is_empty() {
+                self.step_problem(
+                    span,
+                    "input_schema",
+                    "`input_schema` types the columns `mappings` read, and this step has no \
+                     mappings",
+                );
+            }
+            if step.rollup.is_some() {
+                self.step_problem(
+                    span,
+                    "rollup",
+                    "a rollup aggregates `mappings`, and this step has none",
+                );
+            }
         }
         if !any_role && !any_prefix && step.columns.is_empty() && step.mappings.is_empty() {
             self.step_problem(
@@ -132,16 +142,39 @@ impl Checker<'_> {
                     format!("two mappings make column `{}`", m.column),
                 );
             }
-            if m.aggregation {
+            if m.aggregation && step.rollup.is_none() {
                 self.step_problem(
                     span,
                     "mappings",
                     format!(
-                        "mapping `{}` is an aggregation: rollup tables are not built yet, so a \
-                         mapping cannot aggregate",
+                        "mapping `{}` is an aggregation, which needs a rollup: add \
+                         `rollup = {{ granularity = \"minute\" }}` to this step",
                         m.column
                     ),
                 );
+            }
+        }
+        if step.rollup.is_some() {
+            if !step.mappings.iter().any(|m| m.aggregation) {
+                self.step_problem(
+                    span,
+                    "rollup",
+                    "a rollup needs at least one aggregation mapping \
+                     (`{ column = \"__count\", expression = \"COUNT(*)\", aggregation = true }`)",
+                );
+            }
+            match step.mappings.iter().find(|m| m.column == "__time") {
+                None => self.step_problem(
+                    span,
+                    "rollup",
+                    "a rollup groups rows by time: it needs a `__time` mapping",
+                ),
+                Some(m) if m.aggregation => self.step_problem(
+                    span,
+                    "rollup",
+                    "`__time` is what a rollup groups by; it cannot be an aggregation",
+                ),
+                Some(_) => {}
             }
         }
     }

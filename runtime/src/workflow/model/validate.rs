@@ -30,6 +30,19 @@ pub struct ValidateStep {
     /// With mappings, the table holds exactly these columns, in this order.
     #[serde(default)]
     pub mappings: Vec<ColumnMapping>,
+    /// With aggregation mappings: the table holds one row per `__time` bucket and values of
+    /// the other mappings (Polaris' rollup).
+    pub rollup: Option<Rollup>,
+}
+
+/// `rollup = { granularity = "minute" }`: `__time` is floored to the granularity, and rows
+/// with the same bucket and dimension values become one, across objects and jobs.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rollup {
+    /// `second`, `minute`, `fifteen_minute`, `thirty_minute`, `hour`, `day`, `week`,
+    /// `month`, `quarter`, `year`, or an ISO 8601 period (`PT5M`).
+    pub granularity: String,
 }
 
 /// `{ column = "__time", expression = "TIME_PARSE(\"timestamp\")" }`: one stored column.
