@@ -348,3 +348,115 @@ fn rollups_that_cannot_combine_are_refused_with_why() {
         assert!(err.contains(says), "stderr does not say {says}:\n{err}");
     }
 }
+
+#[test]
+fn the_sql_form_is_the_same_rollup_and_where_filters_input_rows() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("events")).unwrap();
+    std::fs::copy(
+        repo().join(KTTM),
+        env.path("events/kttm-2019-08-19.json.gz"),
+    )
+    .unwrap();
+    let listed = env.write("listed.toml", ROLLUP.replace("GRANULARITY", "minute"));
+    let (code, job) = env.json(&["run", listed.to_str().unwrap()]);
+    assert_eq!(code, 0, "{job}");
+    let sql = |select: &str| {
+        let start = ROLLUP.find("mappings = [").unwrap();
+        let end = ROLLUP.find("rollup = {").unwrap();
+        format!(
+            "{}sql = \"\"\"{select}\"\"\"\n{}",
+            &ROLLUP[..start],
+            &ROLLUP[end..]
+        )
+        .replace("GRANULARITY", "minute")
+        .replace("table = \"kttm_rollup\"", "table = \"by_sql\"")
+    };
+    let select = r#"SELECT TIME_PARSE("timestamp") AS __time, "geo.city" AS city,
+       MAX("session_length") AS max_session_length, COUNT(*) AS __count
+FROM input GROUP BY ALL"#;
+    let by_sql = env.write("by_sql.toml", sql(select));
+    let (code, job) = env.json(&["run", by_sql.to_str().unwrap()]);
+    assert_eq!(code, 0, "{job}");
+    assert_eq!(
+        job["sql"].as_str(),
+        Some(select),
+        "the job shows its sql: {job}"
+    );
+    let rows = |table: &str| {
+        let mut rows: Vec<String> = ["__time", "city", "max_session_length", "__count"]
+            .iter()
+            .map(|c| column_text(&env.table(table), c))
+            .fold(Vec::<String>::new(), |acc, col| {
+                if acc.is_empty() {
+                    col
+                } else {
+                    acc.into_iter()
+                        .zip(col)
+                        .map(|(a, b)| format!("{a}|{b}"))
+                        .collect()
+                }
+            });
+        rows.sort();
+        rows
+    };
+    let listed_rows = rows("kttm_rollup");
+    assert_eq!(listed_rows.len(), 335);
+    assert_eq!(
+        rows("by_sql"),
+        listed_rows,
+        "the two forms store the same rollup"
+    );
+
+    // WHERE filters input rows before they are grouped: only Berlin's events are counted.
+    let berlin = env.write(
+        "berlin.toml",
+        sql(&select.replace(
+            "GROUP BY ALL",
+            "WHERE \"geo.city\" = 'Berlin' GROUP BY 1, 2",
+        ))
+        .replace("by_sql", "berlin"),
+    );
+    let (code, job) = env.json(&["run", berlin.to_str().unwrap()]);
+    assert_eq!(code, 0, "{job}");
+    let skipped = job["metrics"]["numRowsSkippedByFilter"].as_u64().unwrap();
+    let counts: u64 = column_text(&env.table("berlin"), "__count")
+        .iter()
+        .map(|c| c.parse::<u64>().unwrap())
+        .sum();
+    assert!(skipped > 0 && counts > 0, "{job}");
+    assert_eq!(counts + skipped, 400, "{job}");
+    assert!(
+        column_text(&env.table("berlin"), "city")
+            .iter()
+            .all(|c| c == "Berlin")
+    );
+
+    for (select, rollup, says) in [
+        ("DELETE FROM input", true, "it writes nothing"),
+        (
+            r#"SELECT TIME_PARSE("timestamp") AS __time, COUNT(*) AS n FROM input GROUP BY 1"#,
+            false,
+            "a SELECT that aggregates (GROUP BY, MAX, COUNT …) is a rollup",
+        ),
+        (
+            r#"SELECT TIME_PARSE("timestamp") AS __time, "geo.city" AS city, COUNT(*) AS n FROM input GROUP BY 1"#,
+            true,
+            "GROUP BY names 1 items, and the SELECT has 2",
+        ),
+        (
+            r#"SELECT TIME_PARSE("timestamp") AS __time, COUNT(*) AS n FROM input WHERE "session_length" GROUP BY 1"#,
+            true,
+            "WHERE needs a condition (true or false), and this is Int64",
+        ),
+    ] {
+        let mut text = sql(select);
+        if !rollup {
+            text = text.replace("rollup = { granularity = \"minute\" }", "");
+        }
+        let wf = env.write("bad.toml", text);
+        let out = env.ferry(&["validate", wf.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{select}: {}", stderr(&out));
+    }
+}

@@ -17,6 +17,9 @@ pub struct Ingestion {
     /// The validate step's mappings, when it has any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mappings: Vec<ColumnMapping>,
+    /// The validate step's `sql` form of its mappings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
 }
 
 impl Ingestion {
@@ -41,6 +44,7 @@ impl Ingestion {
                 .as_ref()
                 .map(|v| v.mappings.clone())
                 .unwrap_or_default(),
+            sql: workflow.validate.as_ref().and_then(|v| v.sql.clone()),
         }
     }
 

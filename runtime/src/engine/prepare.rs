@@ -130,7 +130,10 @@ pub fn prepare(
             match e {
                 MappingError::Expressions(errors) => {
                     problems.extend(errors.into_iter().map(|e| Problem {
-                        location: workflow.location_in(&v.name, "mappings", &e.column),
+                        location: match &v.sql {
+                            Some(_) => workflow.location(&v.name, "sql"),
+                            None => workflow.location_in(&v.name, "mappings", &e.column),
+                        },
                         message: e.to_string(),
                     }))
                 }

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, RecordBatch, new_null_array};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, new_null_array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use deltalake::datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use deltalake::datafusion::common::{DFSchema, DataFusionError, SchemaError};
@@ -23,6 +23,7 @@ use deltalake::datafusion::prelude::SessionContext;
 
 use super::period::Period;
 use super::rollup::{Aggregate, Measure, RollupPlan};
+use super::sql;
 use super::{data_type, functions};
 use crate::workflow::{ColumnMapping, ColumnType, Rollup, did_you_mean};
 
@@ -49,6 +50,58 @@ pub struct Expressions {
     output: SchemaRef,
     /// A rollup's plan, when the mappings aggregate.
     rollup: Option<Arc<RollupPlan>>,
+    /// The `sql` form's `WHERE`, on the typed input.
+    condition: Option<Planned>,
+}
+
+/// What planning an expression needs: the typed input, and a DataFusion session with
+/// Polaris' functions.
+struct Session {
+    schema: SchemaRef,
+    df_schema: DFSchema,
+    ctx: SessionContext,
+}
+
+impl Session {
+    fn new(input: &BTreeMap<String, ColumnType>) -> Self {
+        let schema = Arc::new(Schema::new(
+            input
+                .iter()
+                .map(|(name, ty)| Field::new(name, data_type(ty), true))
+                .collect::<Vec<_>>(),
+        ));
+        let df_schema = DFSchema::try_from(schema.as_ref().clone())
+            .expect("input_schema names are distinct (they are a TOML table's keys)");
+        let ctx = SessionContext::new();
+        for f in functions::all() {
+            ctx.register_udf(f);
+        }
+        Session {
+            schema,
+            df_schema,
+            ctx,
+        }
+    }
+
+    /// A logical expression made physical, checked on no rows.
+    fn physical(&self, expr: Expr) -> Result<Arc<dyn PhysicalExpr>, DataFusionError> {
+        // Simplified as a query's plan would be: some functions (COALESCE, NVL) exist only
+        // as rewrites and have no physical form of their own.
+        let simplifier = ExprSimplifier::new(
+            SimplifyContext::builder()
+                .with_schema(Arc::new(self.df_schema.clone()))
+                .with_config_options(self.ctx.copied_config().options().clone())
+                .build(),
+        );
+        let expr = simplifier
+            .coerce(expr, &self.df_schema)
+            .and_then(|e| simplifier.simplify(e))?;
+        let physical = self.ctx.create_physical_expr(expr, &self.df_schema)?;
+        // On no rows, so that a constant argument that is wrong (a period, a pattern, a
+        // zone) is found now rather than on the first batch.
+        physical.evaluate(&RecordBatch::new_empty(self.schema.clone()))?;
+        Ok(physical)
+    }
 }
 
 #[derive(Debug)]
@@ -80,24 +133,12 @@ impl Expressions {
         mappings: &[ColumnMapping],
         rollup: Option<&Rollup>,
     ) -> Result<Self, Vec<ExpressionError>> {
-        let schema = Arc::new(Schema::new(
-            input
-                .iter()
-                .map(|(name, ty)| Field::new(name, data_type(ty), true))
-                .collect::<Vec<_>>(),
-        ));
-        let df_schema = DFSchema::try_from(schema.as_ref().clone())
-            .expect("input_schema names are distinct (they are a TOML table's keys)");
-        let ctx = SessionContext::new();
-        for f in functions::all() {
-            ctx.register_udf(f);
-        }
-        let simplifier = ExprSimplifier::new(
-            SimplifyContext::builder()
-                .with_schema(Arc::new(df_schema.clone()))
-                .with_config_options(ctx.copied_config().options().clone())
-                .build(),
-        );
+        let session = Session::new(input);
+        let Session {
+            schema,
+            df_schema,
+            ctx,
+        } = &session;
         let mut columns = Vec::new();
         let mut errors = Vec::new();
         let mut measures = Vec::new();
@@ -112,9 +153,9 @@ impl Expressions {
             });
         }
         for mapping in mappings {
-            let error = |e: DataFusionError| explain(mapping, &schema, e);
+            let error = |e: DataFusionError| explain(mapping, schema, e);
             let planned = ctx
-                .parse_sql_expr(&mapping.expression, &df_schema)
+                .parse_sql_expr(&mapping.expression, df_schema)
                 .map_err(error)
                 .and_then(|expr| {
                     let expr = if mapping.aggregation && rollup.is_some() {
@@ -151,19 +192,7 @@ impl Expressions {
                         }
                         _ => expr,
                     };
-                    // Simplified as a query's plan would be: some functions (COALESCE,
-                    // NVL) exist only as rewrites and have no physical form of their own.
-                    let expr = simplifier
-                        .coerce(expr, &df_schema)
-                        .and_then(|e| simplifier.simplify(e))
-                        .map_err(error)?;
-                    let physical = ctx.create_physical_expr(expr, &df_schema).map_err(error)?;
-                    // On no rows, so that a constant argument that is wrong (a period, a
-                    // pattern, a zone) is found now rather than on the first batch.
-                    physical
-                        .evaluate(&RecordBatch::new_empty(schema.clone()))
-                        .map_err(error)?;
-                    Ok(physical)
+                    session.physical(expr).map_err(error)
                 });
             match planned {
                 Ok(physical) => columns.push(Planned {
@@ -174,7 +203,7 @@ impl Expressions {
             }
         }
         for planned in &columns {
-            let ty = planned.physical.data_type(&schema);
+            let ty = planned.physical.data_type(schema);
             if planned.mapping.column == TIME_COLUMN && !matches!(ty, Ok(DataType::Timestamp(..))) {
                 errors.push(ExpressionError {
                     column: planned.mapping.column.clone(),
@@ -196,7 +225,7 @@ impl Expressions {
             .map(|p| {
                 let ty = p
                     .physical
-                    .data_type(&schema)
+                    .data_type(schema)
                     .expect("a planned expression has a type");
                 Field::new(&p.mapping.column, ty, true)
             })
@@ -214,11 +243,130 @@ impl Expressions {
             })
         });
         Ok(Expressions {
-            input: schema,
+            input: schema.clone(),
             columns,
             output: Arc::new(Schema::new(fields)),
             rollup,
+            condition: None,
         })
+    }
+
+    /// The `sql = "SELECT …"` form: each selected item a mapping (one that calls an
+    /// aggregate is an aggregation), and `WHERE` a condition on the typed input rows.
+    pub fn plan_sql(
+        input: &BTreeMap<String, ColumnType>,
+        sql: &str,
+        rollup: Option<&Rollup>,
+    ) -> Result<Self, Vec<ExpressionError>> {
+        let select = sql::parse(sql).map_err(|e| vec![e])?;
+        let session = Session::new(input);
+        let mappings: Vec<ColumnMapping> = select
+            .items
+            .iter()
+            .map(|(column, expression)| ColumnMapping {
+                column: column.clone(),
+                expression: expression.clone(),
+                aggregation: session
+                    .ctx
+                    .parse_sql_expr(expression, &session.df_schema)
+                    .is_ok_and(|e| aggregation(&e).is_some()),
+            })
+            .collect();
+        let refuse = |message: String| ExpressionError {
+            column: "sql".into(),
+            expression: sql.trim().to_owned(),
+            at: None,
+            message,
+        };
+        let aggregates = mappings.iter().filter(|m| m.aggregation).count();
+        let dimensions = mappings.len() - aggregates;
+        match (rollup, select.group_by) {
+            (None, _) if aggregates > 0 || select.group_by.is_some() => {
+                return Err(vec![refuse(
+                    "a SELECT that aggregates (GROUP BY, MAX, COUNT …) is a rollup: add \
+                     `rollup = { granularity = \"minute\" }` to this step"
+                        .into(),
+                )]);
+            }
+            (Some(_), _) if aggregates == 0 => {
+                return Err(vec![refuse(
+                    "a rollup's SELECT needs an aggregate (MAX, MIN, SUM, COUNT)".into(),
+                )]);
+            }
+            (Some(_), _) if !mappings.iter().any(|m| m.column == TIME_COLUMN) => {
+                return Err(vec![refuse(
+                    "a rollup groups rows by time: select a `… AS __time`".into(),
+                )]);
+            }
+            (Some(_), Some(n)) if n != usize::MAX && n != dimensions => {
+                return Err(vec![refuse(format!(
+                    "GROUP BY names {n} items, and the SELECT has {dimensions} that are not \
+                     aggregates (a rollup groups by all of them): GROUP BY them all, or \
+                     GROUP BY ALL"
+                ))]);
+            }
+            _ => {}
+        }
+        let mut planned = Self::plan(input, &mappings, rollup)?;
+        if let Some(text) = select.condition {
+            let mapping = ColumnMapping {
+                column: "WHERE".into(),
+                expression: text,
+                aggregation: false,
+            };
+            let error = |e: DataFusionError| explain(&mapping, &session.schema, e);
+            let physical = session
+                .ctx
+                .parse_sql_expr(&mapping.expression, &session.df_schema)
+                .map_err(error)
+                .and_then(|e| match aggregation(&e) {
+                    Some(name) => Err(ExpressionError {
+                        column: mapping.column.clone(),
+                        expression: mapping.expression.clone(),
+                        at: position(&mapping.expression, &name),
+                        message: format!("`{name}` is an aggregation, which WHERE cannot use"),
+                    }),
+                    None => session.physical(e).map_err(error),
+                })
+                .map_err(|e| vec![e])?;
+            match physical.data_type(&session.schema) {
+                Ok(DataType::Boolean) => {}
+                other => {
+                    return Err(vec![ExpressionError {
+                        column: mapping.column.clone(),
+                        expression: mapping.expression.clone(),
+                        at: None,
+                        message: format!(
+                            "WHERE needs a condition (true or false), and this is {}",
+                            other.map_or_else(|e| one_line(&e), |t| t.to_string())
+                        ),
+                    }]);
+                }
+            }
+            planned.condition = Some(Planned { mapping, physical });
+        }
+        Ok(planned)
+    }
+
+    /// Which rows of a typed input batch pass the `WHERE` condition (`None`: every row).
+    /// A row the condition fails on does not pass, and is returned as a failure.
+    pub fn condition(&self, batch: &RecordBatch) -> Option<(BooleanArray, Vec<RowFailure>)> {
+        let planned = self.condition.as_ref()?;
+        let mut failures = Vec::new();
+        let n = batch.num_rows();
+        let array = match planned
+            .physical
+            .evaluate(batch)
+            .and_then(|v| v.into_array(n))
+        {
+            Ok(array) => array,
+            Err(_) => planned.row_by_row(batch, &DataType::Boolean, &mut failures),
+        };
+        let passes = array
+            .as_boolean_opt()
+            .map(|b| b.iter().map(|v| Some(v == Some(true))).collect())
+            .unwrap_or_else(|| BooleanArray::from(vec![false; n]));
+        Some((passes, failures))
     }
 
     /// The rollup the mappings make, if they aggregate.

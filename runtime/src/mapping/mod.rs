@@ -14,6 +14,7 @@ pub mod functions;
 mod joda;
 mod period;
 mod rollup;
+mod sql;
 mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -122,12 +123,17 @@ impl Mapping {
     }
 
     pub fn new(step: &ValidateStep) -> Result<Self, MappingError> {
-        if !step.mappings.is_empty() {
-            let planned = expression::Expressions::plan(
-                &step.input_schema,
-                &step.mappings,
-                step.rollup.as_ref(),
-            )
+        if !step.mappings.is_empty() || step.sql.is_some() {
+            let planned = match &step.sql {
+                Some(sql) => {
+                    expression::Expressions::plan_sql(&step.input_schema, sql, step.rollup.as_ref())
+                }
+                None => expression::Expressions::plan(
+                    &step.input_schema,
+                    &step.mappings,
+                    step.rollup.as_ref(),
+                ),
+            }
             .map_err(MappingError::Expressions)?;
             return Ok(Mapping {
                 columns: step
@@ -324,7 +330,7 @@ impl Mapping {
                 conformed.line_up(table);
             }
             conformed.require_keys(&self.keys, &input.rows);
-            return self.keep(conformed, n);
+            return self.keep(conformed, n, None);
         };
         // The typed input, in the order the planned expressions read it.
         let typed = self.conform(input, None)?;
@@ -345,7 +351,12 @@ impl Mapping {
             columns,
             &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
         )?;
-        let (arrays, failures) = expressions.evaluate(&batch);
+        let (condition, mut failures) = match expressions.condition(&batch) {
+            Some((passes, failures)) => (Some(passes), failures),
+            None => (None, Vec::new()),
+        };
+        let (arrays, more) = expressions.evaluate(&batch);
+        failures.extend(more);
         let mut mapped = Conformed {
             fields: expressions
                 .output()
@@ -376,7 +387,7 @@ impl Mapping {
             mapped.line_up(table);
         }
         mapped.require_keys(&self.keys, &input.rows);
-        self.keep(mapped, n)
+        self.keep(mapped, n, condition.as_ref())
     }
 
     /// Makes the rules' columns of one batch.
@@ -495,8 +506,14 @@ impl Mapping {
         })
     }
 
-    /// The filter, then each row kept, or skipped by its error or by the filter.
-    fn keep(&self, conformed: Conformed, n: usize) -> Result<Mapped, MappingError> {
+    /// The filter (and the `sql` form's `WHERE`, already evaluated on the input), then each
+    /// row kept, or skipped by its error or by the filter.
+    fn keep(
+        &self,
+        conformed: Conformed,
+        n: usize,
+        condition: Option<&BooleanArray>,
+    ) -> Result<Mapped, MappingError> {
         let Conformed {
             fields,
             arrays,
@@ -525,7 +542,7 @@ impl Mapping {
                 result.skipped_by_error += 1;
                 result.diagnostics.push(error);
                 keep.push(false);
-            } else if !passes.value(i) {
+            } else if !passes.value(i) || condition.is_some_and(|c| !c.value(i)) {
                 result.skipped_by_filter += 1;
                 keep.push(false);
             } else {

@@ -19,6 +19,7 @@ fn step(schema: SchemaMapping) -> ValidateStep {
         input_schema: Default::default(),
         mappings: Vec::new(),
         rollup: None,
+        sql: None,
     }
 }
 

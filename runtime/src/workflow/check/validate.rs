@@ -19,7 +19,33 @@ impl Checker<'_> {
         let any_prefix =
             s.feature_prefix.is_some() || s.tag_prefix.is_some() || s.shap_prefix.is_some();
         let embeddings = !s.embedding_features.is_empty();
-        if !step.mappings.is_empty() {
+        if let Some(sql) = &step.sql {
+            if any_role || any_prefix || embeddings || !step.columns.is_empty() {
+                self.step_problem(
+                    span,
+                    "sql",
+                    "`sql` makes every stored column: drop [steps.schema] and [steps.columns] \
+                     from this step",
+                );
+            }
+            if !step.mappings.is_empty() {
+                self.step_problem(
+                    span,
+                    "sql",
+                    "`sql` and `mappings` are two forms of the same thing: keep one",
+                );
+            }
+            if step.input_schema.is_empty() {
+                self.step_problem(
+                    span,
+                    "sql",
+                    "`sql` needs `input_schema`: the input columns it reads and their types",
+                );
+            }
+            if sql.trim().is_empty() {
+                self.step_problem(span, "sql", "`sql` is empty: write `SELECT … FROM input`");
+            }
+        } else if !step.mappings.is_empty() {
             self.check_mappings(step, span, any_role || any_prefix || embeddings);
         } else {
             if !step.input_schema.is_empty() {
@@ -38,7 +64,12 @@ impl Checker<'_> {
                 );
             }
         }
-        if !any_role && !any_prefix && step.columns.is_empty() && step.mappings.is_empty() {
+        if !any_role
+            && !any_prefix
+            && step.columns.is_empty()
+            && step.mappings.is_empty()
+            && step.sql.is_none()
+        {
             self.step_problem(
                 span,
                 "kind",

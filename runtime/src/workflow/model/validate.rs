@@ -33,6 +33,10 @@ pub struct ValidateStep {
     /// With aggregation mappings: the table holds one row per `__time` bucket and values of
     /// the other mappings (Polaris' rollup).
     pub rollup: Option<Rollup>,
+    /// The mappings as one `SELECT … FROM input [WHERE …] [GROUP BY …]`: each selected
+    /// expression (named by `AS`) is a mapping, aggregates are aggregation mappings, and
+    /// `WHERE` filters input rows.
+    pub sql: Option<String>,
 }
 
 /// `rollup = { granularity = "minute" }`: `__time` is floored to the granularity, and rows
