@@ -103,8 +103,8 @@ pub fn read(input: impl Read + Seek, limit: u64) -> Result<Verified, PackageErro
 }
 
 /// Everything the manifest names must be inside the verified zip: its service and version are
-/// names (they become paths on every node), a predictor and a lookup's rows are entries, a
-/// model directory holds entries. Nothing a manifest says can point outside the package.
+/// names (they become paths on every node), a predictor, a lookup's rows and a query's table
+/// snapshots are entries, a model directory holds entries. Nothing a manifest says can point outside the package.
 fn check_references(manifest: &Manifest) -> Result<(), PackageError> {
     use crate::paths::check;
     check(NameKind::Service, &manifest.service).map_err(PackageError::Name)?;
@@ -143,6 +143,12 @@ fn check_references(manifest: &Manifest) -> Result<(), PackageError> {
                 }
             }
             Endpoint::Lookup { name, rows, .. } => entry(name, "rows", rows)?,
+            Endpoint::Sql { name, tables, .. } => {
+                for (table, snapshot) in tables {
+                    check(NameKind::Table, table).map_err(PackageError::Name)?;
+                    entry(name, "table snapshot", snapshot)?;
+                }
+            }
         }
     }
     Ok(())

@@ -1,17 +1,22 @@
 //! Building a package from a workflow's `[service]`: each prediction endpoint's predictor
-//! component (checked to be a predictor) and model files, each lookup endpoint's table as a
-//! Parquet snapshot, and the manifest describing them.
+//! component (checked to be a predictor) and model files, each lookup endpoint's table and
+//! each SQL endpoint's tables as Parquet snapshots (the query planned over them), and the
+//! manifest describing them.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use deltalake::parquet::arrow::ArrowWriter;
 
 use super::PackageError;
 use super::archive::Contents;
-use super::manifest::{Endpoint, Manifest};
+use super::manifest::{Column, Endpoint, Manifest};
 use super::registry::Registry;
 use crate::home::Home;
 use crate::host::{Catalog, PluginHost, PluginKind};
+use crate::table::{PreparedQuery, QueryLimits, Snapshot};
 use crate::workflow::{EndpointSpec, Workflow};
 
 /// Builds version `version` (or the next `vN`) of the workflow's service into `registry`.
@@ -69,18 +74,7 @@ pub async fn build(
                 });
             }
             EndpointSpec::Lookup { name, table, key } => {
-                let batches = crate::table::read_table(&home.table(table)?)
-                    .await
-                    .map_err(|source| PackageError::Table {
-                        endpoint: name.clone(),
-                        source: Box::new(source),
-                    })?;
-                let Some(schema) = batches.first().map(|b| b.schema()) else {
-                    return Err(PackageError::EmptyTable {
-                        endpoint: name.clone(),
-                        table: table.clone(),
-                    });
-                };
+                let (schema, batches) = snapshot(home, name, table).await?;
                 if schema.field_with_name(key).is_err() {
                     return Err(PackageError::NoKeyColumn {
                         endpoint: name.clone(),
@@ -94,16 +88,8 @@ pub async fn build(
                             .join(", "),
                     });
                 }
-                let mut parquet = Vec::new();
-                let snapshot = |e| PackageError::Parquet(Box::new(e));
-                let mut writer =
-                    ArrowWriter::try_new(&mut parquet, schema.clone(), None).map_err(snapshot)?;
-                for b in &batches {
-                    writer.write(b).map_err(snapshot)?;
-                }
-                writer.close().map_err(snapshot)?;
                 let rows = format!("endpoints/{name}/rows.parquet");
-                contents.add(&rows, parquet)?;
+                contents.add(&rows, parquet(&schema, &batches)?)?;
                 endpoints.push(Endpoint::Lookup {
                     name: name.clone(),
                     table: table.clone(),
@@ -114,6 +100,55 @@ pub async fn build(
                         .iter()
                         .map(|f| (f.name().clone(), f.data_type().to_string()))
                         .collect(),
+                });
+            }
+            EndpointSpec::Sql {
+                name,
+                tables,
+                query,
+                parameters,
+                max_rows,
+            } => {
+                let mut snapshots = Vec::new();
+                let mut paths = BTreeMap::new();
+                for table in tables {
+                    let (schema, batches) = snapshot(home, name, table).await?;
+                    let path = format!("endpoints/{name}/tables/{table}.parquet");
+                    contents.add(&path, parquet(&schema, &batches)?)?;
+                    paths.insert(table.clone(), path);
+                    snapshots.push((table.clone(), Snapshot::Batches(schema, batches)));
+                }
+                // Planned over the snapshots now, so a package never holds a query that cannot
+                // run: unknown tables and columns, type errors, undeclared parameters.
+                let limits = sql_limits(*max_rows);
+                let types = parameters
+                    .iter()
+                    .map(|(p, ty)| (p.clone(), crate::mapping::data_type(ty)))
+                    .collect();
+                let prepared = PreparedQuery::new(snapshots, query, types, limits)
+                    .await
+                    .map_err(|source| PackageError::Query {
+                        endpoint: name.clone(),
+                        source: Box::new(source),
+                    })?;
+                endpoints.push(Endpoint::Sql {
+                    name: name.clone(),
+                    query: query.clone(),
+                    tables: paths,
+                    parameters: parameters
+                        .iter()
+                        .map(|(p, ty)| (p.clone(), ty.to_string()))
+                        .collect(),
+                    columns: prepared
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| Column {
+                            name: f.name().clone(),
+                            data_type: f.data_type().to_string(),
+                        })
+                        .collect(),
+                    max_rows: limits.max_rows,
                 });
             }
         }
@@ -131,6 +166,49 @@ pub async fn build(
         files: Default::default(),
     };
     registry.add(manifest, &contents)
+}
+
+/// A SQL endpoint's limits: its `max_rows` (10,000 by default), 30 s, 512 MiB.
+pub fn sql_limits(max_rows: Option<usize>) -> QueryLimits {
+    let default = QueryLimits::default();
+    QueryLimits {
+        max_rows: max_rows.unwrap_or(default.max_rows),
+        ..default
+    }
+}
+
+/// Every row of `table` as of now, for `endpoint`; a table without a commit has nothing to
+/// serve.
+async fn snapshot(
+    home: &Home,
+    endpoint: &str,
+    table: &str,
+) -> Result<(SchemaRef, Vec<RecordBatch>), PackageError> {
+    let batches = crate::table::read_table(&home.table(table)?)
+        .await
+        .map_err(|source| PackageError::Table {
+            endpoint: endpoint.to_owned(),
+            source: Box::new(source),
+        })?;
+    match batches.first().map(|b| b.schema()) {
+        Some(schema) => Ok((schema, batches)),
+        None => Err(PackageError::EmptyTable {
+            endpoint: endpoint.to_owned(),
+            table: table.to_owned(),
+        }),
+    }
+}
+
+/// Rows as one Parquet file.
+fn parquet(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, PackageError> {
+    let mut parquet = Vec::new();
+    let failed = |e| PackageError::Parquet(Box::new(e));
+    let mut writer = ArrowWriter::try_new(&mut parquet, schema.clone(), None).map_err(failed)?;
+    for b in batches {
+        writer.write(b).map_err(failed)?;
+    }
+    writer.close().map_err(failed)?;
+    Ok(parquet)
 }
 
 /// Adds a file, or every file under a directory, below `prefix`.

@@ -54,12 +54,38 @@ pub enum Endpoint {
         /// Column name → type of the snapshot.
         columns: BTreeMap<String, String>,
     },
+    /// Answers a parameterised query over snapshots of tables taken at packaging.
+    Sql {
+        name: String,
+        /// The query; `$name` stands for parameter `name`.
+        query: String,
+        /// Table name → path of its snapshot (Parquet) inside the zip.
+        tables: BTreeMap<String, String>,
+        /// Parameter name → type (int64, float64, boolean, utf8, timestamp).
+        parameters: BTreeMap<String, String>,
+        /// The answer's columns, in order, with their Arrow types.
+        columns: Vec<Column>,
+        /// The most rows an answer holds.
+        max_rows: usize,
+    },
+}
+
+/// A column of a SQL endpoint's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    pub name: String,
+    /// Arrow's name of the type (`Int64`, `Utf8`, `Timestamp(µs, "UTC")`).
+    #[serde(rename = "type")]
+    pub data_type: String,
 }
 
 impl Endpoint {
     pub fn name(&self) -> &str {
         match self {
-            Endpoint::Prediction { name, .. } | Endpoint::Lookup { name, .. } => name,
+            Endpoint::Prediction { name, .. }
+            | Endpoint::Lookup { name, .. }
+            | Endpoint::Sql { name, .. } => name,
         }
     }
 }

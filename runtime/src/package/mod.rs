@@ -11,8 +11,8 @@ mod registry;
 
 pub use crate::archive::FileEntry;
 pub use archive::{Contents, MANIFEST, Verified};
-pub use build::build;
-pub use manifest::{Endpoint, Manifest};
+pub use build::{build, sql_limits};
+pub use manifest::{Column, Endpoint, Manifest};
 pub use registry::{PackageInfo, Registry};
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +62,12 @@ pub enum PackageError {
         key: String,
         columns: String,
     },
-    #[error("cannot build the package: writing a lookup snapshot: {0}")]
+    #[error("cannot build the package: endpoint `{endpoint}`: {source}")]
+    Query {
+        endpoint: String,
+        source: Box<crate::table::QueryError>,
+    },
+    #[error("cannot build the package: writing a table snapshot: {0}")]
     Parquet(#[from] Box<deltalake::parquet::errors::ParquetError>),
     #[error("cannot build the package: {0}")]
     Store(#[from] crate::store::StoreError),

@@ -114,7 +114,7 @@ impl Server {
         }
     }
 
-    fn reload_deployed(&self) {
+    async fn reload_deployed(&self) {
         // Unpacked versions left by an earlier process; the kept zips are unpacked again.
         if let Ok(entries) = std::fs::read_dir(self.node_dir()) {
             for entry in entries.flatten() {
@@ -131,16 +131,20 @@ impl Server {
             if path.extension().is_none_or(|e| e != "zip") {
                 continue;
             }
-            let loaded = std::fs::read(&path)
+            let verified = std::fs::read(&path)
                 .map_err(ApiError::internal)
                 .and_then(|bytes| {
                     crate::package::Verified::read(&bytes, self.config.max_upload.0)
                         .map_err(ApiError::internal)
-                })
-                .and_then(|v| {
+                });
+            let loaded = match verified {
+                Ok(v) => {
                     self.node
                         .deploy(self.ferry.plugin_host(), &self.node_dir(), v)
-                });
+                        .await
+                }
+                Err(e) => Err(e),
+            };
             if let Err(e) = loaded {
                 tracing::warn!(package = %path.display(), "cannot serve a deployed package again: {}", e.message);
             }
@@ -197,7 +201,7 @@ pub async fn serve(
         node: node::Node::default(),
         gate: service_auth::ServiceGate::default(),
     });
-    app.reload_deployed();
+    app.reload_deployed().await;
     // Scripts and tests read the address from this line.
     println!("ferry serve listening on http://{addr}");
     tracing::info!(%addr, workflows = %app.registry.dir().display(), resumed, "serving");

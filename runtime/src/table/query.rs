@@ -12,7 +12,7 @@ use arrow::datatypes::SchemaRef;
 use deltalake::datafusion::error::DataFusionError;
 use deltalake::datafusion::execution::context::SQLOptions;
 use deltalake::datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use deltalake::datafusion::prelude::{SessionConfig, SessionContext};
+use deltalake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures_util::StreamExt;
 
 use super::{Table, TableError, delta_error};
@@ -85,6 +85,36 @@ pub enum QueryError {
         /// DataFusion's message, with the tables there are when one is unknown.
         message: String,
     },
+    /// A placeholder is positional (`$1`); a prepared query's parameters go by name.
+    #[error("`{id}`: a parameter goes by name (`$since`), as `parameters` declares it")]
+    PositionalParameter {
+        /// The placeholder.
+        id: String,
+    },
+    /// The query uses a parameter that is not declared.
+    #[error("the query uses `${name}`, which `parameters` does not declare (declared: {declared})")]
+    UndeclaredParameter {
+        /// The parameter.
+        name: String,
+        /// The declared ones.
+        declared: String,
+    },
+    /// A declared parameter the query does not use.
+    #[error("parameter `{name}` is declared, but the query does not use `${name}`")]
+    UnusedParameter {
+        /// The parameter.
+        name: String,
+    },
+    /// A parameter of a type a request cannot give.
+    #[error(
+        "parameter `{name}` is a {ty}; parameters are int64, float64, boolean, utf8 or timestamp"
+    )]
+    ParameterType {
+        /// The parameter.
+        name: String,
+        /// Its type.
+        ty: String,
+    },
     /// The answer would hold more rows than allowed.
     #[error(
         "the query returns more than {max} row{}; narrow it (WHERE, LIMIT) or aggregate",
@@ -135,16 +165,7 @@ pub async fn query(
     sql: &str,
     limits: &QueryLimits,
 ) -> Result<Answer, QueryError> {
-    let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(limits.memory, 1.0)
-        .build_arc()
-        .map_err(|e| QueryError::Invalid {
-            message: e.to_string(),
-        })?;
-    let config = SessionConfig::new()
-        .with_information_schema(true)
-        .with_target_partitions(2);
-    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    let ctx = session(limits)?;
     let mut names = Vec::new();
     for (name, path) in tables {
         let table = Table::open(path).await?;
@@ -169,43 +190,88 @@ pub async fn query(
             })?;
         names.push(name.clone());
     }
-    let known = if names.is_empty() {
+    let known = known_tables(&names);
+    let run = async {
+        let frame = plan(&ctx, sql, limits, &known).await?;
+        collect(frame, limits, &known).await
+    };
+    within(limits, run).await
+}
+
+/// A session whose joins, sorts and aggregations share at most `limits.memory` bytes.
+pub(super) fn session(limits: &QueryLimits) -> Result<SessionContext, QueryError> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(limits.memory, 1.0)
+        .build_arc()
+        .map_err(|e| QueryError::Invalid {
+            message: e.to_string(),
+        })?;
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(2);
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// The tables there are, for a message about one that is not.
+pub(super) fn known_tables(names: &[String]) -> String {
+    if names.is_empty() {
         "there are no tables yet".to_owned()
     } else {
         format!("tables: {}", names.join(", "))
-    };
+    }
+}
+
+/// Plans `sql` as a query: anything that writes, defines or sets is refused here.
+pub(super) async fn plan(
+    ctx: &SessionContext,
+    sql: &str,
+    limits: &QueryLimits,
+    known: &str,
+) -> Result<DataFrame, QueryError> {
     let options = SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false);
-    let run = async {
-        let frame = ctx
-            .sql_with_options(sql, options)
-            .await
-            .map_err(|e| classify(e, limits, &known))?;
-        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let mut stream = frame
-            .execute_stream()
-            .await
-            .map_err(|e| classify(e, limits, &known))?;
-        let mut batches = Vec::new();
-        let mut rows = 0;
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| classify(e, limits, &known))?;
-            rows += batch.num_rows();
-            if rows > limits.max_rows {
-                return Err(QueryError::TooManyRows {
-                    max: limits.max_rows,
-                });
-            }
-            batches.push(batch);
+    ctx.sql_with_options(sql, options)
+        .await
+        .map_err(|e| classify(e, limits, known))
+}
+
+/// Runs a planned query, stopping it once it holds more than `limits.max_rows` rows.
+pub(super) async fn collect(
+    frame: DataFrame,
+    limits: &QueryLimits,
+    known: &str,
+) -> Result<Answer, QueryError> {
+    let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let mut stream = frame
+        .execute_stream()
+        .await
+        .map_err(|e| classify(e, limits, known))?;
+    let mut batches = Vec::new();
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| classify(e, limits, known))?;
+        rows += batch.num_rows();
+        if rows > limits.max_rows {
+            return Err(QueryError::TooManyRows {
+                max: limits.max_rows,
+            });
         }
-        Ok(Answer {
-            schema,
-            batches,
-            rows,
-        })
-    };
+        batches.push(batch);
+    }
+    Ok(Answer {
+        schema,
+        batches,
+        rows,
+    })
+}
+
+/// `run`, stopped at `limits.timeout`.
+pub(super) async fn within<T>(
+    limits: &QueryLimits,
+    run: impl Future<Output = Result<T, QueryError>>,
+) -> Result<T, QueryError> {
     tokio::time::timeout(limits.timeout, run)
         .await
         .map_err(|_| QueryError::Timeout {
@@ -215,7 +281,7 @@ pub async fn query(
 
 /// DataFusion's error as the user's: a refused statement, exhausted memory, or a message
 /// naming what is wrong (with the tables there are when a table is unknown).
-fn classify(e: DataFusionError, limits: &QueryLimits, known: &str) -> QueryError {
+pub(super) fn classify(e: DataFusionError, limits: &QueryLimits, known: &str) -> QueryError {
     let message = e.to_string();
     let root = e.find_root();
     if matches!(root, DataFusionError::ResourcesExhausted(_)) {
@@ -230,6 +296,8 @@ fn classify(e: DataFusionError, limits: &QueryLimits, known: &str) -> QueryError
     {
         return QueryError::NotAQuery(message);
     }
+    // An optimizer rule's failure wraps the reason; the reason is what the user needs.
+    let message = message.rsplit("caused by\n").next().unwrap_or(&message);
     let message = message
         .trim_start_matches("Error during planning: ")
         .to_owned();

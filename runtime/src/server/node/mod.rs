@@ -2,7 +2,8 @@
 //! (`PUT /v1/node/services/{service}`), the node verifies and loads it, and serves its
 //! endpoints publicly — `POST /public/api/v1/{service}/{endpoint}/predict` runs the packaged
 //! predictor component (a fresh instance from its `InstancePre` per request) and
-//! `/lookup` answers rows of the packaged table snapshot by key. A new version is swapped in
+//! `/lookup` answers rows of the packaged table snapshot by key, `/query` runs the packaged
+//! SQL query over its table snapshots with the request's parameters. A new version is swapped in
 //! atomically: a request is served entirely by the old version or entirely by the new.
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use serde_json::{Map, Value, json};
 mod input;
 mod openapi;
 
-use input::{check_rows, request_rows};
+use input::{check_rows, request_parameters, request_rows};
 
 use crate::host::{
     CallLimits, CancelToken, DirAccess, InstanceOptions, LoadedPlugin, PluginHost, PluginKind,
@@ -27,6 +28,7 @@ use crate::host::{
 use crate::package::{Endpoint, Manifest, Verified};
 use crate::paths::{self, NameKind};
 use crate::server::http::ApiError;
+use crate::table::{PreparedQuery, QueryError, Snapshot};
 
 /// The services this node serves, by id.
 #[derive(Default)]
@@ -60,10 +62,16 @@ enum Served {
         key: String,
         rows: HashMap<String, Map<String, Value>>,
     },
+    Sql {
+        /// Boxed: a prepared plan is far larger than the other variants.
+        query: Box<PreparedQuery>,
+        /// The parameters as a one-row schema, checked like a prediction's input.
+        parameters: SchemaRef,
+    },
 }
 
 /// Writes a verified package's files under `dir` and loads its endpoints.
-fn unpack_and_load(
+async fn unpack_and_load(
     host: &PluginHost,
     manifest: &Manifest,
     dir: &std::path::Path,
@@ -134,6 +142,37 @@ fn unpack_and_load(
                     rows: by_key,
                 }
             }
+            Endpoint::Sql {
+                name,
+                query,
+                tables,
+                parameters,
+                max_rows,
+                ..
+            } => {
+                let snapshots = tables
+                    .iter()
+                    .map(|(table, path)| Ok((table.clone(), Snapshot::Parquet(entry(path)?))))
+                    .collect::<Result<Vec<_>, ApiError>>()?;
+                let fields = parameters
+                    .iter()
+                    .map(|(p, t)| Ok(Field::new(p, data_type(t)?, false)))
+                    .collect::<Result<Vec<_>, ApiError>>()?;
+                let types = fields
+                    .iter()
+                    .map(|f| (f.name().clone(), f.data_type().clone()))
+                    .collect();
+                let limits = crate::package::sql_limits(Some(*max_rows));
+                let query = PreparedQuery::new(snapshots, query, types, limits)
+                    .await
+                    .map_err(|e| {
+                        ApiError::bad_request("invalid_package", format!("endpoint `{name}`: {e}"))
+                    })?;
+                Served::Sql {
+                    query: Box::new(query),
+                    parameters: Arc::new(Schema::new(fields)),
+                }
+            }
         };
         endpoints.insert(endpoint.name().to_owned(), served);
     }
@@ -172,7 +211,7 @@ fn rows_json(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, ApiErro
 
 impl Node {
     /// Verifies, unpacks and loads a package, then makes it the service's active version.
-    pub fn deploy(
+    pub async fn deploy(
         &self,
         host: &PluginHost,
         root: &std::path::Path,
@@ -185,7 +224,7 @@ impl Node {
         let suffix = format!("-{}", uuid::Uuid::new_v4().simple());
         let dir = paths::child(&service_dir, NameKind::Version, &manifest.version, &suffix)
             .map_err(bad)?;
-        let endpoints = match unpack_and_load(host, &manifest, &dir, &verified.files) {
+        let endpoints = match unpack_and_load(host, &manifest, &dir, &verified.files).await {
             Ok(endpoints) => endpoints,
             Err(e) => {
                 // Nothing of a package that cannot be served stays on disk.
@@ -352,6 +391,38 @@ impl Node {
             "key": key,
             "results": results,
         }))
+    }
+}
+
+impl Node {
+    /// `POST …/{endpoint}/query`: `{"parameters": {name: value, …}}`, every declared
+    /// parameter given with a value of its type; the answer as `ferry tables query --json`.
+    pub async fn query(
+        &self,
+        service: &str,
+        endpoint: &str,
+        body: &[u8],
+    ) -> Result<Value, ApiError> {
+        let active = self.active(service)?;
+        let Some(Served::Sql { query, parameters }) = active.endpoints.get(endpoint) else {
+            return Err(ApiError::not_found(format!(
+                "service `{service}` has no SQL endpoint `{endpoint}`"
+            )));
+        };
+        let values = request_parameters(body, parameters)?;
+        let answer = query.run(values).await.map_err(|e| match e {
+            QueryError::TooManyRows { .. }
+            | QueryError::Timeout { .. }
+            | QueryError::Memory { .. } => ApiError::bad_request("query_limit", e.to_string()),
+            // The query was planned when the package was loaded: what fails now is a value
+            // (a division by zero, a cast) or the node.
+            e if e.is_input() => ApiError::bad_request("query_failed", e.to_string()),
+            e => ApiError::internal(e),
+        })?;
+        let mut body = answer.to_json();
+        body["service"] = json!(service);
+        body["version"] = json!(active.manifest.version);
+        Ok(body)
     }
 }
 

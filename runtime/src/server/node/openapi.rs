@@ -16,13 +16,8 @@ impl Node {
             let props: Map<String, Value> = columns
                 .iter()
                 .map(|(c, t)| {
-                    let s = match t.as_str() {
-                        "int64" => json!({ "type": ["integer", "null"] }),
-                        "float64" => json!({ "type": ["number", "null"] }),
-                        "boolean" => json!({ "type": ["boolean", "null"] }),
-                        "timestamp" => json!({ "type": ["string", "null"], "format": "date-time" }),
-                        _ => json!({ "type": ["string", "null"] }),
-                    };
+                    let mut s = value_schema(t);
+                    s["type"] = json!([s["type"].take(), "null"]);
                     (c.clone(), s)
                 })
                 .collect();
@@ -63,6 +58,40 @@ impl Node {
                         }
                     }));
                 }
+                Endpoint::Sql {
+                    name,
+                    parameters,
+                    columns,
+                    max_rows,
+                    ..
+                } => {
+                    let answer: Map<String, Value> = columns
+                        .iter()
+                        .map(|c| (c.name.clone(), answer_schema(&c.data_type)))
+                        .collect();
+                    let parameters: Map<String, Value> = parameters
+                        .iter()
+                        .map(|(p, t)| (p.clone(), value_schema(t)))
+                        .collect();
+                    let required: Vec<&String> = parameters.keys().collect();
+                    paths.insert(format!("/public/api/v1/{}/{name}/query", m.service), json!({
+                        "post": {
+                            "summary": format!("Run the query of endpoint `{name}`"),
+                            "requestBody": { "required": !required.is_empty(), "content": { "application/json": { "schema": {
+                                "type": "object", "required": if required.is_empty() { json!([]) } else { json!(["parameters"]) },
+                                "properties": { "parameters": {
+                                    "type": "object", "required": required, "properties": parameters,
+                                    "additionalProperties": false } } } } } },
+                            "responses": {
+                                "200": { "description": format!("The answer: at most {max_rows} rows"), "content": { "application/json": { "schema": {
+                                    "type": "object", "properties": {
+                                        "columns": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "type": { "type": "string" } } } },
+                                        "rows": { "type": "array", "items": { "type": "object", "properties": answer } },
+                                        "rowCount": { "type": "integer" } } } } } },
+                                "400": { "description": "A parameter missing, unknown or of another type (invalid_input), or the query over its limits (query_limit)" } }
+                        }
+                    }));
+                }
             }
         }
         let mut doc = json!({
@@ -87,5 +116,37 @@ impl Node {
             doc["security"] = json!([{ "serviceAuth": [] }]);
         }
         Ok(doc)
+    }
+}
+
+/// The JSON schema of an answer column, from its Arrow type's name (as Arrow's JSON writer
+/// gives the value; a null is left out of the row).
+fn answer_schema(data_type: &str) -> Value {
+    use arrow::datatypes::DataType;
+    match data_type.parse::<DataType>() {
+        Ok(t) if t.is_integer() => json!({ "type": "integer" }),
+        Ok(t) if t.is_floating() => json!({ "type": "number" }),
+        Ok(DataType::Boolean) => json!({ "type": "boolean" }),
+        Ok(DataType::Timestamp(..)) => json!({ "type": "string", "format": "date-time" }),
+        Ok(DataType::Date32 | DataType::Date64) => json!({ "type": "string", "format": "date" }),
+        Ok(DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)) => {
+            json!({ "type": "array" })
+        }
+        Ok(DataType::Struct(_)) => json!({ "type": "object" }),
+        Ok(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+            json!({ "type": "string" })
+        }
+        _ => json!({}),
+    }
+}
+
+/// The JSON schema of a value of one of ferry's column types (`int64`, `timestamp`, …).
+fn value_schema(column_type: &str) -> Value {
+    match column_type {
+        "int64" => json!({ "type": "integer" }),
+        "float64" => json!({ "type": "number" }),
+        "boolean" => json!({ "type": "boolean" }),
+        "timestamp" => json!({ "type": "string", "format": "date-time" }),
+        _ => json!({ "type": "string" }),
     }
 }

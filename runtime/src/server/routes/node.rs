@@ -15,6 +15,7 @@ pub enum Action {
     NodeUndeploy(String),
     Predict(String, String),
     Lookup(String, String),
+    Query(String, String),
     ServiceOpenApi(String),
 }
 
@@ -52,6 +53,12 @@ pub(super) fn route(method: &Method, s: &[&str]) -> Option<Matched<Action>> {
             BodyLimit::Api,
             Lookup(o(svc), o(ep)),
         ),
+        (&Method::POST, ["public", "api", "v1", svc, ep, "query"]) => (
+            "POST /public/api/v1/{service}/{endpoint}/query",
+            None,
+            BodyLimit::Api,
+            Query(o(svc), o(ep)),
+        ),
         (&Method::GET, ["public", "api", "v1", svc, "openapi.json"]) => (
             "GET /public/api/v1/{service}/openapi.json",
             None,
@@ -84,7 +91,8 @@ pub(super) async fn handle(
             }
             let active = app
                 .node
-                .deploy(app.ferry.plugin_host(), &app.node_dir(), verified)?;
+                .deploy(app.ferry.plugin_host(), &app.node_dir(), verified)
+                .await?;
             app.keep_deployed(&service, &request.body)?;
             Ok(json(
                 StatusCode::OK,
@@ -122,6 +130,11 @@ pub(super) async fn handle(
                 StatusCode::OK,
                 &app.node.lookup(&service, &endpoint, &request.body)?,
             ))
+        }
+        Action::Query(service, endpoint) => {
+            admit(app, &service, request).await?;
+            let answer = app.node.query(&service, &endpoint, &request.body).await?;
+            Ok(json(StatusCode::OK, &answer))
         }
         Action::ServiceOpenApi(service) => Ok(json(StatusCode::OK, &app.node.openapi(&service)?)),
     }

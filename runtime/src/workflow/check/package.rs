@@ -44,6 +44,18 @@ impl Checker<'_> {
                 );
             }
             names.push(e.name());
+            if let EndpointSpec::Sql {
+                name,
+                tables,
+                query,
+                parameters,
+                max_rows,
+            } = e
+            {
+                for message in sql_endpoint_problems(tables, query, parameters, *max_rows) {
+                    self.problem(0..0, format!("endpoint `{name}`: {message}"));
+                }
+            }
             if let EndpointSpec::Prediction { artifacts, .. } = e {
                 let dir = self.src.path.parent().unwrap_or(Path::new(".")).to_owned();
                 for a in artifacts {
@@ -62,4 +74,65 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// What is wrong with a SQL endpoint that the file alone shows: its tables, parameters and
+/// limit, and a statement that is not one query. Names and types are checked against the
+/// tables when the package is built.
+fn sql_endpoint_problems(
+    tables: &[String],
+    query: &str,
+    parameters: &std::collections::BTreeMap<String, ColumnType>,
+    max_rows: Option<usize>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if tables.is_empty() {
+        problems.push("`tables` lists no table for the query to read".to_owned());
+    }
+    for (i, table) in tables.iter().enumerate() {
+        if let Err(e) = paths::check(NameKind::Table, table) {
+            problems.push(e.to_string());
+        } else if tables[..i].contains(table) {
+            problems.push(format!("table `{table}` is listed twice"));
+        }
+    }
+    for (name, ty) in parameters {
+        if !is_identifier(name)
+            || name.contains('-')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
+            problems.push(format!(
+                "parameter `{name}` must be letters, digits and `_`, not starting with a digit (it is `${name}` in the query)"
+            ));
+        }
+        if !PARAMETER_TYPES.contains(ty) {
+            problems.push(format!(
+                "parameter `{name}` is a {ty}; parameters are int64, float64, boolean, utf8 or timestamp"
+            ));
+        }
+    }
+    if let Some(n) = max_rows
+        && !(1..=MAX_SQL_ROWS).contains(&n)
+    {
+        problems.push(format!("max_rows = {n}: it must be 1 to {MAX_SQL_ROWS}"));
+    }
+    use deltalake::datafusion::sql::parser::{DFParser, Statement};
+    use deltalake::datafusion::sql::sqlparser::ast;
+    match DFParser::parse_sql(query) {
+        Err(e) => problems.push(format!("query: {e}")),
+        Ok(statements) if statements.len() != 1 => problems.push(format!(
+            "query: give one statement, not {}",
+            statements.len()
+        )),
+        Ok(statements) => {
+            if !matches!(&statements[0], Statement::Statement(s) if matches!(**s, ast::Statement::Query(_)))
+            {
+                problems.push(
+                    "query: only a query (SELECT or WITH) can be an endpoint; nothing that writes, defines or sets"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    problems
 }

@@ -126,12 +126,42 @@ pub enum EndpointSpec {
         table: String,
         key: String,
     },
+    /// A parameterised SQL query over snapshots of tables taken when packaging (Dataiku's SQL
+    /// query endpoint): `POST …/{endpoint}/query` with `{"parameters": {name: value}}`.
+    Sql {
+        name: String,
+        /// The tables the query reads, each by its name.
+        tables: Vec<String>,
+        /// One read-only query; `$name` stands for parameter `name`.
+        query: String,
+        /// Parameter name → type (int64, float64, boolean, utf8, timestamp); every one is
+        /// required in a request.
+        #[serde(default)]
+        parameters: BTreeMap<String, ColumnType>,
+        /// The most rows an answer holds (a query that would return more is stopped):
+        /// 1 to 10,000, the default.
+        max_rows: Option<usize>,
+    },
 }
+
+/// The types a SQL endpoint's parameter may have: the ones a JSON value gives unambiguously.
+pub const PARAMETER_TYPES: [ColumnType; 5] = [
+    ColumnType::Int64,
+    ColumnType::Float64,
+    ColumnType::Boolean,
+    ColumnType::Utf8,
+    ColumnType::Timestamp,
+];
+
+/// The most rows a SQL endpoint's answer may hold.
+pub const MAX_SQL_ROWS: usize = 10_000;
 
 impl EndpointSpec {
     pub fn name(&self) -> &str {
         match self {
-            EndpointSpec::Prediction { name, .. } | EndpointSpec::Lookup { name, .. } => name,
+            EndpointSpec::Prediction { name, .. }
+            | EndpointSpec::Lookup { name, .. }
+            | EndpointSpec::Sql { name, .. } => name,
         }
     }
 }
