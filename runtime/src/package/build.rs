@@ -170,10 +170,9 @@ pub async fn build(
 
 /// A SQL endpoint's limits: its `max_rows` (10,000 by default), 30 s, 512 MiB.
 pub fn sql_limits(max_rows: Option<usize>) -> QueryLimits {
-    let default = QueryLimits::default();
     QueryLimits {
-        max_rows: max_rows.unwrap_or(default.max_rows),
-        ..default
+        max_rows: max_rows.unwrap_or(crate::workflow::MAX_SQL_ROWS),
+        ..QueryLimits::default()
     }
 }
 

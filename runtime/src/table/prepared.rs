@@ -30,7 +30,6 @@ pub enum Snapshot {
 /// A query planned over its snapshots, ready to run with values for its parameters.
 pub struct PreparedQuery {
     frame: DataFrame,
-    parameters: BTreeMap<String, DataType>,
     schema: SchemaRef,
     limits: QueryLimits,
     known: String,
@@ -39,7 +38,6 @@ pub struct PreparedQuery {
 impl std::fmt::Debug for PreparedQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedQuery")
-            .field("parameters", &self.parameters)
             .field("schema", &self.schema)
             .finish_non_exhaustive()
     }
@@ -101,7 +99,6 @@ impl PreparedQuery {
             .map_err(|e| classify(e, &limits, &known))?;
         Ok(PreparedQuery {
             frame,
-            parameters,
             schema: physical.schema(),
             limits,
             known,
@@ -111,11 +108,6 @@ impl PreparedQuery {
     /// The answer's columns.
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
-    }
-
-    /// The parameters, by name, with their types.
-    pub fn parameters(&self) -> &BTreeMap<String, DataType> {
-        &self.parameters
     }
 
     /// Runs the query with `values` (one of each parameter's type, checked by the caller).

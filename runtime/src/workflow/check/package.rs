@@ -97,10 +97,7 @@ fn sql_endpoint_problems(
         }
     }
     for (name, ty) in parameters {
-        if !is_identifier(name)
-            || name.contains('-')
-            || name.starts_with(|c: char| c.is_ascii_digit())
-        {
+        if !is_placeholder_name(name) {
             problems.push(format!(
                 "parameter `{name}` must be letters, digits and `_`, not starting with a digit (it is `${name}` in the query)"
             ));
@@ -135,4 +132,26 @@ fn sql_endpoint_problems(
         }
     }
     problems
+}
+
+/// A name DataFusion reads whole after `$`: letters, digits and `_`, not starting with a digit
+/// (`$1` is positional, and a `-` would end the placeholder).
+fn is_placeholder_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_placeholder_name;
+
+    #[test]
+    fn placeholder_names_are_what_datafusion_reads_after_a_dollar() {
+        for ok in ["since", "top_n", "_x", "a1"] {
+            assert!(is_placeholder_name(ok), "{ok}");
+        }
+        for bad in ["", "1st", "top-n", "a b", "é", "$x"] {
+            assert!(!is_placeholder_name(bad), "{bad}");
+        }
+    }
 }
