@@ -91,14 +91,18 @@ impl<V: Default> RowBuffer<V> {
         if self.row_numbers.is_empty() {
             return None;
         }
+        // The next batch is likely as long as this one: give it the room up front rather than
+        // growing every column from empty again.
+        let rows = self.row_numbers.len();
+        let fresh = |column: &mut Vec<V>| std::mem::replace(column, Vec::with_capacity(rows));
         let columns = self
             .names
             .iter()
             .cloned()
-            .zip(self.columns.iter_mut().map(std::mem::take))
+            .zip(self.columns.iter_mut().map(fresh))
             .collect();
         Some(Rows {
-            row_numbers: std::mem::take(&mut self.row_numbers),
+            row_numbers: std::mem::replace(&mut self.row_numbers, Vec::with_capacity(rows)),
             columns,
         })
     }

@@ -102,6 +102,35 @@ impl TextBatch {
         Ok(())
     }
 
+    /// [`Self::push_row`] for a record whose fields lie back to back in `text`, field `i`
+    /// ending at byte `ends[i]` (the layout csv-core writes): the record is copied in one go
+    /// rather than field by field. Every end must be a character boundary of `text` (slicing
+    /// panics otherwise), and there must be no more fields than columns.
+    pub fn push_fields(
+        &mut self,
+        row: u64,
+        text: &str,
+        ends: &[usize],
+    ) -> Result<(), InvalidValue> {
+        let spans = || {
+            let starts = std::iter::once(0).chain(ends.iter().copied());
+            starts.zip(ends).map(|(start, &end)| start..end).enumerate()
+        };
+        for (i, span) in spans() {
+            if let Some(kind) = self.kinds[i]
+                && let Err(error) = typing::convert(kind, &text[span])
+            {
+                let column = self.rows.names()[i].clone();
+                return Err(InvalidValue { column, error });
+            }
+        }
+        let base = self.text.len();
+        self.text.push_str(text);
+        let shifted = spans().map(|(i, span)| (i, base + span.start..base + span.end));
+        self.rows.push_row(row, shifted);
+        Ok(())
+    }
+
     /// [`Self::push_row`] with values by column name, adding columns seen for the first time.
     pub fn push_named<'a>(
         &mut self,

@@ -25,6 +25,9 @@ pub struct Options {
     /// The first record names the columns; otherwise they are `column_1`, `column_2`, ….
     pub header: bool,
     pub batch_size: usize,
+    /// The line number of the first line after the header, when the bytes are a range of a
+    /// larger object that starts with its header (`None`: counted from the start).
+    pub first_line: Option<u64>,
     /// Declared column types; other columns are inferred per batch.
     pub schema: Vec<(String, Kind)>,
 }
@@ -60,6 +63,7 @@ pub struct Decoder {
     scanner: Scanner,
     record: Record,
     header: bool,
+    first_line: Option<u64>,
     /// Names of the declared columns, to say which ones a file lacks.
     declared: Vec<String>,
     /// Fields per record, known once the first record is read.
@@ -81,11 +85,16 @@ impl Decoder {
             .escape(options.escape)
             .double_quote(true)
             .build();
+        let mut scanner = Scanner::new(options.delimiter, options.quote, options.escape);
+        if let (Some(line), false) = (options.first_line, options.header) {
+            scanner.set_line(line);
+        }
         Decoder {
             reader,
-            scanner: Scanner::new(options.delimiter, options.quote, options.escape),
+            scanner,
             record: Record::default(),
             header: options.header,
+            first_line: options.first_line,
             declared: options
                 .schema
                 .iter()
@@ -208,6 +217,9 @@ impl Decoder {
                 }
                 self.width = Some(names.len());
                 if self.header {
+                    if let Some(line) = self.first_line {
+                        self.scanner.set_line(line);
+                    }
                     return Ok(());
                 }
                 names.len()
@@ -239,27 +251,26 @@ impl Decoder {
             ));
             return Ok(());
         }
-        let mut values = Vec::with_capacity(width);
-        for (i, field) in self.record.fields().enumerate() {
-            match std::str::from_utf8(field) {
-                Ok(text) => values.push((i, text)),
-                Err(e) => {
-                    let message =
-                        format!("invalid UTF-8 at byte {} of the field", e.valid_up_to() + 1);
-                    let column = Some(self.batch.names()[i].as_str());
-                    out.diagnostics.push(diagnostic(
-                        Effect::RowSkipped,
-                        row,
-                        Some(line),
-                        column,
-                        "invalid_utf8",
-                        message,
-                    ));
-                    return Ok(());
-                }
+        // One UTF-8 check over the whole record; only a record that fails it is gone through
+        // field by field, to name the bad field.
+        let pushed = match self.record.text() {
+            Some((text, ends)) => self.batch.push_fields(row, text, ends),
+            None => {
+                let (i, e) = self.record.first_invalid_utf8();
+                let message = format!("invalid UTF-8 at byte {} of the field", e + 1);
+                let column = Some(self.batch.names()[i].as_str());
+                out.diagnostics.push(diagnostic(
+                    Effect::RowSkipped,
+                    row,
+                    Some(line),
+                    column,
+                    "invalid_utf8",
+                    message,
+                ));
+                return Ok(());
             }
-        }
-        match self.batch.push_row(row, values) {
+        };
+        match pushed {
             Ok(()) if self.batch.is_full() => out.batches.extend(self.batch.take()),
             Ok(()) => {}
             Err(invalid) => out.diagnostics.push(invalid.diagnostic(row, Some(line))),
@@ -343,6 +354,29 @@ impl Record {
     /// Number of fields.
     fn count(&self) -> usize {
         self.count
+    }
+
+    /// The record as one string and the end of each field in it, when it is UTF-8 and every
+    /// field is too (a field boundary inside a character is not).
+    fn text(&self) -> Option<(&str, &[usize])> {
+        let text = std::str::from_utf8(&self.bytes[..self.written]).ok()?;
+        let ends = &self.ends[..self.count];
+        ends.iter()
+            .all(|&end| text.is_char_boundary(end))
+            .then_some((text, ends))
+    }
+
+    /// The first field that is not UTF-8 and the offset of its first bad byte, for a record
+    /// [`Self::text`] refused.
+    fn first_invalid_utf8(&self) -> (usize, usize) {
+        self.fields()
+            .enumerate()
+            .find_map(|(i, field)| {
+                std::str::from_utf8(field)
+                    .err()
+                    .map(|e| (i, e.valid_up_to()))
+            })
+            .unwrap_or((0, 0))
     }
 
     fn fields(&self) -> impl Iterator<Item = &[u8]> {

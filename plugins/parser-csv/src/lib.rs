@@ -17,7 +17,9 @@
 //! (`invalid_header`).
 //!
 //! Settings ([`SETTINGS`]): `delimiter` (`,`; `\t` for tabs), `quote` (`"`), `escape` (none),
-//! `header` (true; else columns are `column_1`…), `batch_size` (8192), `input_schema` (column →
+//! `header` (true; else columns are `column_1`…), `batch_size` (8192), `first_line` (the line
+//! number after the header, for a range of a larger object: see the host's `engine::split`),
+//! `input_schema` (column →
 //! type: `utf8`/`string`, `boolean`, `int32`, `int64`, `float32`, `float64`, `date`/`date32`,
 //! `timestamp`, `decimal(p,s)`; see [`ferry_guest::typing`]: a date is `YYYY-MM-DD`, a
 //! timestamp RFC 3339 with its offset, stored as UTC microseconds, a decimal its exact digits).
@@ -68,6 +70,12 @@ pub const SETTINGS: &[Setting] = &[
     ),
     Setting::with_default("batch_size", SettingType::Integer, "8192", "rows per batch"),
     Setting::optional(
+        "first_line",
+        SettingType::Integer,
+        "the line number of the first line after the header (default: lines are counted from \
+         the object's start); ferry sets it when it parses one large object in ranges",
+    ),
+    Setting::optional(
         "input_schema",
         SettingType::Table,
         "column = type (utf8, boolean, int32, int64, float32, float64, date, timestamp, \
@@ -83,6 +91,7 @@ fn options(settings: &Settings) -> Result<decode::Options, Error> {
         escape: settings.ascii_char("escape")?,
         header: settings.bool("header")?.unwrap_or(true),
         batch_size: settings.positive("batch_size")?.unwrap_or(8192),
+        first_line: settings.positive("first_line")?.map(|l| l as u64),
         schema: settings.schema("input_schema")?,
     };
     options
@@ -193,6 +202,7 @@ mod tests {
                 ("escape", SettingType::Character, None),
                 ("header", SettingType::Boolean, Some("true")),
                 ("batch_size", SettingType::Integer, Some("8192")),
+                ("first_line", SettingType::Integer, None),
                 ("input_schema", SettingType::Table, None),
             ]
         );

@@ -10,6 +10,7 @@ fn options() -> Options {
         escape: None,
         header: true,
         batch_size: 3,
+        first_line: None,
         schema: Vec::new(),
     }
 }
@@ -529,4 +530,27 @@ fn native_throughput() {
         input.len() as f64 / 1e6 / secs,
         rows as f64 / secs
     );
+}
+
+/// A range of a larger object starts with the object's header and numbers its lines from
+/// `first_line`, whatever its line breaks.
+#[test]
+fn a_range_numbers_its_lines_from_first_line() {
+    for header in ["a,b\n", "a,b\r\n", "\"a\nx\",b\n"] {
+        let mut o = options();
+        o.first_line = Some(100);
+        let mut d = Decoder::new(o);
+        let input = format!("{header}1,2\r\n3\n\"4\n\",5,6\n");
+        let mut out = d.push(input.as_bytes()).unwrap();
+        out.diagnostics.extend(d.finish().unwrap().diagnostics);
+        let lines: Vec<(u64, Option<u64>)> =
+            out.diagnostics.iter().map(|d| (d.row, d.line)).collect();
+        assert_eq!(lines, [(2, Some(101)), (3, Some(102))], "header {header:?}");
+    }
+    let mut o = options();
+    o.header = false;
+    o.first_line = Some(7);
+    let mut d = Decoder::new(o);
+    let out = d.push(b"1,2\n3\n").unwrap();
+    assert_eq!(out.diagnostics[0].line, Some(8));
 }
