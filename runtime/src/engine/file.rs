@@ -220,40 +220,91 @@ pub async fn parse(
     input: &Input,
     emit: &mut impl Emit,
 ) -> Result<(), FileFailure> {
+    let gz = inflater(key, input);
+    if parser.reads_files() {
+        return read_whole(key, chunks, gz, parser, input, emit).await;
+    }
+    parser.open(key).await?;
+    let mut plain = Plain::new(key, chunks, gz);
+    while let Some(bytes) = plain.next(emit).await? {
+        push(&bytes, parser, emit).await?;
+    }
+    let decoded = parser.finish().await?;
+    emit.emit(Step::Output(decoded)).await
+}
+
+/// The inflater for `key`, when the step says (or its name says) the object is gzip.
+pub fn inflater(key: &str, input: &Input) -> Option<Inflate> {
     let gzip = match input.compression {
         Compression::Gzip => true,
         Compression::None => false,
         Compression::Auto => key.ends_with(".gz"),
     };
-    let mut gz = gzip.then(|| Inflate::new(&input.decompression));
-    if parser.reads_files() {
-        return read_whole(key, chunks, gz, parser, input, emit).await;
-    }
-    parser.open(key).await?;
-    let mut offset = 0u64;
-    loop {
-        let bytes = next_chunk(key, chunks, offset).await?;
-        let Some(bytes) = bytes else { break };
-        let n = bytes.len() as u64;
-        offset += n;
-        emit.emit(Step::Bytes(n)).await?;
-        match gz.as_mut() {
-            None => push(&bytes, parser, emit).await?,
-            Some(inflate) => {
-                let mut input = bytes.as_slice();
-                while !input.is_empty() {
-                    let plain = inflate.step(key, &mut input).map_err(FileFailure::File)?;
-                    push(&plain, parser, emit).await?;
-                }
-            }
+    gzip.then(|| Inflate::new(&input.decompression))
+}
+
+/// An object's bytes as the parser is to read them: chunk after chunk, inflated when the
+/// object is compressed (one inflate step at a time, so memory stays bounded however well it
+/// compresses).
+pub struct Plain<'c> {
+    key: &'c str,
+    chunks: &'c mut ObjectChunks,
+    gz: Option<Inflate>,
+    /// A compressed chunk not yet inflated to its end, and how far it has been.
+    compressed: Vec<u8>,
+    at: usize,
+    /// Bytes of the object read so far.
+    offset: u64,
+    ended: bool,
+}
+
+impl<'c> Plain<'c> {
+    pub fn new(key: &'c str, chunks: &'c mut ObjectChunks, gz: Option<Inflate>) -> Self {
+        Plain {
+            key,
+            chunks,
+            gz,
+            compressed: Vec::new(),
+            at: 0,
+            offset: 0,
+            ended: false,
         }
     }
-    if let Some(inflate) = gz {
-        let rest = inflate.finish(key).map_err(FileFailure::File)?;
-        push(&rest, parser, emit).await?;
+
+    /// The object's next plain bytes, `None` after its end. Each chunk read is reported to
+    /// `emit` as [`Step::Bytes`].
+    pub async fn next(&mut self, emit: &mut impl Emit) -> Result<Option<Vec<u8>>, FileFailure> {
+        loop {
+            if let Some(inflate) = self.gz.as_mut()
+                && self.at < self.compressed.len()
+            {
+                let mut input = &self.compressed[self.at..];
+                let before = input.len();
+                let plain = inflate
+                    .step(self.key, &mut input)
+                    .map_err(FileFailure::File)?;
+                self.at += before - input.len();
+                return Ok(Some(plain));
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            let Some(bytes) = next_chunk(self.key, self.chunks, self.offset).await? else {
+                self.ended = true;
+                return match self.gz.take() {
+                    Some(inflate) => Ok(Some(inflate.finish(self.key).map_err(FileFailure::File)?)),
+                    None => Ok(None),
+                };
+            };
+            self.offset += bytes.len() as u64;
+            emit.emit(Step::Bytes(bytes.len() as u64)).await?;
+            if self.gz.is_none() {
+                return Ok(Some(bytes));
+            }
+            self.compressed = bytes;
+            self.at = 0;
+        }
     }
-    let decoded = parser.finish().await?;
-    emit.emit(Step::Output(decoded)).await
 }
 
 /// The object's next chunk, `None` at its end.
@@ -327,7 +378,7 @@ async fn read_whole(
 }
 
 /// Hands plain bytes to the parser, at most [`PUSH`] at a time.
-async fn push(
+pub async fn push(
     plain: &[u8],
     parser: &mut ParserInstance,
     emit: &mut impl Emit,

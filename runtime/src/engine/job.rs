@@ -124,6 +124,7 @@ impl Engine<'_> {
                 spool: self.home.spool(),
                 columns: prepared.mapping.input_columns(),
             },
+            splitting: prepared.splitting,
         };
         // Every core parses (the wasm parse is what costs); mapping and commits stay in order.
         let parallel = prepared

@@ -18,6 +18,7 @@ mod outcome;
 mod parse_ahead;
 mod pipeline;
 mod prepare;
+mod split;
 mod workflow_tests;
 
 use uuid::Uuid;

@@ -8,7 +8,8 @@
 //! stays bounded by `parallel × AHEAD_BYTES` however large the objects or their row groups.
 //! The budget is what makes the parallelism real: an object parsed alongside the one the job
 //! is mapping gets far enough ahead to keep its core busy. A parser that failed is never
-//! reused.
+//! reused. One object large enough is itself parsed in ranges on `parallel` instances, when its
+//! format allows ([`split`]).
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use tokio::task::JoinSet;
 
 use super::download::Downloads;
 use super::file::{Emit, FileContext, FileFailure, FileReport, Input, Sink, Step, absorb, parse};
+use super::split::{self, Ranges, Splitting};
 use crate::host::{InstanceOptions, LoadedPlugin, ParserInstance, PluginHost};
 use crate::store::ErrorInfo;
 
@@ -120,6 +122,8 @@ pub struct Parsing {
     pub parser: Arc<LoadedPlugin>,
     pub options: InstanceOptions,
     pub input: Input,
+    /// How one large object may be cut into ranges parsed at once (`None`: never).
+    pub splitting: Option<Splitting>,
 }
 
 impl ParseAhead {
@@ -166,17 +170,28 @@ impl ParseAhead {
                     let end = match instance {
                         Err(e) => Parsed::Failed(e.into()),
                         Ok(mut parser) => {
-                            let sent = parse(
-                                &key,
-                                &mut chunks,
-                                &mut parser,
-                                &parsing.input,
-                                &mut Forward {
-                                    tx: &tx,
-                                    budget: Arc::new(Semaphore::new((AHEAD_BYTES >> 10) as usize)),
-                                },
-                            )
-                            .await;
+                            let mut forward = Forward {
+                                tx: &tx,
+                                budget: Arc::new(Semaphore::new((AHEAD_BYTES >> 10) as usize)),
+                            };
+                            let input = &parsing.input;
+                            let sent = match parsing.splitting {
+                                Some(splitting) if !parser.reads_files() => {
+                                    let ranges = Ranges {
+                                        host: &parsing.host,
+                                        plugin: &parsing.parser,
+                                        options: &parsing.options,
+                                        splitting,
+                                        parallel,
+                                    };
+                                    let (chunks, parser) = (&mut chunks, &mut parser);
+                                    split::parse(&key, chunks, parser, input, &ranges, &mut forward)
+                                        .await
+                                }
+                                _ => {
+                                    parse(&key, &mut chunks, &mut parser, input, &mut forward).await
+                                }
+                            };
                             match sent {
                                 Ok(()) => {
                                     idle.lock().expect("idle parsers").push(parser);

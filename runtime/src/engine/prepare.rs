@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::split::Splitting;
 use crate::credentials::SecretSource;
 use crate::host::{
     CallLimits, Catalog, DirAccess, GrantProblem, LoadedPlugin, OutboundPolicy, PluginError,
@@ -28,6 +29,8 @@ pub struct Prepared {
     pub glob: Option<globset::GlobMatcher>,
     /// Objects downloaded ahead of the parser at once.
     pub concurrency: usize,
+    /// How one large object may be parsed in ranges at once (ferry's own parsers only).
+    pub splitting: Option<Splitting>,
     /// Which store the source reads (see [`source_identity`]): with the workflow and the
     /// table, the key of the incremental ledger.
     pub source_id: String,
@@ -175,6 +178,8 @@ pub fn prepare(
     }
     let defaults = CallLimits::default();
     let source_id = source_identity(workflow, &source_settings, &dirs);
+    let custom = workflow.plugins.contains_key(&step.parser);
+    let splitting = Splitting::for_parser(&step.parser, custom, &parser_settings);
     Ok(Prepared {
         source_id,
         workflow: workflow.clone(),
@@ -197,6 +202,7 @@ pub fn prepare(
         mapping,
         glob,
         concurrency: step.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+        splitting,
     })
 }
 
