@@ -16,6 +16,8 @@ use crate::shape::{self, Shape};
 #[derive(Debug, Clone)]
 pub struct Options {
     pub batch_size: usize,
+    /// The number of the first line (1, unless the bytes are a range of a larger object).
+    pub first_line: u64,
     /// Nested objects become columns `outer.inner`; otherwise struct columns.
     pub flatten: bool,
 }
@@ -34,7 +36,7 @@ struct JsonRows {
 impl Decoder {
     pub fn new(options: Options) -> Self {
         Decoder {
-            lines: Lines::default(),
+            lines: Lines::starting_at(options.first_line),
             rows: JsonRows {
                 flatten: options.flatten,
                 buffer: RowBuffer::new(options.batch_size),

@@ -8,7 +8,8 @@
 //! within a column, arrays of arrays or objects) is kept as JSON text in a utf8 column, with
 //! no diagnostic ([`shape`] has the rules).
 //!
-//! Settings ([`SETTINGS`]): `batch_size` (8192), `flatten` (true).
+//! Settings ([`SETTINGS`]): `batch_size` (8192), `first_line` (1: the number of the first line,
+//! for a range of a larger object), `flatten` (true).
 
 mod decode;
 mod shape;
@@ -31,6 +32,12 @@ use exports::ferry::plugin::{about, parser};
 /// Every setting the plugin takes; anything else is refused as a likely typo.
 pub const SETTINGS: &[Setting] = &[
     Setting::with_default("batch_size", SettingType::Integer, "8192", "rows per batch"),
+    Setting::optional(
+        "first_line",
+        SettingType::Integer,
+        "the line number of the first line (default 1); ferry sets it when it parses one large \
+         object in ranges",
+    ),
     Setting::with_default(
         "flatten",
         SettingType::Boolean,
@@ -42,6 +49,7 @@ pub const SETTINGS: &[Setting] = &[
 fn options(settings: &Settings) -> Result<decode::Options, Error> {
     Ok(decode::Options {
         batch_size: settings.positive("batch_size")?.unwrap_or(8192),
+        first_line: settings.positive("first_line")?.map_or(1, |l| l as u64),
         flatten: settings.bool("flatten")?.unwrap_or(true),
     })
 }
@@ -109,6 +117,7 @@ mod tests {
             settings,
             [
                 ("batch_size", SettingType::Integer, Some("8192")),
+                ("first_line", SettingType::Integer, None),
                 ("flatten", SettingType::Boolean, Some("true")),
             ]
         );

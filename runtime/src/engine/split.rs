@@ -4,11 +4,11 @@
 //! before: what the job sees is what one parse of the whole object would have given.
 //!
 //! Where a record may end is the format's business, so ferry cuts only for a parser whose
-//! grammar it knows ([`Splitting::for_parser`]): its own `parser-csv`. There a line break ends
-//! a record unless it is inside quotes, which the [`Cutter`] tells by the parity of the quotes
-//! before it. Every range but the first starts with the object's header, and its parser is
-//! told the line its data starts on (`first_line`), so diagnostics and errors name the object's
-//! own lines.
+//! grammar it knows ([`Splitting::for_parser`]): its own `parser-ndjson`, where every line
+//! break ends a record, and `parser-csv`, where a line break ends a record unless it is inside
+//! quotes, which the [`Cutter`] tells by the parity of the quotes before it. Every CSV range
+//! but the first starts with the object's header, and every range's parser is told the line
+//! its data starts on (`first_line`), so diagnostics and errors name the object's own lines.
 //!
 //! Parity can be fooled (an escape byte, a quote inside an unquoted field), and the check that
 //! catches it is exact: a range starts at a record boundary (the first at the object's start,
@@ -48,6 +48,8 @@ pub enum Splitting {
     /// ferry's `parser-csv`: records end at line breaks outside `quote`s; with `header`, the
     /// first record names the columns and is repeated at the start of every later range.
     Csv { quote: u8, header: bool },
+    /// ferry's `parser-ndjson`: every `\n` ends a record (JSON strings cannot hold one).
+    Lines,
 }
 
 impl Splitting {
@@ -59,8 +61,13 @@ impl Splitting {
         custom: bool,
         settings: &BTreeMap<String, String>,
     ) -> Option<Splitting> {
-        if custom || name != "parser-csv" {
+        if custom {
             return None;
+        }
+        match name {
+            "parser-ndjson" => return Some(Splitting::Lines),
+            "parser-csv" => {}
+            _ => return None,
         }
         let quote = match settings.get("quote").map(String::as_bytes) {
             None => b'"',
@@ -91,7 +98,8 @@ pub struct Range {
 /// after a line break outside quotes.
 #[derive(Debug)]
 pub struct Cutter {
-    quote: u8,
+    /// `None`: every `\n` ends a record.
+    quote: Option<u8>,
     header: bool,
     target: usize,
     give_up: usize,
@@ -110,7 +118,10 @@ pub struct Cutter {
 
 impl Cutter {
     pub fn new(splitting: Splitting, target: usize, give_up: usize) -> Self {
-        let Splitting::Csv { quote, header } = splitting;
+        let (quote, header) = match splitting {
+            Splitting::Csv { quote, header } => (Some(quote), header),
+            Splitting::Lines => (None, false),
+        };
         Cutter {
             quote,
             header,
@@ -170,10 +181,11 @@ impl Cutter {
     /// The end of the first record boundary at or after `target` bytes, if there is one yet.
     fn next_cut(&mut self) -> Option<usize> {
         let mut from = self.scanned;
-        while let Some(i) = memchr::memchr2(self.quote, b'\n', &self.pending[from..]) {
+        let quote = self.quote.unwrap_or(b'\n');
+        while let Some(i) = memchr::memchr2(quote, b'\n', &self.pending[from..]) {
             let at = from + i;
             from = at + 1;
-            if self.pending[at] == self.quote {
+            if self.pending[at] != b'\n' {
                 self.quoted = !self.quoted;
                 continue;
             }
@@ -204,7 +216,11 @@ impl Cutter {
         self.pending.truncate(end);
         let bytes = std::mem::replace(&mut self.pending, rest);
         let line = self.line;
-        self.line += line_breaks(&bytes);
+        self.line += match self.quote {
+            Some(_) => line_breaks(&bytes),
+            // parser-ndjson's lines end at `\n` only.
+            None => memchr::memchr_iter(b'\n', &bytes).count() as u64,
+        };
         let index = self.cuts;
         self.cuts += 1;
         Range { bytes, line, index }
@@ -355,7 +371,7 @@ impl Split<'_, '_> {
         let mut parser = self.instance(range.line, range.index).await?;
         let key = self.key.to_owned();
         let bytes = Arc::new(range.bytes);
-        let prefix = (range.index > 0).then(|| prefix.clone());
+        let prefix = (range.index > 0 && !prefix.is_empty()).then(|| prefix.clone());
         let task = tokio::spawn({
             let bytes = bytes.clone();
             async move {
@@ -449,7 +465,7 @@ impl Split<'_, '_> {
     ) -> Result<ParserInstance, FileFailure> {
         let mut tail = self.instance(line, index).await?;
         tail.open(self.key).await?;
-        if index > 0 {
+        if index > 0 && !prefix.is_empty() {
             // The header again: no rows, and nothing the first range did not already say.
             tail.push(prefix).await?;
         }
@@ -650,6 +666,29 @@ mod tests {
             None
         );
         assert_eq!(Splitting::for_parser("my-csv", false, &settings(&[])), None);
+        assert_eq!(
+            Splitting::for_parser("parser-ndjson", false, &settings(&[])),
+            Some(Splitting::Lines)
+        );
+    }
+
+    #[test]
+    fn ndjson_is_cut_at_any_line_break_and_counts_only_lf() {
+        let input = b"{\"a\":\"x\\\"y\"}\r\n\n{\"a\":1}\r{\"a\":2}\n{\"a\":3}\n";
+        let ranges = cut_all(Splitting::Lines, input, 1, 5);
+        let texts: Vec<&[u8]> = ranges.iter().map(|r| &r.bytes[..]).collect();
+        assert_eq!(
+            texts,
+            [
+                &b"{\"a\":\"x\\\"y\"}\r\n"[..],
+                b"\n",
+                b"{\"a\":1}\r{\"a\":2}\n",
+                b"{\"a\":3}\n",
+                b""
+            ]
+        );
+        let lines: Vec<u64> = ranges.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1, 2, 3, 4, 5]);
     }
 
     #[test]

@@ -407,3 +407,80 @@ async fn a_quote_that_fools_the_cutter_falls_back_to_one_piece() {
         .sum();
     assert_eq!(notes, 500);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_ndjson_object_is_parsed_in_ranges_with_its_own_row_and_line_numbers() {
+    let h = Harness::new().await;
+    let (mut text, mut ids, mut bad) = (String::new(), Vec::new(), Vec::new());
+    let (mut row, mut line) = (0u64, 1u64);
+    for i in 1..=300_000i64 {
+        if i % 50_000 == 0 {
+            text.push('\n'); // a blank line: no row
+            line += 1;
+        }
+        row += 1;
+        if i == 7 || i == 150_001 || i == 299_999 {
+            text.push_str("{\"id\": broken\n");
+            bad.push((row, line));
+        } else {
+            text.push_str(&format!(
+                "{{\"id\":{i},\"note\":\"a \\\"quoted\\\" note, row {i}\"}}\n"
+            ));
+            ids.push(i);
+        }
+        line += 1;
+    }
+    assert!(
+        text.len() > 2 * super::split::RANGE_BYTES,
+        "{} bytes",
+        text.len()
+    );
+    h.write("in/big.ndjson", &text);
+    let workflow = h.dir.path().join("wf.toml");
+    let toml = r#"
+[[steps]]
+name = "import"
+kind = "import"
+source = "source-local"
+parser = "parser-ndjson"
+source_settings = { root = "/in" }
+grants.dirs = [{ path = "in", mount = "/in" }]
+
+[[steps]]
+name = "ingest"
+kind = "ingest"
+input = "import"
+table = "t"
+"#;
+    let prepared = h
+        .engine()
+        .prepare(&Workflow::parse(&workflow, toml).unwrap())
+        .unwrap();
+    assert_eq!(prepared.splitting, Some(super::split::Splitting::Lines));
+    let (job, _) = h.ingest(&prepared).await;
+    assert_eq!(job.metrics.num_rows_persisted, ids.len() as u64);
+    let mut read: Vec<i64> = Vec::new();
+    for b in crate::table::read_table(&h.ctx.home.table("t").unwrap())
+        .await
+        .unwrap()
+    {
+        let c = b.column_by_name("id").unwrap();
+        let c = c
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        read.extend(c.values().iter());
+    }
+    read.sort();
+    assert_eq!(read, ids, "every row once");
+    let found: Vec<(u64, u64)> = h
+        .ctx
+        .store
+        .parse_exceptions(job.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.diagnostic.row, e.diagnostic.line.unwrap()))
+        .collect();
+    assert_eq!(found, bad, "rows and lines of the whole object");
+}

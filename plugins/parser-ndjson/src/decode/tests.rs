@@ -19,6 +19,7 @@ fn decode(input: &[u8], size: usize, options: Options) -> Output {
 fn options() -> Options {
     Options {
         batch_size: 100,
+        first_line: 1,
         flatten: true,
     }
 }
@@ -92,6 +93,7 @@ fn names(columns: &[Column]) -> Vec<&str> {
 fn unflattened() -> Options {
     Options {
         batch_size: 10,
+        first_line: 1,
         flatten: false,
     }
 }
@@ -211,6 +213,7 @@ fn each_batch_names_and_types_its_own_columns() {
         4,
         Options {
             batch_size: 2,
+            first_line: 1,
             flatten: true,
         },
     );
