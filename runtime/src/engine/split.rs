@@ -250,7 +250,14 @@ struct InFlight {
     line: u64,
     index: usize,
     bytes: Arc<Vec<u8>>,
-    task: JoinHandle<Result<Vec<ParserOutput>, PluginError>>,
+    task: JoinHandle<RangeParse>,
+}
+
+/// What the parse of a range gave: its outputs up to where it stopped, and why it stopped
+/// early, if it did (a file that fails still says how far it got, as in one piece).
+struct RangeParse {
+    outputs: Vec<ParserOutput>,
+    failed: Option<PluginError>,
 }
 
 impl Drop for InFlight {
@@ -325,7 +332,10 @@ pub async fn parse(
     match tail {
         None => Ok(()),
         Some(mut t) => {
-            let decoded = t.finish().await.map_err(|e| split.shifted(e.into()))?;
+            let decoded = t
+                .finish()
+                .await
+                .map_err(|e| shifted(e.into(), split.rows_before))?;
             split.hand_on_tail(decoded, emit).await
         }
     }
@@ -375,16 +385,20 @@ impl Split<'_, '_> {
         let task = tokio::spawn({
             let bytes = bytes.clone();
             async move {
-                parser.open(&key).await?;
                 let mut outputs = Vec::new();
-                if let Some(prefix) = prefix {
-                    outputs.push(parser.push(&prefix).await?);
-                }
-                for piece in bytes.chunks(PUSH) {
-                    outputs.push(parser.push(piece).await?);
-                }
-                outputs.push(parser.finish().await?);
-                Ok(outputs)
+                let parsed = async {
+                    parser.open(&key).await?;
+                    if let Some(prefix) = prefix {
+                        outputs.push(parser.push(&prefix).await?);
+                    }
+                    for piece in bytes.chunks(PUSH) {
+                        outputs.push(parser.push(piece).await?);
+                    }
+                    outputs.push(parser.finish().await?);
+                    Ok::<(), PluginError>(())
+                };
+                let failed = parsed.await.err();
+                RangeParse { outputs, failed }
             }
         });
         self.flight.push_back(InFlight {
@@ -423,22 +437,21 @@ impl Split<'_, '_> {
         emit: &mut impl Emit,
     ) -> Result<Option<ParserInstance>, FileFailure> {
         let mut front = self.flight.pop_front().expect("a range in flight");
-        let parsed = match (&mut front.task).await {
+        let RangeParse { outputs, failed } = match (&mut front.task).await {
             Ok(parsed) => parsed,
             // Tasks are aborted only when dropped; one that panicked is told as the file's.
-            Err(e) => Err(PluginError::Reported {
-                plugin: self.ranges.plugin.name.clone(),
-                code: "parse_stopped".into(),
-                message: format!("{}: the parse of a range stopped: {e}", self.key),
-                row: None,
-            }),
+            Err(e) => RangeParse {
+                outputs: Vec::new(),
+                failed: Some(PluginError::Reported {
+                    plugin: self.ranges.plugin.name.clone(),
+                    code: "parse_stopped".into(),
+                    message: format!("{}: the parse of a range stopped: {e}", self.key),
+                    row: None,
+                }),
+            },
         };
-        match parsed {
-            Ok(outputs) => {
-                self.hand_on(outputs, front.index, emit).await?;
-                Ok(None)
-            }
-            Err(e) if e.code() == OPEN_QUOTE && !is_last => {
+        match failed {
+            Some(e) if e.code() == OPEN_QUOTE && !is_last => {
                 tracing::debug!(
                     key = self.key,
                     line = front.line,
@@ -452,7 +465,14 @@ impl Split<'_, '_> {
                 }
                 Ok(Some(tail))
             }
-            Err(e) => Err(self.shifted(e.into())),
+            failed => {
+                let before = self.rows_before;
+                self.hand_on(outputs, front.index, emit).await?;
+                match failed {
+                    None => Ok(None),
+                    Some(e) => Err(shifted(e.into(), before)),
+                }
+            }
         }
     }
 
@@ -479,7 +499,10 @@ impl Split<'_, '_> {
         emit: &mut impl Emit,
     ) -> Result<(), FileFailure> {
         for piece in bytes.chunks(PUSH) {
-            let decoded = tail.push(piece).await.map_err(|e| self.shifted(e.into()))?;
+            let decoded = tail
+                .push(piece)
+                .await
+                .map_err(|e| shifted(e.into(), self.rows_before))?;
             self.hand_on_tail(decoded, emit).await?;
         }
         Ok(())
@@ -512,16 +535,17 @@ impl Split<'_, '_> {
         shift(&mut output, self.rows_before, self.rows_before > 0);
         emit.emit(Step::Output(output)).await
     }
+}
 
-    /// A failure with its row counted from the object's start.
-    fn shifted(&self, failure: FileFailure) -> FileFailure {
-        match failure {
-            FileFailure::File(mut info) => {
-                info.row = info.row.map(|r| r + self.rows_before);
-                FileFailure::File(info)
-            }
-            other => other,
+/// A failure of a range whose rows count from `before`, with its row counted from the
+/// object's start.
+fn shifted(failure: FileFailure, before: u64) -> FileFailure {
+    match failure {
+        FileFailure::File(mut info) => {
+            info.row = info.row.map(|r| r + before);
+            FileFailure::File(info)
         }
+        other => other,
     }
 }
 

@@ -484,3 +484,38 @@ table = "t"
         .collect();
     assert_eq!(found, bad, "rows and lines of the whole object");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_left_open_in_the_last_range_fails_the_file_naming_its_own_row_and_line() {
+    let h = Harness::new().await;
+    let (mut text, _, _) = large_csv(&[], |_| None);
+    let last_line = text.matches('\n').count() as u64 + 1;
+    text.push_str("500001,\"never closed\n500002,x\n");
+    h.write("in/open.csv", &text);
+    let prepared = h.prepared("append");
+    let (job, _) = h.ingest(&prepared).await;
+    assert_eq!((job.files.passed, job.files.failed), (0, 1));
+    let files = h
+        .ctx
+        .store
+        .files(job.id, &FileFilter::default())
+        .await
+        .unwrap();
+    let error = files[0].error.clone().unwrap();
+    assert_eq!(error.code, "unterminated_quote");
+    assert_eq!(error.row, Some(500_001));
+    assert!(
+        error
+            .message
+            .contains(&format!("starts on line {last_line} ")),
+        "{}",
+        error.message
+    );
+    // The ranges before it were read, as in one piece; nothing of the file was stored.
+    assert!(
+        job.metrics.num_rows_processed >= 450_000,
+        "{:?}",
+        job.metrics
+    );
+    assert_eq!(h.rows().await, 0);
+}
