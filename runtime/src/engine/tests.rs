@@ -88,6 +88,27 @@ mode = "{mode}"
         (self.ctx.store.job(job.id).await.unwrap(), stop)
     }
 
+    async fn files(&self, job: &Job) -> Vec<crate::store::JobFile> {
+        let all = FileFilter::default();
+        self.ctx.store.files(job.id, &all).await.unwrap()
+    }
+
+    /// The `id` column of table `t`, sorted.
+    async fn ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = Vec::new();
+        let table = self.ctx.home.table("t").unwrap();
+        for b in crate::table::read_table(&table).await.unwrap() {
+            let c = b.column_by_name("id").unwrap();
+            let c = c
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .unwrap();
+            ids.extend(c.values().iter());
+        }
+        ids.sort();
+        ids
+    }
+
     async fn rows(&self) -> usize {
         let table = self.ctx.home.table("t").unwrap();
         crate::table::read_table(&table)
@@ -215,12 +236,7 @@ async fn small_objects_share_commits_and_data_files_within_the_commit_bounds() {
     assert_eq!((info.files, info.rows), (3, Some(50)));
 
     // Each file knows the commit that carried it; the failed one none.
-    let files = h
-        .ctx
-        .store
-        .files(job.id, &FileFilter::default())
-        .await
-        .unwrap();
+    let files = h.files(&job).await;
     let versions: Vec<Option<i64>> = files
         .iter()
         .filter(|f| f.status == FileStatus::Passed)
@@ -286,17 +302,7 @@ table = "t"
     h.write("in/2.csv", "id\n20\n21\n");
     let (job2, _) = h.ingest(&prepared).await;
     assert_eq!(job2.files.passed, 1);
-    let mut ids: Vec<i64> = Vec::new();
-    for b in crate::table::read_table(&path).await.unwrap() {
-        let c = b.column_by_name("id").unwrap();
-        let c = c
-            .as_any()
-            .downcast_ref::<arrow::array::Int64Array>()
-            .unwrap();
-        ids.extend(c.values().iter());
-    }
-    ids.sort();
-    assert_eq!(ids, vec![0, 1, 3, 20, 21]);
+    assert_eq!(h.ids().await, vec![0, 1, 3, 20, 21]);
 }
 
 /// `rows` of `id,note`, about 20 MB (so three ranges of [`super::split::RANGE_BYTES`]), with a
@@ -330,17 +336,7 @@ fn large_csv(
 }
 
 async fn ids_and_ragged(h: &Harness, job: &Job) -> (Vec<i64>, Vec<(u64, u64)>) {
-    let mut ids: Vec<i64> = Vec::new();
-    let table = h.ctx.home.table("t").unwrap();
-    for b in crate::table::read_table(&table).await.unwrap() {
-        let c = b.column_by_name("id").unwrap();
-        let c = c
-            .as_any()
-            .downcast_ref::<arrow::array::Int64Array>()
-            .unwrap();
-        ids.extend(c.values().iter());
-    }
-    ids.sort();
+    let ids = h.ids().await;
     let ragged = h
         .ctx
         .store
@@ -459,20 +455,7 @@ table = "t"
     assert_eq!(prepared.splitting, Some(super::split::Splitting::Lines));
     let (job, _) = h.ingest(&prepared).await;
     assert_eq!(job.metrics.num_rows_persisted, ids.len() as u64);
-    let mut read: Vec<i64> = Vec::new();
-    for b in crate::table::read_table(&h.ctx.home.table("t").unwrap())
-        .await
-        .unwrap()
-    {
-        let c = b.column_by_name("id").unwrap();
-        let c = c
-            .as_any()
-            .downcast_ref::<arrow::array::Int64Array>()
-            .unwrap();
-        read.extend(c.values().iter());
-    }
-    read.sort();
-    assert_eq!(read, ids, "every row once");
+    assert_eq!(h.ids().await, ids, "every row once");
     let found: Vec<(u64, u64)> = h
         .ctx
         .store
@@ -495,12 +478,7 @@ async fn a_quote_left_open_in_the_last_range_fails_the_file_naming_its_own_row_a
     let prepared = h.prepared("append");
     let (job, _) = h.ingest(&prepared).await;
     assert_eq!((job.files.passed, job.files.failed), (0, 1));
-    let files = h
-        .ctx
-        .store
-        .files(job.id, &FileFilter::default())
-        .await
-        .unwrap();
+    let files = h.files(&job).await;
     let error = files[0].error.clone().unwrap();
     assert_eq!(error.code, "unterminated_quote");
     assert_eq!(error.row, Some(500_001));
