@@ -331,7 +331,7 @@ async fn next_chunk(
 async fn read_whole(
     key: &str,
     chunks: &mut ObjectChunks,
-    mut gz: Option<Inflate>,
+    gz: Option<Inflate>,
     parser: &mut ParserInstance,
     input: &Input,
     emit: &mut impl Emit,
@@ -347,24 +347,9 @@ async fn read_whole(
     std::fs::create_dir_all(&input.spool).map_err(disk)?;
     let copy = tempfile::NamedTempFile::new_in(&input.spool).map_err(disk)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, copy.as_file());
-    let mut offset = 0u64;
-    while let Some(bytes) = next_chunk(key, chunks, offset).await? {
-        offset += bytes.len() as u64;
-        emit.emit(Step::Bytes(bytes.len() as u64)).await?;
-        match gz.as_mut() {
-            None => out.write_all(&bytes).map_err(disk)?,
-            Some(inflate) => {
-                let mut input = bytes.as_slice();
-                while !input.is_empty() {
-                    let plain = inflate.step(key, &mut input).map_err(FileFailure::File)?;
-                    out.write_all(&plain).map_err(disk)?;
-                }
-            }
-        }
-    }
-    if let Some(inflate) = gz {
-        let rest = inflate.finish(key).map_err(FileFailure::File)?;
-        out.write_all(&rest).map_err(disk)?;
+    let mut plain = Plain::new(key, chunks, gz);
+    while let Some(bytes) = plain.next(emit).await? {
+        out.write_all(&bytes).map_err(disk)?;
     }
     out.flush().map_err(disk)?;
     drop(out);

@@ -48,13 +48,18 @@ impl Harness {
 
     /// The same, with more keys for the ingest step.
     fn prepared_with(&self, mode: &str, ingest: &str) -> Prepared {
+        self.prepared_for("parser-csv", mode, ingest)
+    }
+
+    /// An import of `in/` with `parser` into table `t`, in `mode`, with more ingest keys.
+    fn prepared_for(&self, parser: &str, mode: &str, ingest: &str) -> Prepared {
         let text = format!(
             r#"
 [[steps]]
 name = "import"
 kind = "import"
 source = "source-local"
-parser = "parser-csv"
+parser = "{parser}"
 source_settings = {{ root = "/in" }}
 grants.dirs = [{{ path = "in", mount = "/in" }}]
 
@@ -432,26 +437,7 @@ async fn a_large_ndjson_object_is_parsed_in_ranges_with_its_own_row_and_line_num
         text.len()
     );
     h.write("in/big.ndjson", &text);
-    let workflow = h.dir.path().join("wf.toml");
-    let toml = r#"
-[[steps]]
-name = "import"
-kind = "import"
-source = "source-local"
-parser = "parser-ndjson"
-source_settings = { root = "/in" }
-grants.dirs = [{ path = "in", mount = "/in" }]
-
-[[steps]]
-name = "ingest"
-kind = "ingest"
-input = "import"
-table = "t"
-"#;
-    let prepared = h
-        .engine()
-        .prepare(&Workflow::parse(&workflow, toml).unwrap())
-        .unwrap();
+    let prepared = h.prepared_for("parser-ndjson", "append", "");
     assert_eq!(prepared.splitting, Some(super::split::Splitting::Lines));
     let (job, _) = h.ingest(&prepared).await;
     assert_eq!(job.metrics.num_rows_persisted, ids.len() as u64);
